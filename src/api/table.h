@@ -13,10 +13,12 @@
 namespace mlkube::api {
 
 // The columnDefinitions for a kind: [{"name","type","format","description","priority"}...];
-// the first is always Name (format "name"). Unknown kinds get Name and Age (Created At).
+// exactly one column has format "name" (the first, except for Event). Kinds without a printer
+// get the apiserver's default convertor: Name and "Created At" (type "date", RFC 3339 cells).
 Json TableColumns(std::string_view group, std::string_view kind);
 
-// The cells of one row, in the order of TableColumns.
+// The cells of one row, in the order of TableColumns, priority-1 (wide) cells included as the
+// apiserver always sends them. Never throws, whatever the object holds.
 Json TableCells(std::string_view group, std::string_view kind, const Json& obj,
                 std::chrono::system_clock::time_point now);
 

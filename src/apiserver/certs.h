@@ -19,9 +19,13 @@ struct Credentials {
 };
 
 // Loads DIR/pki/{ca.crt,ca.key,server.crt,server.key} and DIR/pki/admin.token, creating whatever
-// is missing (files 0600, the directory 0700). The serving certificate's SANs cover `hosts`
-// (IP addresses and DNS names; "localhost" and 127.0.0.1 always); it is re-issued when a host is
-// missing from it. Keys are ECDSA P-256; the CA lives 10 years, the serving certificate 1 year.
+// is missing (files 0600, the directory 0700; DIR/pki/.lock serializes concurrent starts). The
+// serving certificate's SANs cover `hosts` (IP addresses and DNS names; "localhost", 127.0.0.1
+// and ::1 always); it is re-issued, keeping its earlier names, when a host is missing from it,
+// when it no longer chains to the CA or matches its key, or within 30 days of expiry. A CA that
+// is unreadable, mismatched or expired is replaced. Keys are ECDSA P-256; the CA lives 10 years,
+// the serving certificate 1 year. An existing non-empty token file is kept as the operator's.
+// BadRequest for a host that is neither an IP address nor a DNS name.
 Result<Credentials> EnsureCredentials(const std::filesystem::path& data_dir,
                                       const std::vector<std::string>& hosts);
 

@@ -1,0 +1,182 @@
+#include "apiserver/api_server.h"
+
+#include <openssl/crypto.h>
+
+#include "api/registry.h"
+#include "apiserver/discovery.h"
+#include "apiserver/http_server.h"
+#include "apiserver/rest.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace mlkube::apiserver {
+
+namespace {
+
+std::vector<std::string> Split(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// Maps a resource URL onto what it names; false when it names no resource we serve.
+bool ParseResourcePath(const std::string& path, RequestInfo* info) {
+  auto segs = Split(path);
+  std::string group, version;
+  size_t i;
+  if (segs.size() >= 2 && segs[0] == "api") {
+    version = segs[1];
+    i = 2;
+  } else if (segs.size() >= 3 && segs[0] == "apis") {
+    group = segs[1];
+    version = segs[2];
+    i = 3;
+  } else {
+    return false;
+  }
+  std::vector<std::string> rest(segs.begin() + i, segs.end());
+  if (rest.empty()) return false;
+  auto find = [&](const std::string& plural) { return api::FindResource(group, version, plural); };
+  if (rest[0] == "namespaces" && rest.size() >= 3 && rest[2] != "status" && rest[2] != "finalize") {
+    // /namespaces/{ns}/{plural}[/{name}[/{sub}]]
+    if (rest.size() > 5) return false;
+    info->resource = find(rest[2]);
+    if (!info->resource || !info->resource->namespaced) return false;
+    info->ns = rest[1];
+    if (rest.size() >= 4) info->name = rest[3];
+    if (rest.size() == 5) info->subresource = rest[4];
+    return true;
+  }
+  // /{plural}[/{name}[/{sub}]]: cluster-scoped objects, or a list across all namespaces.
+  if (rest.size() > 3) return false;
+  info->resource = find(rest[0]);
+  if (!info->resource) return false;
+  if (rest.size() >= 2) {
+    if (info->resource->namespaced) return false;
+    info->name = rest[1];
+  }
+  if (rest.size() == 3) info->subresource = rest[2];
+  return true;
+}
+
+bool IsPublic(const std::string& path) {
+  for (const char* p : {"/healthz", "/livez", "/readyz"}) {
+    if (path == p || path.rfind(std::string(p) + "/", 0) == 0) return true;
+  }
+  return path == "/version" || path == "/version/";
+}
+
+bool Authenticated(const HttpRequest& req, const std::string& token) {
+  std::string h = req.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (h.size() != kBearer.size() + token.size() || h.compare(0, kBearer.size(), kBearer) != 0) {
+    return false;
+  }
+  return CRYPTO_memcmp(h.data() + kBearer.size(), token.data(), token.size()) == 0;
+}
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Options options;
+  Credentials creds;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<Rest> rest;
+  std::unique_ptr<HttpServer> http;
+
+  void Handle(HttpRequest& req, Responder& out) {
+    if (IsPublic(req.path)) {
+      if (req.path.rfind("/version", 0) == 0) {
+        ServeDiscovery(req, out);
+      } else {
+        out.Send({200, "text/plain; charset=utf-8", "ok", {}});
+      }
+      return;
+    }
+    if (!Authenticated(req, creds.admin_token)) {
+      out.Send(StatusResponse(Status(Code::kUnauthorized, "Unauthorized")));
+      return;
+    }
+    if (req.method == "GET" && ServeDiscovery(req, out)) return;
+    RequestInfo info;
+    if (!ParseResourcePath(req.path, &info)) {
+      out.Send(StatusResponse(Status(Code::kNotFound, "the server could not find the requested resource")));
+      return;
+    }
+    rest->Handle(info, req, out);
+  }
+};
+
+ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ApiServer::~ApiServer() { Stop(); }
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Status(Code::kInternal, "cannot create data directory " + options.data_dir.string() +
+                                       ": " + ec.message());
+  }
+  std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  std::vector<std::string> hosts = {options.host};
+  ASSIGN_OR_RETURN(impl->creds, EnsureCredentials(options.data_dir, hosts));
+
+  store::SqliteStore::Options so;
+  so.path = options.data_dir / "state.db";
+  so.attrs = [](std::string_view key, const Json& obj, api::Labels& l, api::Fields& f) {
+    if (const api::ResourceType* rt = api::FindResourceByKey(key)) api::ObjectAttrs(*rt, obj, l, f);
+  };
+  ASSIGN_OR_RETURN(impl->store, store::SqliteStore::Open(std::move(so)));
+
+  Rest::Options ro;
+  ro.bookmark_interval = options.bookmark_interval;
+  impl->rest = std::make_unique<Rest>(*impl->store, ro);
+  const api::ResourceType* ns = api::FindResource("", "v1", "namespaces");
+  for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    RETURN_IF_ERROR(impl->rest->EnsureObject(
+        *ns, {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}}));
+  }
+
+  HttpServer::Options ho;
+  ho.host = options.host;
+  ho.port = options.port;
+  if (options.tls) {
+    ho.cert_pem = impl->creds.server_cert_pem;
+    ho.key_pem = impl->creds.server_key_pem;
+  }
+  Impl* raw = impl.get();
+  impl->http = std::make_unique<HttpServer>(
+      ho, [raw](HttpRequest& req, Responder& out) { raw->Handle(req, out); });
+  RETURN_IF_ERROR(impl->http->Start());
+  std::unique_ptr<ApiServer> server(new ApiServer(std::move(impl)));
+  RETURN_IF_ERROR(WriteKubeconfig(server->kubeconfig(), server->url(), server->credentials()));
+  return server;
+}
+
+void ApiServer::Stop() {
+  if (impl_ && impl_->http) impl_->http->Stop();
+}
+
+uint16_t ApiServer::port() const { return impl_->http->port(); }
+
+std::string ApiServer::url() const {
+  std::string host = impl_->options.host;
+  if (host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(impl_->options.tls ? "https://" : "http://") + host + ":" +
+         std::to_string(port());
+}
+
+const Credentials& ApiServer::credentials() const { return impl_->creds; }
+store::Store& ApiServer::store() { return *impl_->store; }
+std::filesystem::path ApiServer::kubeconfig() const { return impl_->options.data_dir / "kubeconfig"; }
+
+}  // namespace mlkube::apiserver

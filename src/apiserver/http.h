@@ -1,0 +1,52 @@
+#pragma once
+// The HTTP exchange the API handlers see, independent of the transport: a parsed request and a
+// responder that sends a whole response or streams one (watch, log follow).
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mlkube::apiserver {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // decoded path without the query
+  std::multimap<std::string, std::string, std::less<>> query;  // decoded
+  std::map<std::string, std::string, std::less<>> headers;     // lower-cased names
+  std::string body;
+  std::string remote;  // peer address, for logs
+
+  // The first value of a query parameter, or "".
+  std::string Query(std::string_view name) const;
+  bool HasQuery(std::string_view name) const { return query.find(name) != query.end(); }
+  std::string Header(std::string_view lower_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  virtual void Send(HttpResponse response) = 0;
+  // Streaming: a chunked response. WriteChunk returns false once the client is gone.
+  virtual bool StartStream(int status, const std::string& content_type,
+                           const std::vector<std::pair<std::string, std::string>>& headers) = 0;
+  virtual bool WriteChunk(std::string_view data) = 0;
+  virtual void EndStream() = 0;
+  // True once the client has closed its side (checked by long-lived streams between writes).
+  virtual bool ClientGone() = 0;
+};
+
+// Splits a request target into its decoded path and query parameters.
+void ParseTarget(std::string_view target, std::string* path,
+                 std::multimap<std::string, std::string, std::less<>>* query);
+std::string UrlDecode(std::string_view s, bool plus_is_space);
+
+}  // namespace mlkube::apiserver

@@ -1,0 +1,1170 @@
+#include "apiserver/rest.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "api/apply.h"
+#include "api/field_errors.h"
+#include "api/patch.h"
+#include "api/quantity.h"
+#include "api/schema.h"
+#include "api/selector.h"
+#include "api/table.h"
+#include "api/validation.h"
+#include "api/yaml.h"
+#include "common/time.h"
+
+namespace mlkube::apiserver {
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+constexpr char kTableContentType[] = "application/json;as=Table;v=v1;g=meta.k8s.io";
+constexpr int kMaxUpdateRetries = 16;
+
+// ---- responses ----
+
+Json StatusJson(const Status& st) {
+  Json j = {{"kind", "Status"},     {"apiVersion", "v1"},           {"metadata", Json::object()},
+            {"status", "Failure"},  {"message", st.message()},      {"reason", Reason(st.code())},
+            {"code", HttpCode(st.code())}};
+  if (const auto& d = st.details()) {
+    Json details = Json::object();
+    if (!d->name.empty()) details["name"] = d->name;
+    if (!d->group.empty()) details["group"] = d->group;
+    if (!d->kind.empty()) details["kind"] = d->kind;
+    if (!d->causes.empty()) {
+      Json causes = Json::array();
+      for (const auto& c : d->causes) {
+        Json cause = {{"reason", c.reason}, {"message", c.message}};
+        if (!c.field.empty()) cause["field"] = c.field;
+        causes.push_back(std::move(cause));
+      }
+      details["causes"] = std::move(causes);
+    }
+    if (d->retry_after_seconds) details["retryAfterSeconds"] = d->retry_after_seconds;
+    j["details"] = std::move(details);
+  }
+  if (st.code() == Code::kUnauthorized || st.code() == Code::kGone) j.erase("details");
+  return j;
+}
+
+HttpResponse JsonResponse(int code, std::string body) {
+  return {code, "application/json", std::move(body), {}};
+}
+
+// ---- small JSON accessors that never throw ----
+
+const Json* Find(const Json& j, std::string_view key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+std::string Str(const Json& j, std::string_view key) {
+  const Json* v = Find(j, key);
+  return v && v->is_string() ? v->get<std::string>() : "";
+}
+
+std::string MetaStr(const Json& obj, std::string_view key) {
+  const Json* m = Find(obj, "metadata");
+  return m ? Str(*m, key) : "";
+}
+
+uint64_t ParseRv(const std::string& s) {
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return 0;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+bool ParseBool(const std::string& s) {
+  std::string l = s;
+  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+  return l == "true" || l == "1";
+}
+
+// Everything but metadata and status: a change here is a new generation.
+bool SpecChanged(const Json& a, const Json& b) {
+  for (const auto* x : {&a, &b}) {
+    const Json& other = x == &a ? b : a;
+    for (const auto& [k, v] : x->items()) {
+      if (k == "metadata" || k == "status") continue;
+      auto it = other.find(k);
+      if (it == other.end() || *it != v) return true;
+    }
+  }
+  return false;
+}
+
+// Drops the fields the schema does not know, as Kubernetes' decoder does for built-in types.
+void PruneUnknownFields(Json& obj, const api::Type* type) {
+  if (!type) return;
+  using K = api::Type::Kind;
+  if (type->kind == K::kObject && obj.is_object()) {
+    for (auto it = obj.begin(); it != obj.end();) {
+      const api::Field* f = type->FindField(it.key());
+      if (!f) {
+        it = obj.erase(it);
+      } else {
+        PruneUnknownFields(*it, f->type);
+        ++it;
+      }
+    }
+  } else if (type->kind == K::kArray && obj.is_array()) {
+    for (auto& e : obj) PruneUnknownFields(e, type->elem);
+  } else if (type->kind == K::kMap && obj.is_object()) {
+    for (auto& [k, v] : obj.items()) PruneUnknownFields(v, type->elem);
+  }
+}
+
+// Pod QoS class from requests and limits (cpu and memory) of all containers.
+std::string QosClass(const Json& pod) {
+  bool any = false, guaranteed = true;
+  const Json* spec = Find(pod, "spec");
+  for (const char* list : {"initContainers", "containers"}) {
+    const Json* cs = spec ? Find(*spec, list) : nullptr;
+    if (!cs || !cs->is_array()) continue;
+    for (const auto& c : *cs) {
+      const Json* res = Find(c, "resources");
+      const Json* req = res ? Find(*res, "requests") : nullptr;
+      const Json* lim = res ? Find(*res, "limits") : nullptr;
+      for (const char* r : {"cpu", "memory"}) {
+        const Json* rq = req ? Find(*req, r) : nullptr;
+        const Json* lm = lim ? Find(*lim, r) : nullptr;
+        if (rq || lm) any = true;
+        if (!lm) {
+          guaranteed = false;
+          continue;
+        }
+        if (rq) {
+          auto a = api::Quantity::Parse(rq->is_string() ? rq->get<std::string>() : rq->dump());
+          auto b = api::Quantity::Parse(lm->is_string() ? lm->get<std::string>() : lm->dump());
+          if (!a.ok() || !b.ok() || a->Cmp(*b) != 0) guaranteed = false;
+        }
+      }
+    }
+  }
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+// Status on create, as each kind's registry strategy sets it.
+void PrepareStatusForCreate(const api::ResourceType& rt, Json& obj) {
+  const std::string& k = rt.kind;
+  if (k == "Pod") {
+    obj["status"] = {{"phase", "Pending"}};
+    // QoS is computed after defaulting (requests from limits); see Operation::Create.
+  } else if (k == "Namespace") {
+    obj["status"] = {{"phase", "Active"}};
+  } else if (k == "PersistentVolumeClaim" || k == "PersistentVolume") {
+    obj["status"] = {{"phase", "Pending"}};
+  } else if (k == "Node" || !rt.HasSubresource("status")) {
+    // Nodes may be created with their status (agents and simulated nodes do).
+  } else {
+    obj.erase("status");
+  }
+}
+
+std::string ContentTypeOf(const HttpRequest& req) {
+  std::string ct = req.Header("content-type");
+  ct = ct.substr(0, ct.find(';'));
+  ct.erase(std::remove(ct.begin(), ct.end(), ' '), ct.end());
+  std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ct;
+}
+
+Result<Json> DecodeDocument(const std::string& body, const std::string& content_type) {
+  if (content_type.find("protobuf") != std::string::npos) {
+    return Status(Code::kUnsupportedMediaType,
+                  "the body of the request was in an unknown format - accepted media types "
+                  "include: application/json, application/yaml");
+  }
+  Json j;
+  if (content_type.find("yaml") != std::string::npos) {
+    ASSIGN_OR_RETURN(j, api::YamlToJson(body));
+  } else {
+    try {
+      j = Json::parse(body);
+    } catch (const Json::exception& e) {
+      std::string what = e.what();
+      if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
+      return Status(Code::kBadRequest, "couldn't get version/kind; json parse error: " + what);
+    }
+  }
+  return j;
+}
+
+}  // namespace
+
+HttpResponse StatusResponse(const Status& status) {
+  return JsonResponse(HttpCode(status.code()), StatusJson(status).dump());
+}
+
+// One request against one resource type.
+class Rest::Operation {
+ public:
+  Operation(Rest& rest, const RequestInfo& info, HttpRequest& req, Responder& out)
+      : rest_(rest), store_(rest.store_), rt_(*info.resource), info_(info), req_(req), out_(out),
+        type_(api::LookupKind(rt_.group, rt_.version, rt_.kind)),
+        dry_run_(req.Query("dryRun") == "All"),
+        now_(Clock::now()) {}
+
+  void Run();
+
+  // Builds and stores `obj` as a create would, without the HTTP around it; the stored (or, for a
+  // dry run, the would-be) object is left in created_. An apply has already written its
+  // managedFields entry, so it passes record_manager = false.
+  Status CreateObject(Json obj, bool record_manager = true);
+
+ private:
+  // ---- helpers ----
+  Status NotFoundErr(const std::string& name) const {
+    return NotFound(rt_.plural, name, rt_.group);
+  }
+  Status ConflictErr(const std::string& name) const {
+    return Conflict(rt_.plural, name,
+                    "the object has been modified; please apply your changes to the latest "
+                    "version and try again",
+                    rt_.group);
+  }
+  std::string Key(const std::string& name) const { return rt_.Key(info_.ns, name); }
+  std::string FieldManager(const char* fallback) const {
+    std::string m = req_.Query("fieldManager");
+    if (!m.empty()) return m;
+    std::string ua = req_.Header("user-agent");
+    ua = ua.substr(0, ua.find('/'));
+    return ua.empty() ? fallback : ua;
+  }
+  bool WantsTable() const {
+    std::string a = req_.Header("accept");
+    return a.find("as=Table") != std::string::npos;
+  }
+  void Reply(int code, const std::string& body) {
+    HttpResponse r = JsonResponse(code, body);
+    for (const auto& w : warnings_) r.headers.emplace_back("Warning", "299 - \"" + w + "\"");
+    out_.Send(std::move(r));
+  }
+  void Fail(const Status& st) { out_.Send(StatusResponse(st)); }
+
+  // Decodes the request body, checks apiVersion/kind against the URL, applies the requested
+  // field validation, prunes unknown fields and rejects mistyped values.
+  Result<Json> DecodeObject(const std::string& expected_group_version,
+                            const std::string& expected_kind, const api::Type* type);
+  Status CheckFields(Json& obj, const api::Type* type, const std::string& kind);
+  Status CheckNamespace(Json& obj);
+  Result<api::LabelSelector> LabelSel() const;
+  Result<api::FieldSelector> FieldSel() const;
+  store::Filter MakeFilter(api::LabelSelector ls, api::FieldSelector fs) const;
+
+  // The common tail of every write of the main resource: defaults, generation, managedFields,
+  // validation.
+  Result<Json> AdmitUpdate(const Json& old, Json obj, const std::string& manager);
+  Result<Json> AdmitStatusUpdate(const Json& old, const Json& obj, const std::string& manager);
+  // Read-modify-write with retries on conflicting concurrent writes (GuaranteedUpdate).
+  using Mutation = std::function<Result<Json>(const Json& cur)>;
+  Result<store::ObjectPtr> GuaranteedUpdate(const std::string& name, const Mutation& mutate,
+                                            Json* dry_result);
+  // Stores `obj` (an update) or, when it is marked deleted and holds no finalizers, removes it.
+  Result<store::ObjectPtr> Commit(const std::string& key, Json obj, uint64_t rv);
+
+  // ---- verbs ----
+  void Get();
+  void List();
+  void Watch();
+  void Create();
+  void Update();
+  void Patch();
+  void Delete();
+  void DeleteCollection();
+  void GetScale();
+  void UpdateScale(bool patch);
+  void Binding();
+  void NodeProxyLike();
+  Result<Json> ApplyPatch(const Json& cur, const api::Type* type, const std::string& ct,
+                          const Json& patch);
+  Result<Json> DeleteOne(const store::ObjectPtr& cur, const Json& options, bool* deleted);
+
+  Json ToScale(const Json& obj) const;
+  std::string TableJson(const std::vector<Json>& objs, uint64_t rv, bool with_columns) const;
+
+  Rest& rest_;
+  store::Store& store_;
+  const api::ResourceType& rt_;
+  const RequestInfo& info_;
+  HttpRequest& req_;
+  Responder& out_;
+  const api::Type* type_;
+  bool dry_run_;
+  const Clock::time_point now_;
+  std::vector<std::string> warnings_;
+  std::string created_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+void Rest::Operation::Run() {
+  const std::string& m = req_.method;
+  const std::string& sub = info_.subresource;
+  if (!sub.empty() && !rt_.HasSubresource(sub)) {
+    return Fail(Status(Code::kNotFound, "the server could not find the requested resource"));
+  }
+  if (info_.name.empty()) {
+    if (m == "GET") {
+      return ParseBool(req_.Query("watch")) ? Watch() : List();
+    }
+    if (m == "POST") return Create();
+    if (m == "DELETE") return DeleteCollection();
+  } else if (sub.empty() || sub == "status") {
+    if (m == "GET") return Get();
+    if (m == "PUT") return Update();
+    if (m == "PATCH") return Patch();
+    if (m == "DELETE" && sub.empty()) return Delete();
+  } else if (sub == "scale") {
+    if (m == "GET") return GetScale();
+    if (m == "PUT") return UpdateScale(false);
+    if (m == "PATCH") return UpdateScale(true);
+  } else if (sub == "binding") {
+    if (m == "POST") return Binding();
+  } else {
+    return NodeProxyLike();
+  }
+  Fail(Status(Code::kMethodNotAllowed, "the server does not allow this method on the requested resource"));
+}
+
+Result<api::LabelSelector> Rest::Operation::LabelSel() const {
+  return api::LabelSelector::Parse(req_.Query("labelSelector"));
+}
+
+Result<api::FieldSelector> Rest::Operation::FieldSel() const {
+  ASSIGN_OR_RETURN(auto fs, api::FieldSelector::Parse(req_.Query("fieldSelector")));
+  for (const auto& t : fs.terms()) {
+    bool ok = t.field == "metadata.name" || (rt_.namespaced && t.field == "metadata.namespace") ||
+              std::find(rt_.selectable_fields.begin(), rt_.selectable_fields.end(), t.field) !=
+                  rt_.selectable_fields.end();
+    if (!ok) {
+      return Status(Code::kBadRequest, "field label not supported: " + t.field);
+    }
+  }
+  return fs;
+}
+
+store::Filter Rest::Operation::MakeFilter(api::LabelSelector ls, api::FieldSelector fs) const {
+  if (ls.Empty() && fs.Empty()) return nullptr;
+  return [ls = std::move(ls), fs = std::move(fs)](const store::Object& o) {
+    return ls.Matches(o.labels) && fs.Matches(o.fields);
+  };
+}
+
+std::string Rest::Operation::TableJson(const std::vector<Json>& objs, uint64_t rv,
+                                       bool with_columns) const {
+  Json t = {{"kind", "Table"},
+            {"apiVersion", "meta.k8s.io/v1"},
+            {"metadata", {{"resourceVersion", std::to_string(rv)}}}};
+  if (with_columns) t["columnDefinitions"] = api::TableColumns(rt_.group, rt_.kind);
+  Json rows = Json::array();
+  for (const auto& o : objs) {
+    Json meta = o.contains("metadata") ? o["metadata"] : Json::object();
+    meta.erase("managedFields");
+    rows.push_back({{"cells", api::TableCells(rt_.group, rt_.kind, o, now_)},
+                    {"object",
+                     {{"kind", "PartialObjectMetadata"},
+                      {"apiVersion", "meta.k8s.io/v1"},
+                      {"metadata", std::move(meta)}}}});
+  }
+  t["rows"] = std::move(rows);
+  return t.dump();
+}
+
+void Rest::Operation::Get() {
+  store::ObjectPtr o = store_.Get(Key(info_.name));
+  if (!o) return Fail(NotFoundErr(info_.name));
+  if (WantsTable()) {
+    return out_.Send({200, kTableContentType, TableJson({Json::parse(o->data)}, o->rv, true), {}});
+  }
+  Reply(200, o->data);
+}
+
+void Rest::Operation::List() {
+  auto ls = LabelSel();
+  if (!ls.ok()) return Fail(ls.status());
+  auto fs = FieldSel();
+  if (!fs.ok()) return Fail(fs.status());
+  size_t limit = 0;
+  if (std::string l = req_.Query("limit"); !l.empty()) limit = std::strtoull(l.c_str(), nullptr, 10);
+  std::string start_after;
+  if (std::string c = req_.Query("continue"); !c.empty()) {
+    start_after = UrlDecode(c, false);
+    if (start_after.compare(0, rt_.Prefix(info_.ns).size(), rt_.Prefix(info_.ns)) != 0) {
+      return Fail(Status(Code::kBadRequest, "continue key is not valid: incorrect encoded start "
+                                            "resourceVersion (version meta.k8s.io/v1)"));
+    }
+  }
+  auto result = store_.List(rt_.Prefix(info_.ns), start_after, limit, MakeFilter(*ls, *fs));
+  if (WantsTable()) {
+    std::vector<Json> objs;
+    objs.reserve(result.items.size());
+    for (const auto& o : result.items) objs.push_back(Json::parse(o->data));
+    Json t = Json::parse(TableJson(objs, result.rv, true));
+    if (!result.last_key.empty()) t["metadata"]["continue"] = result.last_key;
+    return out_.Send({200, kTableContentType, t.dump(), {}});
+  }
+  // Items are spliced in as stored: a list never re-encodes its objects.
+  std::string body;
+  size_t total = 128;
+  for (const auto& o : result.items) total += o->data.size() + 1;
+  body.reserve(total);
+  body += R"({"kind":")" + rt_.ListKind() + R"(","apiVersion":")" + rt_.GroupVersion() +
+          R"(","metadata":{"resourceVersion":")" + std::to_string(result.rv) + "\"";
+  if (!result.last_key.empty()) body += ",\"continue\":" + Json(result.last_key).dump();
+  body += "},\"items\":[";
+  for (size_t i = 0; i < result.items.size(); ++i) {
+    if (i) body += ',';
+    body += result.items[i]->data;
+  }
+  body += "]}";
+  Reply(200, body);
+}
+
+void Rest::Operation::Watch() {
+  auto ls = LabelSel();
+  if (!ls.ok()) return Fail(ls.status());
+  auto fs = FieldSel();
+  if (!fs.ok()) return Fail(fs.status());
+  const bool table = WantsTable();
+  const bool bookmarks = ParseBool(req_.Query("allowWatchBookmarks"));
+  auto timeout = rest_.options_.default_watch_timeout;
+  if (std::string t = req_.Query("timeoutSeconds"); !t.empty()) {
+    timeout = std::chrono::seconds(std::strtoll(t.c_str(), nullptr, 10));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  store::Filter filter = MakeFilter(*ls, *fs);
+
+  std::string rv_param = req_.Query("resourceVersion");
+  uint64_t from = ParseRv(rv_param);
+  std::vector<store::ObjectPtr> initial;
+  if (rv_param.empty() || rv_param == "0") {
+    // No resourceVersion: start with the current state as ADDED events.
+    auto list = store_.List(rt_.Prefix(info_.ns), "", 0, filter);
+    initial = std::move(list.items);
+    from = list.rv;
+  }
+  auto watcher = store_.Watch(rt_.Prefix(info_.ns), from, filter);
+
+  const std::string ct = table ? kTableContentType : "application/json";
+  if (!out_.StartStream(200, ct, {})) return;
+  bool columns_sent = false;
+  auto encode = [&](const char* type, const store::ObjectPtr& o) {
+    std::string line = std::string("{\"type\":\"") + type + "\",\"object\":";
+    if (table) {
+      line += TableJson({Json::parse(o->data)}, o->rv, !columns_sent);
+      columns_sent = true;
+    } else {
+      line += o->data;
+    }
+    line += "}\n";
+    return line;
+  };
+  if (!watcher.ok()) {
+    Json ev = {{"type", "ERROR"}, {"object", StatusJson(watcher.status())}};
+    out_.WriteChunk(ev.dump() + "\n");
+    out_.EndStream();
+    return;
+  }
+  {
+    std::string chunk;
+    for (const auto& o : initial) chunk += encode("ADDED", o);
+    if (!out_.WriteChunk(chunk)) return;
+  }
+  auto& w = **watcher;
+  uint64_t last_rv = from;
+  auto next_bookmark = std::chrono::steady_clock::now() + rest_.options_.bookmark_interval;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto wake = std::min({deadline, next_bookmark,
+                          std::chrono::steady_clock::now() + std::chrono::seconds(5)});
+    store::Event e;
+    if (w.Next(&e, wake)) {
+      std::string chunk;
+      auto add = [&](const store::Event& ev) {
+        const char* type = ev.type == store::EventType::kAdded      ? "ADDED"
+                           : ev.type == store::EventType::kModified ? "MODIFIED"
+                                                                    : "DELETED";
+        chunk += encode(type, ev.object);
+        last_rv = ev.object->rv;
+      };
+      add(e);
+      for (const auto& more : w.Drain()) add(more);
+      if (!out_.WriteChunk(chunk)) return;
+      continue;
+    }
+    if (w.ended()) break;
+    auto now = std::chrono::steady_clock::now();
+    if (bookmarks && now >= next_bookmark) {
+      Json bm = {{"type", "BOOKMARK"},
+                 {"object",
+                  {{"kind", rt_.kind},
+                   {"apiVersion", rt_.GroupVersion()},
+                   {"metadata", {{"resourceVersion", std::to_string(std::max(last_rv, store_.CurrentRevision()))}}}}}};
+      if (!out_.WriteChunk(bm.dump() + "\n")) return;
+    }
+    if (now >= next_bookmark) next_bookmark = now + rest_.options_.bookmark_interval;
+    if (out_.ClientGone()) return;
+  }
+  out_.EndStream();
+}
+
+Status Rest::Operation::CheckFields(Json& obj, const api::Type* type, const std::string& kind) {
+  if (!type) return Status::Ok();
+  std::string mode = req_.Query("fieldValidation");
+  if (mode.empty()) mode = "Warn";
+  if (mode != "Strict" && mode != "Warn" && mode != "Ignore") {
+    return Status(Code::kBadRequest, "fieldValidation parameter unsupported: " + mode);
+  }
+  auto type_errors = api::TypeErrors(obj, *type);
+  if (!type_errors.empty()) {
+    std::string msg = kind + " in version \"" + rt_.version + "\" cannot be handled as a " + kind +
+                      ": " + type_errors.front();
+    return Status(Code::kBadRequest, msg);
+  }
+  if (mode != "Ignore") {
+    auto unknown = api::UnknownFields(obj, *type);
+    if (!unknown.empty() && mode == "Strict") {
+      std::string msg = "strict decoding error: ";
+      for (size_t i = 0; i < unknown.size(); ++i) {
+        if (i) msg += ", ";
+        msg += "unknown field \"" + unknown[i] + "\"";
+      }
+      return Status(Code::kBadRequest, msg);
+    }
+    for (const auto& u : unknown) warnings_.push_back("unknown field \\\"" + u + "\\\"");
+  }
+  PruneUnknownFields(obj, type);
+  return Status::Ok();
+}
+
+Result<Json> Rest::Operation::DecodeObject(const std::string& expected_gv,
+                                           const std::string& expected_kind,
+                                           const api::Type* type) {
+  ASSIGN_OR_RETURN(Json obj, DecodeDocument(req_.body, ContentTypeOf(req_)));
+  if (!obj.is_object()) {
+    return Status(Code::kBadRequest, "couldn't get version/kind; json parse error: json: cannot "
+                                     "unmarshal " + std::string(obj.type_name()) +
+                                     " into Go value of type struct { APIVersion string "
+                                     "\"json:\\\"apiVersion,omitempty\\\"\"; Kind string "
+                                     "\"json:\\\"kind,omitempty\\\"\" }");
+  }
+  // Missing apiVersion or kind default to the URL's, as Kubernetes' decoder does.
+  std::string gv = Str(obj, "apiVersion"), kind = Str(obj, "kind");
+  if (!Find(obj, "apiVersion") || obj["apiVersion"].is_null()) gv = expected_gv;
+  if (!Find(obj, "kind") || obj["kind"].is_null()) kind = expected_kind;
+  if (gv != expected_gv) {
+    return Status(Code::kBadRequest, "the API version in the data (" + gv +
+                                         ") does not match the expected API version (" +
+                                         expected_gv + ")");
+  }
+  if (kind != expected_kind) {
+    return Status(Code::kBadRequest, "the kind in the data (" + kind +
+                                         ") does not match the expected kind (" + expected_kind +
+                                         ")");
+  }
+  obj["apiVersion"] = gv;
+  obj["kind"] = kind;
+  if (!obj.contains("metadata") || obj["metadata"].is_null()) obj["metadata"] = Json::object();
+  RETURN_IF_ERROR(CheckFields(obj, type, expected_kind));
+  if (!obj["metadata"].is_object()) {
+    return Status(Code::kBadRequest, "metadata must be an object");
+  }
+  return obj;
+}
+
+Status Rest::Operation::CheckNamespace(Json& obj) {
+  Json& meta = obj["metadata"];
+  if (!rt_.namespaced) {
+    meta.erase("namespace");
+    return Status::Ok();
+  }
+  std::string ns = Str(meta, "namespace");
+  if (ns.empty()) {
+    meta["namespace"] = info_.ns;
+  } else if (ns != info_.ns) {
+    return Status(Code::kBadRequest, "the namespace of the provided object does not match the "
+                                     "namespace sent on the request");
+  }
+  return Status::Ok();
+}
+
+Result<Json> Rest::Operation::AdmitUpdate(const Json& old, Json obj, const std::string& manager) {
+  Json& meta = obj["metadata"];
+  const Json& old_meta = old["metadata"];
+  // Fields the system owns are carried over whatever the client sent.
+  for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp",
+                        "deletionGracePeriodSeconds", "generation"}) {
+    if (auto it = old_meta.find(k); it != old_meta.end()) {
+      meta[k] = *it;
+    } else {
+      meta.erase(k);
+    }
+  }
+  meta.erase("selfLink");
+  if (rt_.HasSubresource("status") && rt_.kind != "Node") {
+    if (old.contains("status")) {
+      obj["status"] = old["status"];
+    } else {
+      obj.erase("status");
+    }
+  }
+  api::ApplyDefaults(rt_.group, rt_.kind, obj);
+  if (SpecChanged(old, obj)) {
+    int64_t g = old_meta.value("generation", int64_t{0});
+    meta["generation"] = g + 1;
+  }
+  api::RecordUpdate(old, obj, type_, manager, rt_.GroupVersion(), FormatRfc3339(now_));
+  api::ErrorList errs = api::ValidateUpdate(rt_.group, rt_.kind, obj, old);
+  if (!errs.empty()) return api::InvalidStatus(rt_.group, rt_.kind, MetaStr(obj, "name"), errs);
+  return obj;
+}
+
+Result<Json> Rest::Operation::AdmitStatusUpdate(const Json& old, const Json& obj,
+                                                const std::string& manager) {
+  Json updated = old;
+  if (obj.contains("status")) {
+    updated["status"] = obj["status"];
+  } else {
+    updated.erase("status");
+  }
+  api::RecordUpdate(old, updated, type_, manager, rt_.GroupVersion(), FormatRfc3339(now_));
+  api::ErrorList errs = api::ValidateStatusUpdate(rt_.group, rt_.kind, updated, old);
+  if (!errs.empty()) {
+    return api::InvalidStatus(rt_.group, rt_.kind, MetaStr(updated, "name"), errs);
+  }
+  return updated;
+}
+
+Result<store::ObjectPtr> Rest::Operation::Commit(const std::string& key, Json obj, uint64_t rv) {
+  const Json& meta = obj["metadata"];
+  bool marked = Find(meta, "deletionTimestamp") && !meta["deletionTimestamp"].is_null();
+  const Json* fin = Find(meta, "finalizers");
+  bool no_finalizers = !fin || !fin->is_array() || fin->empty();
+  bool grace_over = !rt_.graceful_delete || meta.value("deletionGracePeriodSeconds", 0) == 0;
+  if (marked && no_finalizers && grace_over) {
+    // The last finalizer is gone from an object being deleted: the update completes the delete.
+    return store_.Delete(key, rv);
+  }
+  return store_.Update(key, std::move(obj), rv);
+}
+
+Result<store::ObjectPtr> Rest::Operation::GuaranteedUpdate(const std::string& name,
+                                                           const Mutation& mutate,
+                                                           Json* dry_result) {
+  const std::string key = Key(name);
+  for (int attempt = 0;; ++attempt) {
+    store::ObjectPtr cur = store_.Get(key);
+    if (!cur) return NotFoundErr(name);
+    Json cur_json = Json::parse(cur->data);
+    ASSIGN_OR_RETURN(Json updated, mutate(cur_json));
+    if (dry_run_) {
+      *dry_result = std::move(updated);
+      return cur;
+    }
+    auto r = Commit(key, std::move(updated), cur->rv);
+    if (r.ok() || r.status().code() != Code::kConflict || attempt >= kMaxUpdateRetries) {
+      if (!r.ok() && r.status().code() == Code::kConflict) return ConflictErr(name);
+      if (!r.ok() && r.status().code() == Code::kNotFound) return NotFoundErr(name);
+      return r;
+    }
+  }
+}
+
+Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
+  RETURN_IF_ERROR(CheckNamespace(obj));
+  Json& meta = obj["metadata"];
+  std::string name = Str(meta, "name");
+  std::string generate = Str(meta, "generateName");
+  if (name.empty() && !generate.empty()) {
+    name = generate + RandomSuffix(5);
+    meta["name"] = name;
+  }
+  if (rt_.namespaced) {
+    const api::ResourceType* ns_rt = api::FindResource("", "v1", "namespaces");
+    store::ObjectPtr ns = store_.Get(ns_rt->Key("", info_.ns));
+    if (!ns) return NotFound("namespaces", info_.ns);
+    if (ns->data.find("\"deletionTimestamp\"") != std::string::npos &&
+        !Json::parse(ns->data)["metadata"].value("deletionTimestamp", Json()).is_null()) {
+      return Status(Code::kForbidden, rt_.plural + " \"" + name +
+                                          "\" is forbidden: unable to create new content in "
+                                          "namespace " + info_.ns +
+                                          " because it is being terminated",
+                    StatusDetails{name, rt_.group, rt_.plural,
+                                  {{"NamespaceTerminating",
+                                    "namespace " + info_.ns + " is being terminated",
+                                    "metadata.namespace"}},
+                                  0});
+    }
+  }
+  meta["uid"] = NewUuid();
+  meta["creationTimestamp"] = FormatRfc3339(now_);
+  meta["generation"] = 1;
+  for (const char* k : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
+                        "selfLink", "managedFields"}) {
+    meta.erase(k);
+  }
+  PrepareStatusForCreate(rt_, obj);
+  api::ApplyDefaults(rt_.group, rt_.kind, obj);
+  if (rt_.kind == "Pod") obj["status"]["qosClass"] = QosClass(obj);
+  if (record_manager) {
+    api::RecordUpdate(Json(), obj, type_, FieldManager("unknown"), rt_.GroupVersion(),
+                      FormatRfc3339(now_));
+  }
+  api::ErrorList errs = api::ValidateCreate(rt_.group, rt_.kind, obj);
+  if (!errs.empty()) return api::InvalidStatus(rt_.group, rt_.kind, name, errs);
+  if (dry_run_) {
+    created_ = obj.dump();
+    return Status::Ok();
+  }
+  auto r = store_.Create(Key(name), std::move(obj));
+  if (!r.ok()) {
+    if (r.status().code() == Code::kAlreadyExists) return AlreadyExists(rt_.plural, name, rt_.group);
+    return r.status();
+  }
+  created_ = (*r)->data;
+  return Status::Ok();
+}
+
+void Rest::Operation::Create() {
+  if (rt_.namespaced && info_.ns.empty()) {
+    return Fail(Status(Code::kMethodNotAllowed, "the server does not allow this method on the "
+                                                "requested resource"));
+  }
+  auto obj = DecodeObject(rt_.GroupVersion(), rt_.kind, type_);
+  if (!obj.ok()) return Fail(obj.status());
+  Status st = CreateObject(std::move(obj).value());
+  if (!st.ok()) return Fail(st);
+  Reply(201, created_);
+}
+
+void Rest::Operation::Update() {
+  auto obj = DecodeObject(rt_.GroupVersion(), rt_.kind, type_);
+  if (!obj.ok()) return Fail(obj.status());
+  Json body = std::move(obj).value();
+  Status st = CheckNamespace(body);
+  if (!st.ok()) return Fail(st);
+  std::string body_name = Str(body["metadata"], "name");
+  if (body_name != info_.name) {
+    return Fail(Status(Code::kBadRequest, "the name of the object (" + body_name +
+                                              ") does not match the name on the URL (" +
+                                              info_.name + ")"));
+  }
+  const uint64_t want_rv = ParseRv(Str(body["metadata"], "resourceVersion"));
+  const std::string manager = FieldManager("unknown");
+  const bool status = info_.subresource == "status";
+  Json dry;
+  auto r = GuaranteedUpdate(
+      info_.name,
+      [&](const Json& cur) -> Result<Json> {
+        if (want_rv && ParseRv(MetaStr(cur, "resourceVersion")) != want_rv) {
+          return ConflictErr(info_.name);
+        }
+        return status ? AdmitStatusUpdate(cur, body, manager) : AdmitUpdate(cur, body, manager);
+      },
+      &dry);
+  if (!r.ok()) return Fail(r.status());
+  Reply(200, dry_run_ ? dry.dump() : (*r)->data);
+}
+
+Result<Json> Rest::Operation::ApplyPatch(const Json& cur, const api::Type* type,
+                                         const std::string& ct, const Json& patch) {
+  if (ct == "application/json-patch+json") return api::ApplyJsonPatch(cur, patch);
+  if (ct == "application/merge-patch+json") return api::ApplyMergePatch(cur, patch);
+  if (ct == "application/strategic-merge-patch+json") {
+    return api::ApplyStrategicMergePatch(cur, patch, type);
+  }
+  return Status(Code::kUnsupportedMediaType,
+                "the body of the request was in an unknown format - accepted media types "
+                "include: application/json-patch+json, application/merge-patch+json, "
+                "application/apply-patch+yaml, application/strategic-merge-patch+json");
+}
+
+void Rest::Operation::Patch() {
+  const std::string ct = ContentTypeOf(req_);
+  const bool apply = ct == "application/apply-patch+yaml";
+  const bool status = info_.subresource == "status";
+  auto patch = DecodeDocument(req_.body, apply ? "application/yaml" : "application/json");
+  if (!patch.ok()) return Fail(patch.status());
+  std::string manager = FieldManager("unknown");
+  if (apply) {
+    if (req_.Query("fieldManager").empty()) {
+      return Fail(Status(Code::kBadRequest,
+                         "PATCH requests with apply content type must provide fieldManager"));
+    }
+    Json& applied = *patch;
+    if (!applied.is_object()) return Fail(Status(Code::kBadRequest, "invalid object: not a map"));
+    if (Str(applied, "apiVersion") != rt_.GroupVersion() || Str(applied, "kind") != rt_.kind) {
+      return Fail(Status(Code::kBadRequest,
+                         "the API version/kind in the data (" + Str(applied, "apiVersion") + ", " +
+                             Str(applied, "kind") + ") does not match the expected " +
+                             rt_.GroupVersion() + ", " + rt_.kind));
+    }
+    Status st = CheckFields(applied, type_, rt_.kind);
+    if (!st.ok()) return Fail(st);
+    if (!applied.contains("metadata") || !applied["metadata"].is_object()) {
+      applied["metadata"] = Json::object();
+    }
+    if (Str(applied["metadata"], "name").empty()) applied["metadata"]["name"] = info_.name;
+    if (Str(applied["metadata"], "name") != info_.name) {
+      return Fail(Status(Code::kBadRequest, "the name of the object (" +
+                                                Str(applied["metadata"], "name") +
+                                                ") does not match the name on the URL (" +
+                                                info_.name + ")"));
+    }
+    st = CheckNamespace(applied);
+    if (!st.ok()) return Fail(st);
+    api::ApplyOptions opts{manager, ParseBool(req_.Query("force")), rt_.GroupVersion(),
+                           FormatRfc3339(now_)};
+    if (!store_.Get(Key(info_.name)) && !status) {
+      auto created = api::ServerSideApply(Json(), applied, type_, opts);
+      if (!created.ok()) return Fail(created.status());
+      Status cst = CreateObject(std::move(created).value(), /*record_manager=*/false);
+      if (cst.ok()) return Reply(201, created_);
+      if (cst.code() != Code::kAlreadyExists) return Fail(cst);
+      // Lost a race with another create: apply to what is there now.
+    }
+  }
+  Json dry;
+  auto r = GuaranteedUpdate(
+      info_.name,
+      [&](const Json& cur) -> Result<Json> {
+        Json patched;
+        if (apply) {
+          api::ApplyOptions opts{manager, ParseBool(req_.Query("force")), rt_.GroupVersion(),
+                                 FormatRfc3339(now_)};
+          ASSIGN_OR_RETURN(patched, api::ServerSideApply(cur, *patch, type_, opts));
+        } else {
+          ASSIGN_OR_RETURN(patched, ApplyPatch(cur, type_, ct, *patch));
+          if (!patched.is_object()) return Status(Code::kBadRequest, "patch produced a non-object");
+          RETURN_IF_ERROR(CheckFields(patched, type_, rt_.kind));
+        }
+        // A resourceVersion in the patch is a precondition.
+        std::string prv = MetaStr(patched, "resourceVersion");
+        if (!prv.empty() && prv != MetaStr(cur, "resourceVersion")) return ConflictErr(info_.name);
+        if (!patched.contains("metadata") || !patched["metadata"].is_object()) {
+          return Status(Code::kBadRequest, "metadata must be an object");
+        }
+        if (apply) {
+          // The apply already merged managedFields; AdmitUpdate must not record an Update.
+          Json mf = patched["metadata"].value("managedFields", Json::array());
+          ASSIGN_OR_RETURN(Json admitted, status ? AdmitStatusUpdate(cur, patched, manager)
+                                                 : AdmitUpdate(cur, patched, manager));
+          admitted["metadata"]["managedFields"] = mf;
+          return admitted;
+        }
+        return status ? AdmitStatusUpdate(cur, patched, manager)
+                      : AdmitUpdate(cur, patched, manager);
+      },
+      &dry);
+  if (!r.ok()) return Fail(r.status());
+  Reply(200, dry_run_ ? dry.dump() : (*r)->data);
+}
+
+Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json& options,
+                                        bool* deleted) {
+  Json obj = Json::parse(cur->data);
+  Json& meta = obj["metadata"];
+  const std::string name = Str(meta, "name");
+  if (const Json* pre = Find(options, "preconditions")) {
+    std::string uid = Str(*pre, "uid"), rv = Str(*pre, "resourceVersion");
+    if (!uid.empty() && uid != Str(meta, "uid")) {
+      return Conflict(rt_.plural, name,
+                      "Precondition failed: UID in precondition: " + uid +
+                          ", UID in object meta: " + Str(meta, "uid"),
+                      rt_.group);
+    }
+    if (!rv.empty() && rv != Str(meta, "resourceVersion")) {
+      return Conflict(rt_.plural, name,
+                      "Precondition failed: ResourceVersion in precondition: " + rv +
+                          ", ResourceVersion in object meta: " + Str(meta, "resourceVersion"),
+                      rt_.group);
+    }
+  }
+  // Grace: only for graceful kinds (Pods), and not for pods that never ran anywhere.
+  int64_t grace = 0;
+  if (rt_.graceful_delete) {
+    const Json& spec = obj.contains("spec") ? obj["spec"] : Json::object();
+    grace = spec.value("terminationGracePeriodSeconds", int64_t{30});
+    if (const Json* g = Find(options, "gracePeriodSeconds"); g && g->is_number_integer()) {
+      grace = g->get<int64_t>();
+    }
+    std::string phase = obj.contains("status") ? obj["status"].value("phase", "") : "";
+    if (Str(spec, "nodeName").empty() || phase == "Succeeded" || phase == "Failed") grace = 0;
+    if (grace < 0) grace = 0;
+  }
+  std::string policy = Str(options, "propagationPolicy");
+  if (policy.empty() && Find(options, "orphanDependents") &&
+      options["orphanDependents"].is_boolean()) {
+    policy = options["orphanDependents"].get<bool>() ? "Orphan" : "Background";
+  }
+  Json finalizers = meta.value("finalizers", Json::array());
+  if (!finalizers.is_array()) finalizers = Json::array();
+  auto add_finalizer = [&](const char* f) {
+    if (std::find(finalizers.begin(), finalizers.end(), f) == finalizers.end()) {
+      finalizers.push_back(f);
+    }
+  };
+  if (policy == "Orphan") add_finalizer("orphan");
+  if (policy == "Foreground") add_finalizer("foregroundDeletion");
+
+  bool already_marked = Find(meta, "deletionTimestamp") && !meta["deletionTimestamp"].is_null();
+  if (grace == 0 && finalizers.empty()) {
+    *deleted = true;
+    if (dry_run_) return obj;
+    auto r = store_.Delete(cur->key, cur->rv);
+    if (!r.ok()) return r.status();
+    return Json::parse((*r)->data);
+  }
+  if (already_marked) {
+    // Deleting again may only shorten the grace period.
+    int64_t prev = meta.value("deletionGracePeriodSeconds", int64_t{0});
+    if (grace >= prev && finalizers == meta.value("finalizers", Json::array())) return obj;
+  }
+  meta["deletionTimestamp"] = FormatRfc3339(now_ + std::chrono::seconds(grace));
+  meta["deletionGracePeriodSeconds"] = grace;
+  if (!finalizers.empty()) meta["finalizers"] = finalizers;
+  if (rt_.kind == "Namespace") obj["status"]["phase"] = "Terminating";
+  if (dry_run_) return obj;
+  auto r = store_.Update(cur->key, obj, cur->rv);
+  if (!r.ok()) return r.status();
+  return Json::parse((*r)->data);
+}
+
+void Rest::Operation::Delete() {
+  Json options = Json::object();
+  if (!req_.body.empty()) {
+    auto o = DecodeDocument(req_.body, "application/json");
+    if (!o.ok()) return Fail(o.status());
+    if (!o->is_object()) return Fail(Status(Code::kBadRequest, "DeleteOptions must be an object"));
+    options = std::move(o).value();
+  }
+  if (std::string g = req_.Query("gracePeriodSeconds"); !g.empty()) {
+    options["gracePeriodSeconds"] = std::strtoll(g.c_str(), nullptr, 10);
+  }
+  if (std::string p = req_.Query("propagationPolicy"); !p.empty()) options["propagationPolicy"] = p;
+  if (const Json* dr = Find(options, "dryRun"); dr && dr->is_array() && !dr->empty()) {
+    dry_run_ = (*dr)[0] == "All";
+  }
+  std::string policy = Str(options, "propagationPolicy");
+  if (!policy.empty() && policy != "Orphan" && policy != "Background" && policy != "Foreground") {
+    return Fail(api::InvalidStatus("", "DeleteOptions", "",
+                                   {api::NotSupported(api::Path("propagationPolicy"), policy,
+                                                      {"Foreground", "Background", "Orphan"})}));
+  }
+  for (int attempt = 0;; ++attempt) {
+    store::ObjectPtr cur = store_.Get(Key(info_.name));
+    if (!cur) return Fail(NotFoundErr(info_.name));
+    bool deleted = false;
+    auto r = DeleteOne(cur, options, &deleted);
+    if (r.ok()) return Reply(200, r->dump());
+    bool retry = (r.status().code() == Code::kConflict || r.status().code() == Code::kNotFound) &&
+                 !r.status().details() && attempt < kMaxUpdateRetries;
+    if (!retry) {
+      if (r.status().code() == Code::kNotFound && !r.status().details()) {
+        return Fail(NotFoundErr(info_.name));
+      }
+      if (r.status().code() == Code::kConflict && !r.status().details()) {
+        return Fail(ConflictErr(info_.name));
+      }
+      return Fail(r.status());
+    }
+  }
+}
+
+void Rest::Operation::DeleteCollection() {
+  auto ls = LabelSel();
+  if (!ls.ok()) return Fail(ls.status());
+  auto fs = FieldSel();
+  if (!fs.ok()) return Fail(fs.status());
+  Json options = Json::object();
+  if (!req_.body.empty()) {
+    auto o = DecodeDocument(req_.body, "application/json");
+    if (!o.ok()) return Fail(o.status());
+    if (o->is_object()) options = std::move(o).value();
+  }
+  auto list = store_.List(rt_.Prefix(info_.ns), "", 0, MakeFilter(*ls, *fs));
+  Json items = Json::array();
+  for (const auto& cur : list.items) {
+    bool deleted = false;
+    auto r = DeleteOne(cur, options, &deleted);
+    if (r.ok()) items.push_back(std::move(r).value());
+    // An object changed or deleted meanwhile is skipped, as Kubernetes' deletecollection does.
+  }
+  Json out = {{"kind", rt_.ListKind()},
+              {"apiVersion", rt_.GroupVersion()},
+              {"metadata", {{"resourceVersion", std::to_string(store_.CurrentRevision())}}},
+              {"items", items}};
+  Reply(200, out.dump());
+}
+
+Json Rest::Operation::ToScale(const Json& obj) const {
+  const Json& meta = obj["metadata"];
+  Json scale_meta = Json::object();
+  for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    if (meta.contains(k)) scale_meta[k] = meta[k];
+  }
+  Json spec = obj.value("spec", Json::object());
+  Json status = obj.value("status", Json::object());
+  std::string selector;
+  if (auto sel = api::LabelSelector::FromJson(spec.value("selector", Json())); sel.ok()) {
+    selector = sel->String();
+  }
+  return {{"kind", "Scale"},
+          {"apiVersion", "autoscaling/v1"},
+          {"metadata", scale_meta},
+          {"spec", {{"replicas", spec.value("replicas", 0)}}},
+          {"status", {{"replicas", status.value("replicas", 0)}, {"selector", selector}}}};
+}
+
+void Rest::Operation::GetScale() {
+  store::ObjectPtr o = store_.Get(Key(info_.name));
+  if (!o) return Fail(NotFoundErr(info_.name));
+  Reply(200, ToScale(Json::parse(o->data)).dump());
+}
+
+void Rest::Operation::UpdateScale(bool patch) {
+  Json body;
+  const std::string ct = ContentTypeOf(req_);
+  if (!patch) {
+    auto b = DecodeDocument(req_.body, ct.empty() ? "application/json" : ct);
+    if (!b.ok()) return Fail(b.status());
+    body = std::move(b).value();
+    if (!body.is_object()) return Fail(Status(Code::kBadRequest, "Scale must be an object"));
+  }
+  const std::string manager = FieldManager("unknown");
+  Json dry;
+  auto r = GuaranteedUpdate(
+      info_.name,
+      [&](const Json& cur) -> Result<Json> {
+        Json scale = ToScale(cur);
+        Json wanted = body;
+        if (patch) {
+          auto p = DecodeDocument(req_.body, "application/json");
+          if (!p.ok()) return p.status();
+          ASSIGN_OR_RETURN(wanted, ApplyPatch(scale, nullptr, ct == "application/strategic-merge-patch+json"
+                                                                  ? "application/merge-patch+json"
+                                                                  : ct,
+                                              *p));
+        }
+        std::string rv = wanted.contains("metadata") ? MetaStr(wanted, "resourceVersion") : "";
+        if (!rv.empty() && rv != MetaStr(cur, "resourceVersion")) return ConflictErr(info_.name);
+        const Json* spec = Find(wanted, "spec");
+        const Json* replicas = spec ? Find(*spec, "replicas") : nullptr;
+        int64_t n = replicas && replicas->is_number_integer() ? replicas->get<int64_t>() : 0;
+        if (n < 0) {
+          return api::InvalidStatus("autoscaling", "Scale", info_.name,
+                                    {api::Invalid(api::Path("spec.replicas"), n,
+                                                  "must be greater than or equal to 0")});
+        }
+        Json updated = cur;
+        updated["spec"]["replicas"] = n;
+        return AdmitUpdate(cur, updated, manager);
+      },
+      &dry);
+  if (!r.ok()) return Fail(r.status());
+  Reply(200, ToScale(dry_run_ ? dry : Json::parse((*r)->data)).dump());
+}
+
+void Rest::Operation::Binding() {
+  auto b = DecodeDocument(req_.body, ContentTypeOf(req_));
+  if (!b.ok()) return Fail(b.status());
+  const Json* target = Find(*b, "target");
+  std::string node = target ? Str(*target, "name") : "";
+  if (node.empty()) {
+    return Fail(api::InvalidStatus("", "Binding", info_.name,
+                                   {api::Required(api::Path("target.name"))}));
+  }
+  Json dry;
+  auto r = GuaranteedUpdate(
+      info_.name,
+      [&](const Json& cur) -> Result<Json> {
+        Json pod = cur;
+        if (MetaStr(pod, "deletionTimestamp") != "") {
+          return Conflict(rt_.plural, info_.name, "pod is being deleted, cannot be assigned to a host");
+        }
+        std::string existing = pod["spec"].value("nodeName", "");
+        if (!existing.empty()) {
+          return Conflict(rt_.plural, info_.name,
+                          "pod " + info_.name + " is already assigned to node \"" + existing + "\"");
+        }
+        pod["spec"]["nodeName"] = node;
+        Json& conds = pod["status"]["conditions"];
+        if (!conds.is_array()) conds = Json::array();
+        Json kept = Json::array();
+        for (auto& c : conds) {
+          if (c.value("type", "") != "PodScheduled") kept.push_back(c);
+        }
+        conds = std::move(kept);
+        conds.push_back({{"type", "PodScheduled"}, {"status", "True"},
+                         {"lastProbeTime", nullptr},
+                         {"lastTransitionTime", FormatRfc3339(now_)}});
+        return pod;
+      },
+      &dry);
+  if (!r.ok()) return Fail(r.status());
+  Reply(201, Json({{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()},
+                   {"status", "Success"}, {"code", 201}})
+                 .dump());
+}
+
+void Rest::Operation::NodeProxyLike() {
+  // log, exec, attach, portforward, eviction, proxy: served by the node agent, which answers
+  // through these routes once it exists; until a pod runs there is nothing to stream.
+  store::ObjectPtr o = store_.Get(Key(info_.name));
+  if (!o) return Fail(NotFoundErr(info_.name));
+  Json obj = Json::parse(o->data);
+  std::string node = obj.contains("spec") ? obj["spec"].value("nodeName", "") : "";
+  if (rt_.kind == "Pod" && info_.subresource == "log") {
+    std::string container = req_.Query("container");
+    if (container.empty() && obj["spec"].contains("containers") &&
+        obj["spec"]["containers"].is_array() && !obj["spec"]["containers"].empty()) {
+      container = obj["spec"]["containers"][0].value("name", "");
+    }
+    std::string reason = "ContainerCreating";
+    return Fail(Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" +
+                                              info_.name + "\" is waiting to start: " + reason));
+  }
+  return Fail(Status(Code::kUnavailable, "no node agent serves " + info_.subresource +
+                                             " for " + rt_.plural + " \"" + info_.name +
+                                             "\"" + (node.empty() ? "" : " on node " + node)));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Rest::Rest(store::Store& store, Options options) : store_(store), options_(options) {}
+
+void Rest::Handle(const RequestInfo& info, HttpRequest& req, Responder& out) {
+  Operation op(*this, info, req, out);
+  op.Run();
+}
+
+Status Rest::EnsureObject(const api::ResourceType& rt, Json obj) {
+  HttpRequest req;
+  RequestInfo info;
+  info.resource = &rt;
+  info.ns = MetaStr(obj, "namespace");
+  struct Null : Responder {
+    void Send(HttpResponse) override {}
+    bool StartStream(int, const std::string&,
+                     const std::vector<std::pair<std::string, std::string>>&) override {
+      return false;
+    }
+    bool WriteChunk(std::string_view) override { return false; }
+    void EndStream() override {}
+    bool ClientGone() override { return true; }
+  } null;
+  if (store_.Get(rt.Key(info.ns, MetaStr(obj, "name")))) return Status::Ok();
+  req.query.emplace("fieldManager", "mlkube-server");
+  Operation op(*this, info, req, null);
+  Status st = op.CreateObject(std::move(obj));
+  return st.code() == Code::kAlreadyExists ? Status::Ok() : st;
+}
+
+}  // namespace mlkube::apiserver

@@ -1,0 +1,26 @@
+// mlkube: one binary for the API server, the node agent and a kubectl-like CLI.
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+
+namespace mlkube::cli {
+
+void Die(const Status& status) {
+  std::fprintf(stderr, "error: %s\n", status.message().c_str());
+  std::exit(1);
+}
+
+}  // namespace mlkube::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlkube: Kubernetes-style ML workloads from one binary"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags (-n, --kubeconfig) may follow the verb, as with kubectl
+  app.set_version_flag("--version", std::string("mlkube ") + MLKUBE_VERSION);
+  mlkube::cli::AddServerCommand(app);
+  mlkube::cli::AddClientCommands(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

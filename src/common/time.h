@@ -1,0 +1,18 @@
+#pragma once
+// Wall-clock helpers in the forms the API uses (RFC 3339, UTC, second precision).
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mlkube {
+
+std::string FormatRfc3339(std::chrono::system_clock::time_point t);
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s);
+// A random RFC 4122 version-4 UUID, as metadata.uid.
+std::string NewUuid();
+// n characters from Kubernetes' generateName alphabet (no vowels, no look-alikes).
+std::string RandomSuffix(size_t n);
+
+}  // namespace mlkube

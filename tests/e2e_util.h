@@ -1,0 +1,143 @@
+#pragma once
+// End-to-end test support: runs the real `mlkube` binary in a temporary data directory and
+// drives it with shell commands (kubectl, curl, python3).
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mlkube::testing {
+
+struct CmdResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string ReadFile(const std::filesystem::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Runs `cmd` with bash, feeding `input` on stdin; captures stdout and stderr separately.
+inline CmdResult Sh(const std::string& cmd, const std::string& input = "") {
+  static int counter = 0;
+  auto base = std::filesystem::temp_directory_path() /
+              ("mlkube-sh-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::ofstream(base.string() + ".in") << input;
+  std::string full = "bash -c '" + [&] {
+    std::string q;
+    for (char c : cmd) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q;
+  }() + "' <" + base.string() + ".in >" + base.string() + ".out 2>" + base.string() + ".err";
+  int rc = std::system(full.c_str());
+  CmdResult r;
+  r.code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = ReadFile(base.string() + ".out");
+  r.err = ReadFile(base.string() + ".err");
+  for (const char* ext : {".in", ".out", ".err"}) std::filesystem::remove(base.string() + ext);
+  return r;
+}
+
+// One `mlkube server` process on a fresh data directory and a free port.
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string name) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("mlkube-e2e-" + name + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "home");
+  }
+  ~ServerProcess() {
+    Stop();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Starts the server and waits for /readyz. Returns false if it did not come up.
+  bool Start(const std::vector<std::string>& extra = {}) {
+    std::filesystem::remove(kubeconfig());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::string log = (dir_ / "server.log").string();
+      FILE* f = std::fopen(log.c_str(), "a");
+      ::dup2(fileno(f), 1);
+      ::dup2(fileno(f), 2);
+      std::vector<std::string> args = {MLKUBE_BINARY, "server", "--data-dir", (dir_ / "data").string(),
+                                       "--listen", "127.0.0.1:" + std::to_string(port_)};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      std::_Exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (std::filesystem::exists(kubeconfig())) {
+        std::string kc = ReadFile(kubeconfig());
+        auto p = kc.find("server: https://127.0.0.1:");
+        if (p != std::string::npos) {
+          port_ = std::stoi(kc.substr(p + 26));
+          if (Sh("curl -skf https://127.0.0.1:" + std::to_string(port_) + "/readyz").code == 0) {
+            return true;
+          }
+        }
+      }
+      int status;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  void Stop(int sig = SIGTERM) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  void Kill9() { Stop(SIGKILL); }
+
+  std::filesystem::path dir() const { return dir_; }
+  std::filesystem::path kubeconfig() const { return dir_ / "data" / "kubeconfig"; }
+  int port() const { return port_; }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  std::string log() const { return ReadFile(dir_ / "server.log"); }
+
+  // Environment prefix for shell commands talking to this server (own HOME: own kubectl cache).
+  std::string Env() const {
+    return "KUBECONFIG=" + kubeconfig().string() + " HOME=" + (dir_ / "home").string() + " ";
+  }
+  CmdResult Kubectl(const std::string& args, const std::string& input = "") const {
+    return Sh(Env() + "kubectl " + args, input);
+  }
+  std::string Token() const {
+    return ReadFile(dir_ / "data" / "pki" / "admin.token");
+  }
+  // curl with the admin token and the CA.
+  CmdResult Curl(const std::string& args) const {
+    return Sh("curl -sS --cacert " + (dir_ / "data" / "pki" / "ca.crt").string() +
+              " -H 'Authorization: Bearer " + Token() + "' " + args);
+  }
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace mlkube::testing

@@ -1,0 +1,415 @@
+// The real kubectl against a real `mlkube server`: what it prints, request by request.
+// Pods have no runtime in these tests; pod status is set through the status subresource.
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "e2e_util.h"
+
+namespace mlkube::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class KubectlE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess("kubectl");
+    ASSERT_TRUE(server_->Start()) << server_->log();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static CmdResult K(const std::string& args, const std::string& input = "") {
+    return server_->Kubectl(args, input);
+  }
+  static ServerProcess* server_;
+};
+ServerProcess* KubectlE2E::server_ = nullptr;
+
+constexpr char kPod[] = R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web, tier: fe}
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.27
+    ports: [{containerPort: 80}]
+)";
+
+constexpr char kDeployment[] = R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  labels: {app: api}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: server
+        image: mlserve:1
+        env:
+        - {name: MODEL, value: resnet}
+        ports:
+        - {containerPort: 8080, name: http}
+        resources:
+          requests: {cpu: 500m, memory: 1Gi}
+          limits: {cpu: "1", memory: 2Gi}
+)";
+
+TEST_F(KubectlE2E, VersionReportsServer132) {
+  auto r = K("version");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Server Version: v1.32"));
+}
+
+TEST_F(KubectlE2E, ApiResourcesListsEveryKindWithShortNames) {
+  auto r = K("api-resources");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* s : {"pods", "po", "deployments", "deploy", "apps/v1", "jobs", "batch/v1",
+                        "cronjobs", "horizontalpodautoscalers", "autoscaling/v2", "endpointslices",
+                        "leases", "priorityclasses", "persistentvolumeclaims", "pvc", "namespaces"}) {
+    EXPECT_THAT(r.out, HasSubstr(s));
+  }
+}
+
+TEST_F(KubectlE2E, BuiltInNamespacesExist) {
+  auto r = K("get namespaces");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    EXPECT_THAT(r.out, HasSubstr(ns));
+  }
+  EXPECT_THAT(r.out, HasSubstr("Active"));
+}
+
+TEST_F(KubectlE2E, CreateGetAndDuplicate) {
+  auto r = K("create -f -", kPod);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pod/web created\n");
+  r = K("create -f -", kPod);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Error from server (AlreadyExists): error when creating \"STDIN\": "
+                               "pods \"web\" already exists"));
+
+  r = K("get pods");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("NAME"));
+  EXPECT_THAT(r.out, HasSubstr("READY"));
+  EXPECT_THAT(r.out, HasSubstr("STATUS"));
+  EXPECT_THAT(r.out, HasSubstr("RESTARTS"));
+  EXPECT_THAT(r.out, HasSubstr("web"));
+  EXPECT_THAT(r.out, HasSubstr("0/1"));
+  EXPECT_THAT(r.out, HasSubstr("Pending"));
+
+  r = K("get po web -o wide");
+  EXPECT_THAT(r.out, HasSubstr("NOMINATED NODE"));
+  EXPECT_THAT(r.out, HasSubstr("READINESS GATES"));
+
+  r = K("get pod web -o name");
+  EXPECT_EQ(r.out, "pod/web\n");
+  r = K("get pod web -o jsonpath={.spec.containers[0].image}");
+  EXPECT_EQ(r.out, "nginx:1.27");
+  r = K("get pod web -o json");
+  EXPECT_THAT(r.out, HasSubstr("\"uid\""));
+  EXPECT_THAT(r.out, HasSubstr("\"creationTimestamp\""));
+  EXPECT_THAT(r.out, HasSubstr("\"restartPolicy\": \"Always\""));  // defaulted
+  EXPECT_THAT(r.out, HasSubstr("\"protocol\": \"TCP\""));
+  r = K("get pod web -o yaml");
+  EXPECT_THAT(r.out, HasSubstr("resourceVersion:"));
+  EXPECT_THAT(r.out, HasSubstr("qosClass: BestEffort"));
+
+  r = K("get pods --show-labels");
+  EXPECT_THAT(r.out, HasSubstr("app=web,tier=fe"));
+  r = K("get pods -A");
+  EXPECT_THAT(r.out, HasSubstr("NAMESPACE"));
+  EXPECT_THAT(r.out, HasSubstr("default"));
+
+  r = K("get pod nope");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Error from server (NotFound): pods \"nope\" not found"));
+  ASSERT_EQ(K("delete pod web").code, 0);
+}
+
+TEST_F(KubectlE2E, SelectorsFilterLists) {
+  for (auto [name, app, tier] : {std::tuple{"s1", "web", "fe"}, {"s2", "web", "be"}, {"s3", "db", "be"}}) {
+    std::string m = std::string("apiVersion: v1\nkind: Pod\nmetadata: {name: ") + name +
+                    ", labels: {app: " + app + ", tier: " + tier +
+                    "}}\nspec: {containers: [{name: c, image: busybox}]}\n";
+    ASSERT_EQ(K("create -f -", m).code, 0);
+  }
+  auto r = K("get pods -l app=web -o name");
+  EXPECT_EQ(r.out, "pod/s1\npod/s2\n");
+  r = K("get pods -l 'app=web,tier!=fe' -o name");
+  EXPECT_EQ(r.out, "pod/s2\n");
+  r = K("get pods -l 'tier in (be),app notin (web)' -o name");
+  EXPECT_EQ(r.out, "pod/s3\n");
+  r = K("get pods -l '!nolabel,app' -o name");
+  EXPECT_EQ(r.out, "pod/s1\npod/s2\npod/s3\n");
+  r = K("get pods --field-selector metadata.name=s2 -o name");
+  EXPECT_EQ(r.out, "pod/s2\n");
+  r = K("get pods --field-selector status.phase=Running");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("No resources found in default namespace."));
+  r = K("get pods -l 'app in (web'");
+  EXPECT_NE(r.code, 0);
+  r = K("get pods --field-selector spec.bogus=1");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("field label not supported: spec.bogus"));
+  ASSERT_EQ(K("delete pods s1 s2 s3").code, 0);
+}
+
+TEST_F(KubectlE2E, StatusSubresourceSetsPhaseAndGetShowsIt) {
+  ASSERT_EQ(K("create -f -", kPod).code, 0);
+  auto r = K("patch pod web --subresource=status --type=merge -p "
+             "'{\"status\":{\"phase\":\"Running\",\"podIP\":\"10.88.0.5\",\"containerStatuses\":[{\"name\":\"nginx\","
+             "\"image\":\"nginx:1.27\",\"imageID\":\"\",\"ready\":true,\"restartCount\":0,\"started\":true,"
+             "\"state\":{\"running\":{\"startedAt\":\"2026-01-01T00:00:00Z\"}}}]}}'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  // A spec change through /status is ignored.
+  r = K("patch pod web --subresource=status --type=merge -p '{\"spec\":{\"nodeName\":\"x\"}}'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = K("get pod web -o wide");
+  EXPECT_THAT(r.out, HasSubstr("1/1"));
+  EXPECT_THAT(r.out, HasSubstr("Running"));
+  EXPECT_THAT(r.out, HasSubstr("10.88.0.5"));
+  EXPECT_EQ(K("get pod web -o jsonpath={.spec.nodeName}").out, "");
+  r = K("get pods --field-selector status.phase=Running -o name");
+  EXPECT_EQ(r.out, "pod/web\n");
+  ASSERT_EQ(K("delete pod web").code, 0);
+}
+
+TEST_F(KubectlE2E, LabelAnnotateAndDescribeWithEvents) {
+  ASSERT_EQ(K("create -f -", kPod).code, 0);
+  auto r = K("label pod web color=blue");
+  EXPECT_EQ(r.out, "pod/web labeled\n");
+  r = K("label pod web color=red");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("already has a value (blue)"));
+  EXPECT_EQ(K("label pod web color=red --overwrite").code, 0);
+  EXPECT_EQ(K("label pod web color-").out, "pod/web unlabeled\n");
+  EXPECT_EQ(K("annotate pod web owner=ml-team").out, "pod/web annotated\n");
+  std::string uid = K("get pod web -o jsonpath={.metadata.uid}").out;
+  std::string ev = "apiVersion: v1\nkind: Event\nmetadata: {name: web.1}\ninvolvedObject: "
+                   "{kind: Pod, name: web, namespace: default, uid: " + uid +
+                   "}\nreason: Scheduled\nmessage: Successfully assigned default/web to node-1\n"
+                   "type: Normal\nsource: {component: default-scheduler}\n"
+                   "firstTimestamp: \"2026-01-01T00:00:00Z\"\nlastTimestamp: \"2026-01-01T00:00:00Z\"\ncount: 1\n";
+  ASSERT_EQ(K("create -f -", ev).code, 0);
+  r = K("describe pod web");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Name:"));
+  EXPECT_THAT(r.out, HasSubstr("owner: ml-team"));
+  EXPECT_THAT(r.out, HasSubstr("nginx:1.27"));
+  EXPECT_THAT(r.out, HasSubstr("Successfully assigned default/web to node-1"));
+  EXPECT_THAT(r.out, HasSubstr("Scheduled"));
+  ASSERT_EQ(K("delete pod web").code, 0);
+  ASSERT_EQ(K("delete event web.1").code, 0);
+}
+
+TEST_F(KubectlE2E, ApplyCreateConfigureUnchangedWithListMerge) {
+  auto r = K("apply -f -", kDeployment);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "deployment.apps/api created\n");
+  r = K("apply -f -", kDeployment);
+  EXPECT_EQ(r.out, "deployment.apps/api unchanged\n");
+  // Add an env var and a port.
+  std::string v2 = kDeployment;
+  v2.replace(v2.find("        - {name: MODEL, value: resnet}\n"), 0, "        - {name: DEBUG, value: \"1\"}\n");
+  v2.replace(v2.find("        - {containerPort: 8080, name: http}\n"), 0,
+             "        - {containerPort: 9090, name: metrics}\n");
+  r = K("apply -f -", v2);
+  EXPECT_EQ(r.out, "deployment.apps/api configured\n") << r.err;
+  EXPECT_EQ(K("get deploy api -o jsonpath={.spec.template.spec.containers[0].env[*].name}").out,
+            "DEBUG MODEL");
+  EXPECT_EQ(K("get deploy api -o jsonpath={.spec.template.spec.containers[0].ports[*].containerPort}").out,
+            "9090 8080");
+  // Remove them again.
+  r = K("apply -f -", kDeployment);
+  EXPECT_EQ(r.out, "deployment.apps/api configured\n") << r.err;
+  EXPECT_EQ(K("get deploy api -o jsonpath={.spec.template.spec.containers[0].env[*].name}").out, "MODEL");
+  EXPECT_EQ(K("get deploy api -o jsonpath={.spec.template.spec.containers[0].ports[*].containerPort}").out,
+            "8080");
+  EXPECT_EQ(K("get deploy api -o jsonpath={.metadata.generation}").out, "3");
+  r = K("get deploy");
+  EXPECT_THAT(r.out, HasSubstr("UP-TO-DATE"));
+  EXPECT_THAT(r.out, HasSubstr("AVAILABLE"));
+  ASSERT_EQ(K("delete -f -", kDeployment).code, 0);
+}
+
+TEST_F(KubectlE2E, ScaleAndServerSideApplyConflicts) {
+  std::string d = kDeployment;
+  d.replace(d.find("name: api"), 9, "name: ssa");
+  auto r = K("apply --server-side -f -", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "deployment.apps/ssa serverside-applied\n");
+  r = K("scale deploy ssa --replicas=5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "deployment.apps/ssa scaled\n");
+  EXPECT_EQ(K("get deploy ssa -o jsonpath={.spec.replicas}").out, "5");
+  EXPECT_EQ(K("get deploy/ssa -o jsonpath={.metadata.managedFields[*].manager}").out.find("kubectl"), 0u);
+  // The apply still says replicas: 2, now owned by kubectl-scale: a conflict.
+  r = K("apply --server-side -f -", d);
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("conflict"));
+  EXPECT_THAT(r.err, HasSubstr(".spec.replicas"));
+  r = K("apply --server-side --force-conflicts -f -", d);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(K("get deploy ssa -o jsonpath={.spec.replicas}").out, "2");
+  r = K("scale deploy ssa --replicas=-1");
+  EXPECT_NE(r.code, 0);
+  ASSERT_EQ(K("delete deploy ssa").code, 0);
+}
+
+TEST_F(KubectlE2E, WatchSeesAChange) {
+  ASSERT_EQ(K("create configmap watched --from-literal=a=1").code, 0);
+  auto bg = std::thread([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    K("label configmap watched seen=yes");
+  });
+  auto r = K("get configmap watched -w --output-watch-events -o name --request-timeout=4s");
+  bg.join();
+  EXPECT_THAT(r.out, HasSubstr("ADDED"));
+  EXPECT_THAT(r.out, HasSubstr("MODIFIED"));
+  ASSERT_EQ(K("delete configmap watched").code, 0);
+}
+
+TEST_F(KubectlE2E, DryRunServerStoresNothing) {
+  auto r = K("create -f - --dry-run=server", kPod);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pod/web created (server dry run)\n");
+  EXPECT_NE(K("get pod web").code, 0);
+}
+
+TEST_F(KubectlE2E, DeleteWaitsAndDeleteByFile) {
+  ASSERT_EQ(K("create -f -", kPod).code, 0);
+  auto r = K("delete pod web --wait");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "pod \"web\" deleted\n");
+  ASSERT_EQ(K("create -f -", kDeployment).code, 0);
+  r = K("delete -f -", kDeployment);
+  EXPECT_EQ(r.out, "deployment.apps \"api\" deleted\n");
+  EXPECT_NE(K("get deploy api").code, 0);
+}
+
+TEST_F(KubectlE2E, InvalidManifestPrintsEveryCause) {
+  constexpr char kBad[] = R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: Bad_Name
+  labels: {"-bad": x}
+spec:
+  replicas: -1
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: b}}
+    spec:
+      containers:
+      - name: c
+        resources:
+          requests: {nvidia.com/gpu: "1", cpu: "2"}
+          limits: {cpu: "1"}
+)";
+  auto r = K("create -f -", kBad);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("is invalid"));
+  for (const char* field : {"metadata.name", "metadata.labels", "spec.replicas",
+                            "spec.template.metadata.labels", "spec.template.spec.containers[0].image",
+                            "spec.template.spec.containers[0].resources.requests"}) {
+    EXPECT_THAT(r.err, HasSubstr(std::string("* ") + field)) << r.err;
+  }
+  EXPECT_NE(K("get deploy Bad_Name").code, 0);
+}
+
+TEST_F(KubectlE2E, UnknownFieldsRejectedUnderStrictValidation) {
+  std::string bad = kPod;
+  bad.replace(bad.find("    image:"), 0, "    imagee: typo\n");
+  auto r = K("create -f -", bad);
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("unknown field \"spec.containers[0].imagee\""));
+  r = K("create --validate=false -f -", bad);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(K("get pod web -o jsonpath={.spec.containers[0].imagee}").out, "");
+  ASSERT_EQ(K("delete pod web").code, 0);
+}
+
+TEST_F(KubectlE2E, GetAllAndShortNames) {
+  ASSERT_EQ(K("create -f -", kPod).code, 0);
+  ASSERT_EQ(K("create -f -", kDeployment).code, 0);
+  auto r = K("get all");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("pod/web"));
+  EXPECT_THAT(r.out, HasSubstr("deployment.apps/api"));
+  EXPECT_EQ(K("get deploy -o name").out, "deployment.apps/api\n");
+  ASSERT_EQ(K("delete pod web").code, 0);
+  ASSERT_EQ(K("delete deploy api").code, 0);
+}
+
+TEST_F(KubectlE2E, JobsCronJobsServicesAndHpaPrintTheirColumns) {
+  constexpr char kObjects[] = R"(apiVersion: batch/v1
+kind: Job
+metadata: {name: train}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: t, image: python:3, command: [python3, train.py]}]
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: retrain}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: t, image: python:3}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: model}
+spec:
+  selector: {app: api}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: model}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  minReplicas: 1
+  maxReplicas: 5
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+)";
+  auto r = K("apply -f -", kObjects);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = K("get job train");
+  EXPECT_THAT(r.out, HasSubstr("COMPLETIONS"));
+  r = K("get cronjob retrain");
+  EXPECT_THAT(r.out, HasSubstr("0 3 * * *"));
+  r = K("get svc model");
+  EXPECT_THAT(r.out, HasSubstr("80/TCP"));
+  r = K("get hpa model");
+  EXPECT_THAT(r.out, HasSubstr("Deployment/api"));
+  EXPECT_EQ(K("get job train -o jsonpath={.spec.backoffLimit}").out, "6");
+  // A Job's template is immutable.
+  r = K("patch job train --type=merge -p "
+        "'{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"t\",\"image\":\"python:4\"}]}}}}'");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("field is immutable"));
+  ASSERT_EQ(K("delete -f -", kObjects).code, 0);
+}
+
+}  // namespace
+}  // namespace mlkube::testing
