@@ -808,6 +808,8 @@ void Rest::Operation::Patch() {
     }
     Status st = CheckFields(applied, type_, rt_.kind);
     if (!st.ok()) return Fail(st);
+    // Status is written through its own subresource; an apply to the main resource ignores it.
+    if (rt_.HasSubresource("status") && !status && rt_.kind != "Node") applied.erase("status");
     if (!applied.contains("metadata") || !applied["metadata"].is_object()) {
       applied["metadata"] = Json::object();
     }
