@@ -6,6 +6,7 @@
 #include "apiserver/discovery.h"
 #include "apiserver/http_server.h"
 #include "apiserver/rest.h"
+#include "controllers/namespace/namespace_controller.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace mlkube::apiserver {
@@ -88,6 +89,7 @@ struct ApiServer::Impl {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<Rest> rest;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<controllers::NamespaceController> namespaces;
 
   void Handle(HttpRequest& req, Responder& out) {
     if (IsPublic(req.path)) {
@@ -103,6 +105,11 @@ struct ApiServer::Impl {
       return;
     }
     if (req.method == "GET" && ServeDiscovery(req, out)) return;
+    HandleResource(req, out);
+  }
+
+  // Resource requests; in-process clients come straight here (they are the server itself).
+  void HandleResource(HttpRequest& req, Responder& out) {
     RequestInfo info;
     if (!ParseResourcePath(req.path, &info)) {
       out.Send(StatusResponse(Status(Code::kNotFound, "the server could not find the requested resource")));
@@ -156,13 +163,18 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
   impl->http = std::make_unique<HttpServer>(
       ho, [raw](HttpRequest& req, Responder& out) { raw->Handle(req, out); });
   RETURN_IF_ERROR(impl->http->Start());
+  impl->namespaces = std::make_unique<controllers::NamespaceController>(client::LocalClient(
+      [raw](HttpRequest& req, Responder& out) { raw->HandleResource(req, out); }, "namespace-controller"));
+  impl->namespaces->Start();
   std::unique_ptr<ApiServer> server(new ApiServer(std::move(impl)));
   RETURN_IF_ERROR(WriteKubeconfig(server->kubeconfig(), server->url(), server->credentials()));
   return server;
 }
 
 void ApiServer::Stop() {
-  if (impl_ && impl_->http) impl_->http->Stop();
+  if (!impl_) return;
+  if (impl_->namespaces) impl_->namespaces->Stop();
+  if (impl_->http) impl_->http->Stop();
 }
 
 uint16_t ApiServer::port() const { return impl_->http->port(); }

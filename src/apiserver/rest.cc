@@ -151,6 +151,14 @@ std::string QosClass(const Json& pod) {
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+// A namespace is finalized by the namespace controller emptying spec.finalizers, on top of
+// metadata.finalizers.
+bool HasSpecFinalizers(const Json& obj) {
+  const Json* spec = Find(obj, "spec");
+  const Json* fin = spec ? Find(*spec, "finalizers") : nullptr;
+  return obj.value("kind", "") == "Namespace" && fin && fin->is_array() && !fin->empty();
+}
+
 // Status on create, as each kind's registry strategy sets it.
 void PrepareStatusForCreate(const api::ResourceType& rt, Json& obj) {
   const std::string& k = rt.kind;
@@ -317,6 +325,8 @@ void Rest::Operation::Run() {
     }
     if (m == "POST") return Create();
     if (m == "DELETE") return DeleteCollection();
+  } else if (sub == "finalize") {
+    if (m == "PUT") return Update();
   } else if (sub.empty() || sub == "status") {
     if (m == "GET") return Get();
     if (m == "PUT") return Update();
@@ -629,7 +639,16 @@ Result<Json> Rest::Operation::AdmitUpdate(const Json& old, Json obj, const std::
 Result<Json> Rest::Operation::AdmitStatusUpdate(const Json& old, const Json& obj,
                                                 const std::string& manager) {
   Json updated = old;
-  if (obj.contains("status")) {
+  if (info_.subresource == "finalize") {
+    // A namespace's finalize subresource writes spec.finalizers and nothing else.
+    const Json* spec = Find(obj, "spec");
+    const Json* fin = spec ? Find(*spec, "finalizers") : nullptr;
+    if (fin && !fin->is_null()) {
+      updated["spec"]["finalizers"] = *fin;
+    } else if (updated.contains("spec")) {
+      updated["spec"].erase("finalizers");
+    }
+  } else if (obj.contains("status")) {
     updated["status"] = obj["status"];
   } else {
     updated.erase("status");
@@ -646,7 +665,7 @@ Result<store::ObjectPtr> Rest::Operation::Commit(const std::string& key, Json ob
   const Json& meta = obj["metadata"];
   bool marked = Find(meta, "deletionTimestamp") && !meta["deletionTimestamp"].is_null();
   const Json* fin = Find(meta, "finalizers");
-  bool no_finalizers = !fin || !fin->is_array() || fin->empty();
+  bool no_finalizers = (!fin || !fin->is_array() || fin->empty()) && !HasSpecFinalizers(obj);
   bool grace_over = !rt_.graceful_delete || meta.value("deletionGracePeriodSeconds", 0) == 0;
   if (marked && no_finalizers && grace_over) {
     // The last finalizer is gone from an object being deleted: the update completes the delete.
@@ -758,7 +777,7 @@ void Rest::Operation::Update() {
   }
   const uint64_t want_rv = ParseRv(Str(body["metadata"], "resourceVersion"));
   const std::string manager = FieldManager("unknown");
-  const bool status = info_.subresource == "status";
+  const bool status = info_.subresource == "status" || info_.subresource == "finalize";
   Json dry;
   auto r = GuaranteedUpdate(
       info_.name,
@@ -917,7 +936,7 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
   if (policy == "Foreground") add_finalizer("foregroundDeletion");
 
   bool already_marked = Find(meta, "deletionTimestamp") && !meta["deletionTimestamp"].is_null();
-  if (grace == 0 && finalizers.empty()) {
+  if (grace == 0 && finalizers.empty() && !HasSpecFinalizers(obj)) {
     *deleted = true;
     if (dry_run_) return obj;
     auto r = store_.Delete(cur->key, cur->rv);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer target with clang (ASan + UBSan) and runs it for a bounded time.
+# Usage: fuzz/run.sh [SECONDS] (default 60)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+out=build-fuzz
+mkdir -p "$out" "$out/corpus"
+srcs=$(ls src/api/*.cc src/common/*.cc | grep -v _test.cc)
+flags="-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc"
+objs=()
+for s in $srcs; do
+  o="$out/$(basename "${s%.cc}").o"
+  if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ -n "$(find src/api src/common -name '*.h' -newer "$o" | head -1)" ]; then
+    clang++ $flags -fsanitize=fuzzer-no-link -c "$s" -o "$o"
+  fi
+  objs+=("$o")
+done
+clang++ $flags fuzz/api_fuzz.cc "${objs[@]}" -lyaml-cpp -o "$out/api_fuzz"
+cp -n fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
+ASAN_OPTIONS=detect_leaks=1 "$out/api_fuzz" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+  -rss_limit_mb=4096 "$out/corpus"

@@ -1,0 +1,30 @@
+#pragma once
+// The in-process client: the same requests as over HTTPS, handed straight to the API server's
+// handler. Components inside `mlkube server` use it, so they go through the same defaulting,
+// validation and admission as everyone else.
+// Thread-safety: Do() may be called from any thread.
+
+#include <functional>
+#include <string>
+
+#include "apiserver/http.h"
+#include "client/http_client.h"
+
+namespace mlkube::client {
+
+class LocalClient {
+ public:
+  using Handler = std::function<void(apiserver::HttpRequest&, apiserver::Responder&)>;
+  explicit LocalClient(Handler handler, std::string user_agent)
+      : handler_(std::move(handler)), user_agent_(std::move(user_agent)) {}
+
+  // `target` is a path with an optional query, e.g. "/api/v1/namespaces?limit=10".
+  HttpResult Do(const std::string& method, const std::string& target, const std::string& body = "",
+                const std::string& content_type = "application/json") const;
+
+ private:
+  Handler handler_;
+  std::string user_agent_;
+};
+
+}  // namespace mlkube::client

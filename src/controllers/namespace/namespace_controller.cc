@@ -1,0 +1,73 @@
+#include "controllers/namespace/namespace_controller.h"
+
+#include "api/json.h"
+#include "api/registry.h"
+
+namespace mlkube::controllers {
+
+NamespaceController::NamespaceController(client::LocalClient client,
+                                         std::chrono::milliseconds resync)
+    : client_(std::move(client)), resync_(resync) {}
+
+NamespaceController::~NamespaceController() { Stop(); }
+
+void NamespaceController::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void NamespaceController::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void NamespaceController::Run() {
+  // Level-triggered: each pass looks at every namespace being deleted and moves it forward.
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    auto list = client_.Do("GET", "/api/v1/namespaces");
+    Json namespaces = Json::parse(list.body, nullptr, false);
+    if (list.status == 200 && namespaces.is_object()) {
+      for (const auto& ns : namespaces.value("items", Json::array())) {
+        const Json& meta = ns["metadata"];
+        if (meta.contains("deletionTimestamp") && !meta["deletionTimestamp"].is_null()) {
+          Sync(meta.value("name", ""));
+        }
+      }
+    }
+    lock.lock();
+    cv_.wait_for(lock, resync_, [&] { return stop_; });
+  }
+}
+
+bool NamespaceController::Sync(const std::string& ns) {
+  bool empty = true;
+  for (const auto& rt : api::AllResources()) {
+    if (!rt.namespaced) continue;
+    std::string base = rt.group.empty() ? "/api/" + rt.version
+                                        : "/apis/" + rt.group + "/" + rt.version;
+    std::string collection = base + "/namespaces/" + ns + "/" + rt.plural;
+    auto left = client_.Do("GET", collection + "?limit=1");
+    Json j = Json::parse(left.body, nullptr, false);
+    if (left.status != 200 || !j.is_object() || j.value("items", Json::array()).empty()) continue;
+    client_.Do("DELETE", collection, R"({"propagationPolicy":"Background"})");
+    auto again = client_.Do("GET", collection + "?limit=1");
+    Json k = Json::parse(again.body, nullptr, false);
+    if (!k.is_object() || !k.value("items", Json::array()).empty()) empty = false;
+  }
+  if (!empty) return false;
+  auto cur = client_.Do("GET", "/api/v1/namespaces/" + ns);
+  Json obj = Json::parse(cur.body, nullptr, false);
+  if (cur.status != 200 || !obj.is_object()) return cur.status == 404;
+  Json fin = Json::array();
+  for (const auto& f : obj["spec"].value("finalizers", Json::array())) {
+    if (f != "kubernetes") fin.push_back(f);
+  }
+  obj["spec"]["finalizers"] = fin;
+  auto r = client_.Do("PUT", "/api/v1/namespaces/" + ns + "/finalize", obj.dump());
+  return r.status == 200;
+}
+
+}  // namespace mlkube::controllers
