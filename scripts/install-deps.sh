@@ -7,7 +7,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev
-  python3 python3-kubernetes python3-yaml curl
+  python3 python3-kubernetes python3-yaml curl tzdata
   etcd-server wrk
 )
 missing=()

@@ -65,6 +65,7 @@ class ServerProcess {
 
   // Starts the server and waits for /readyz. Returns false if it did not come up.
   bool Start(const std::vector<std::string>& extra = {}) {
+    if (!extra.empty()) extra_ = extra;
     std::filesystem::remove(kubeconfig());
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -74,7 +75,7 @@ class ServerProcess {
       ::dup2(fileno(f), 2);
       std::vector<std::string> args = {MLKUBE_BINARY, "server", "--data-dir", (dir_ / "data").string(),
                                        "--listen", "127.0.0.1:" + std::to_string(port_)};
-      args.insert(args.end(), extra.begin(), extra.end());
+      args.insert(args.end(), extra_.begin(), extra_.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -85,9 +86,10 @@ class ServerProcess {
     while (std::chrono::steady_clock::now() < deadline) {
       if (std::filesystem::exists(kubeconfig())) {
         std::string kc = ReadFile(kubeconfig());
-        auto p = kc.find("server: https://127.0.0.1:");
+        constexpr std::string_view kPrefix = "https://127.0.0.1:";
+        auto p = kc.find(kPrefix);
         if (p != std::string::npos) {
-          port_ = std::stoi(kc.substr(p + 26));
+          port_ = std::stoi(kc.substr(p + kPrefix.size()));
           if (Sh("curl -skf https://127.0.0.1:" + std::to_string(port_) + "/readyz").code == 0) {
             return true;
           }
@@ -126,7 +128,9 @@ class ServerProcess {
     return Sh(Env() + "kubectl " + args, input);
   }
   std::string Token() const {
-    return ReadFile(dir_ / "data" / "pki" / "admin.token");
+    std::string t = ReadFile(dir_ / "data" / "pki" / "admin.token");
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    return t;
   }
   // curl with the admin token and the CA.
   CmdResult Curl(const std::string& args) const {
@@ -138,6 +142,7 @@ class ServerProcess {
   std::filesystem::path dir_;
   pid_t pid_ = -1;
   int port_ = 0;
+  std::vector<std::string> extra_;  // flags kept for restarts
 };
 
 }  // namespace mlkube::testing

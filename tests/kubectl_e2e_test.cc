@@ -1,6 +1,7 @@
 // The real kubectl against a real `mlkube server`: what it prints, request by request.
 // Pods have no runtime in these tests; pod status is set through the status subresource.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -269,12 +270,12 @@ TEST_F(KubectlE2E, ScaleAndServerSideApplyConflicts) {
 }
 
 TEST_F(KubectlE2E, WatchSeesAChange) {
-  ASSERT_EQ(K("create configmap watched --from-literal=a=1").code, 0);
+  ASSERT_EQ(K("create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched}\ndata: {a: \"1\"}\n").code, 0);
   auto bg = std::thread([] {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     K("label configmap watched seen=yes");
   });
-  auto r = K("get configmap watched -w --output-watch-events -o name --request-timeout=4s");
+  auto r = K("get configmap watched -w --output-watch-events --request-timeout=4s");
   bg.join();
   EXPECT_THAT(r.out, HasSubstr("ADDED"));
   EXPECT_THAT(r.out, HasSubstr("MODIFIED"));

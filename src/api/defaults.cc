@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <exception>
-#include <map>
-#include <set>
 
 #include "api/validation.h"
 #include "api/validation_internal.h"
@@ -54,14 +52,14 @@ Json* MutableObjectAt(Json& obj, std::string_view key) {
 }
 
 std::string Base64Encode(const std::string& in) {
-  static const char kTable[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out += kTable[(n >> 18) & 63];
     out += kTable[(n >> 12) & 63];
     out += kTable[(n >> 6) & 63];
@@ -184,49 +182,10 @@ void DefaultVolume(Json& vol) {
   }
 }
 
-// Kubernetes' QoS classes: BestEffort without any cpu/memory requests or limits, Guaranteed
-// when every container limits both and requests equal limits, Burstable otherwise.
-std::string PodQOSClass(const Json& spec) {
-  std::map<std::string, int64_t> requests;
-  std::map<std::string, int64_t> limits;
-  bool guaranteed = true;
-  for (const char* list : {"containers", "initContainers"}) {
-    for (const Json& c : ArrayAt(spec, list)) {
-      const Json& resources = ObjectAt(c, "resources");
-      std::set<std::string> limited;
-      for (const char* name : {"cpu", "memory"}) {
-        if (const Json* r = Find(ObjectAt(resources, "requests"), name)) {
-          std::optional<Quantity> q = internal::ToQuantity(*r);
-          if (q && !q->IsZero() && !q->IsNegative()) requests[name] += q->MilliValue();
-        }
-        if (const Json* l = Find(ObjectAt(resources, "limits"), name)) {
-          std::optional<Quantity> q = internal::ToQuantity(*l);
-          if (q && !q->IsZero() && !q->IsNegative()) {
-            limits[name] += q->MilliValue();
-            limited.insert(name);
-          }
-        }
-      }
-      if (limited.size() != 2) guaranteed = false;
-    }
-  }
-  if (requests.empty() && limits.empty()) return "BestEffort";
-  if (guaranteed) {
-    for (const auto& [name, req] : requests) {
-      auto it = limits.find(name);
-      if (it == limits.end() || it->second != req) guaranteed = false;
-    }
-  }
-  return guaranteed && requests.size() == limits.size() ? "Guaranteed" : "Burstable";
-}
-
 void DefaultPod(Json& obj) {
-  Json& spec = EnsureObject(obj, "spec");
-  internal::DefaultPodSpec(spec, true);
-  // A new pod starts Pending with its QoS class computed, as the pod strategy sets them.
-  Json& status = EnsureObject(obj, "status");
-  SetIfZero(status, "phase", "Pending");
-  SetIfZero(status, "qosClass", PodQOSClass(spec));
+  // status.phase and status.qosClass of a new pod are the create handler's (rest.cc), as they are
+  // the pod strategy's in Kubernetes.
+  internal::DefaultPodSpec(EnsureObject(obj, "spec"), true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,7 +295,8 @@ void DefaultService(Json& obj) {
   ForEachObject(spec, "ports", [](Json& port) {
     SetIfZero(port, "protocol", "TCP");
     const Json* target = Find(port, "targetPort");
-    bool unset = !target || (target->is_string() && target->get_ref<const std::string&>().empty()) ||
+    bool unset = !target ||
+                 (target->is_string() && target->get_ref<const std::string&>().empty()) ||
                  (target->is_number() && target->get<double>() == 0);
     if (unset) {
       if (const Json* number = Find(port, "port"); number && number->is_number()) {
@@ -432,17 +392,18 @@ void DefaultNode(Json& obj) {
 // Other groups
 
 Json ScaleUpRules() {
-  return {{"stabilizationWindowSeconds", 0},
-          {"selectPolicy", "Max"},
-          {"policies",
-           Json::array({{{"type", "Pods"}, {"value", 4}, {"periodSeconds", 15}},
-                        {{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}})}};
+  return {
+      {"stabilizationWindowSeconds", 0},
+      {"selectPolicy", "Max"},
+      {"policies", Json::array({{{"type", "Pods"}, {"value", 4}, {"periodSeconds", 15}},
+                                {{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}})}};
 }
 
 Json ScaleDownRules() {
   // The stabilization window stays unset: the controller's flag (5 minutes) supplies it.
-  return {{"selectPolicy", "Max"},
-          {"policies", Json::array({{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}})}};
+  return {
+      {"selectPolicy", "Max"},
+      {"policies", Json::array({{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}})}};
 }
 
 // Every field the user left out of a scaling rule takes the default rule's value.
@@ -459,11 +420,10 @@ void DefaultHorizontalPodAutoscaler(Json& obj) {
   Json& spec = EnsureObject(obj, "spec");
   SetIfAbsent(spec, "minReplicas", 1);
   if (ArrayAt(spec, "metrics").empty()) {
-    spec["metrics"] = Json::array({{{"type", "Resource"},
-                                    {"resource",
-                                     {{"name", "cpu"},
-                                      {"target", {{"type", "Utilization"},
-                                                  {"averageUtilization", 80}}}}}}});
+    spec["metrics"] = Json::array(
+        {{{"type", "Resource"},
+          {"resource",
+           {{"name", "cpu"}, {"target", {{"type", "Utilization"}, {"averageUtilization", 80}}}}}}});
   }
   // Behavior is only completed when given at all; without it the controller uses its defaults.
   if (Json* behavior = MutableObjectAt(spec, "behavior")) {

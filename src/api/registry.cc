@@ -56,6 +56,10 @@ std::vector<ResourceType> Build() {
        {}});
   // storage.k8s.io/v1
   add({"storage.k8s.io", "v1", "StorageClass", "storageclasses", false, {"sc"}, {}, {}, {}});
+  for (auto& t : r) {
+    t.tracks_generation = t.group == "apps" || t.group == "batch" ||
+                          t.kind == "HorizontalPodAutoscaler";
+  }
   return r;
 }
 

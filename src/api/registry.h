@@ -26,6 +26,8 @@ struct ResourceType {
   std::vector<std::string> selectable_fields;
   // Deletion is graceful (deletionTimestamp first, removal later), as for Pods.
   bool graceful_delete = false;
+  // metadata.generation counts spec changes (kinds whose controllers report observedGeneration).
+  bool tracks_generation = false;
 
   std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string ListKind() const { return kind + "List"; }

@@ -109,8 +109,12 @@ std::string GoTypeName(const Type& t) {
 //   package core io.k8s.api.core.v1        switch package; "core." now names its types anywhere
 //   type Pod {                             object type io.k8s.api.core.v1.Pod
 //     meta.TypeMeta                        embedded (inlined) struct, as Go's embedding
-//     metadata meta.ObjectMeta
-//     ports []Port patchStrategy=merge patchMergeKey=port listType=map listMapKeys=port,protocol
+//     metadata meta.ObjectMeta proto=1     proto=N: the field's number in generated.proto
+//     ports []Port proto=2 patchStrategy=merge patchMergeKey=port listType=map listMapKeys=port,protocol
+//   }
+//   type Volume {
+//     name string proto=1
+//     VolumeSource proto=2                 embedded in JSON, one nested message in protobuf
 //   }
 //   type RestartPolicy string              named non-object type (only its Go name differs)
 //   kind "" v1 Pod core.Pod                served kind -> root type
@@ -171,6 +175,7 @@ class Builder {
     for (auto& [name, decl] : decls_) {
       if (decl.is_object) {
         if (auto err = CheckPatchMetadata(decl, *named_[name])) return err;
+        if (auto err = CheckProtoNumbers(decl, *named_[name])) return err;
       }
     }
     for (const RawKind& k : kinds_) {
@@ -220,8 +225,10 @@ class Builder {
         }
         RawField f;
         f.line = line_no;
-        if (tok.size() == 1) {
-          f.type = tok[0];  // embedded
+        // An embedded struct is a lone type name, optionally followed by attributes.
+        if (tok.size() == 1 || tok[1].find('=') != std::string::npos) {
+          f.type = tok[0];
+          f.attrs.assign(tok.begin() + 1, tok.end());
         } else {
           f.name = tok[0];
           f.type = tok[1];
@@ -387,6 +394,17 @@ class Builder {
     return v == "merge" || v == "replace" || v == "retainKeys" || v == "merge,retainKeys";
   }
 
+  // A protobuf field number: 1 to 2^29-1 (protobuf's limit), below the embedding stride so that
+  // inlined fields stay apart from direct ones.
+  static std::optional<int> ParseProtoNumber(const std::string& v) {
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    int n = std::stoi(v);
+    if (n < 1 || n >= Field::kProtoEmbedStride) return std::nullopt;
+    return n;
+  }
+
   std::optional<std::string> ParseAttrs(const RawField& raw, Field& f) {
     for (const std::string& a : raw.attrs) {
       if (a == "required") {
@@ -406,6 +424,8 @@ class Builder {
       } else if (key == "listMapKeys" && !value.empty()) {
         std::stringstream ss(value);
         for (std::string k; std::getline(ss, k, ',');) f.list_map_keys.push_back(k);
+      } else if (key == "proto" && ParseProtoNumber(value)) {
+        f.proto_number = *ParseProtoNumber(value);
       } else {
         return At(raw.line, "bad attribute " + a);
       }
@@ -427,7 +447,16 @@ class Builder {
         if (it == decls_.end() || !it->second.is_object) {
           return At(raw.line, "embedded type " + raw.type + " is not an object type");
         }
+        for (const std::string& a : raw.attrs) {
+          if (a.rfind("proto=", 0) != 0) {
+            return At(raw.line, "embedded type " + raw.type + " takes only proto=N");
+          }
+        }
+        Field embedding;  // only its proto number is used
+        if (auto err = ParseAttrs(raw, embedding)) return err;
+        size_t first = into.fields.size();
         if (auto err = ExpandFields(it->second, into, root, seen, stack)) return err;
+        if (auto err = NumberEmbedded(raw, embedding.proto_number, into, first)) return err;
         continue;
       }
       if (!seen.insert(raw.name).second) {
@@ -442,6 +471,46 @@ class Builder {
       into.fields.push_back(std::move(f));
     }
     stack.pop_back();
+    return std::nullopt;
+  }
+
+  // Renumbers the fields an embedding with protobuf number `outer` inlined (from index `first`)
+  // as Field::proto_number describes. Without a number the struct is flat in protobuf too.
+  std::optional<std::string> NumberEmbedded(const RawField& raw, int outer, Type& into,
+                                            size_t first) {
+    if (outer == 0) return std::nullopt;
+    for (size_t i = first; i < into.fields.size(); ++i) {
+      Field& f = into.fields[i];
+      if (f.proto_number >= Field::kProtoEmbedStride) {
+        return At(raw.line, "embedded type " + raw.type + " nests another numbered embedding");
+      }
+      if (f.proto_number != 0) f.proto_number += outer * Field::kProtoEmbedStride;
+    }
+    return std::nullopt;
+  }
+
+  // Two fields with one protobuf number would decode one into the other.
+  static std::optional<std::string> CheckProtoNumbers(const RawDecl& decl, const Type& t) {
+    std::map<int, std::string> direct;  // number -> field
+    std::set<int> embeddings;
+    for (const Field& f : t.fields) {
+      if (f.proto_number == 0) continue;
+      if (f.proto_number >= Field::kProtoEmbedStride) {
+        embeddings.insert(f.proto_number / Field::kProtoEmbedStride);
+      }
+      auto [it, fresh] = direct.emplace(f.proto_number, f.name);
+      if (!fresh) {
+        return At(decl.line, decl.full_name + ": fields " + it->second + " and " + f.name +
+                                 " share protobuf number " + std::to_string(f.proto_number));
+      }
+    }
+    for (int outer : embeddings) {
+      if (auto it = direct.find(outer); it != direct.end()) {
+        return At(decl.line, decl.full_name + ": field " + it->second +
+                                 " shares protobuf number " + std::to_string(outer) +
+                                 " with an embedded struct");
+      }
+    }
     return std::nullopt;
   }
 

@@ -27,6 +27,12 @@ struct Field {
   std::string list_type;
   std::vector<std::string> list_map_keys;  // for list_type "map"
   bool required = false;                   // OpenAPI "required"
+  // The field's number in Kubernetes' protobuf message (its generated.proto); 0 if protobuf
+  // carries it elsewhere (TypeMeta's, in the runtime.Unknown envelope). A Go-embedded struct that
+  // protobuf keeps as one nested message (Volume's VolumeSource is its field 2) is inlined here as
+  // in JSON, so its fields are numbered kProtoEmbedStride * 2 + their number in VolumeSource.
+  int proto_number = 0;
+  static constexpr int kProtoEmbedStride = 1000;
 };
 
 struct Type {

@@ -48,8 +48,9 @@ const Field* FieldAt(const Type& root, const std::string& path) {
   return f;
 }
 
-TEST(SchemaTest, EveryKindIsKnown) {
-  const std::vector<Gvk> kinds = {
+// Every kind the schema serves.
+const std::vector<Gvk>& ServedKinds() {
+  static const std::vector<Gvk> kinds = {
       {"", "v1", "Namespace"},
       {"", "v1", "Pod"},
       {"", "v1", "Binding"},
@@ -78,6 +79,11 @@ TEST(SchemaTest, EveryKindIsKnown) {
       {"storage.k8s.io", "v1", "StorageClass"},
       {"policy", "v1", "Eviction"},
   };
+  return kinds;
+}
+
+TEST(SchemaTest, EveryKindIsKnown) {
+  const std::vector<Gvk>& kinds = ServedKinds();
   for (const Gvk& k : kinds) {
     SCOPED_TRACE(k.group + "/" + k.version + "/" + k.kind);
     const Type* t = LookupKind(k.group, k.version, k.kind);
@@ -850,6 +856,50 @@ TEST(SchemaTest, SchemaIsConsistent) {
   EXPECT_GT(seen.size(), 100u);
 }
 
+// Every field Kubernetes' protobuf carries has its number: protobuf bodies decode by them. Only
+// TypeMeta's fields travel outside the object's message.
+TEST(SchemaTest, EveryFieldHasAProtobufNumber) {
+  std::set<const Type*> seen;
+  std::function<void(const Type*, const std::string&)> walk = [&](const Type* t,
+                                                                 const std::string& path) {
+    if (!seen.insert(t).second) return;
+    if (t->elem != nullptr) walk(t->elem, path + "[]");
+    // An embedded TypeMeta (at the root, and in Eviction's deleteOptions) has neither number.
+    const Field* api_version = t->FindField("apiVersion");
+    const Field* kind = t->FindField("kind");
+    bool embeds_type_meta = api_version != nullptr && kind != nullptr &&
+                            api_version->proto_number == 0 && kind->proto_number == 0;
+    for (const Field& f : t->fields) {
+      bool type_meta = embeds_type_meta && (&f == api_version || &f == kind);
+      if (f.proto_number == 0 && !type_meta) {
+        ADD_FAILURE() << t->name << "." << f.name << " (at " << path << ") has no proto number";
+      }
+      walk(f.type, path + "." + f.name);
+    }
+  };
+  for (const Gvk& k : ServedKinds()) {
+    seen.clear();
+    walk(&Kind(k.group, k.version, k.kind), "");
+  }
+  const Type& deploy = Kind("apps", "v1", "Deployment");
+  EXPECT_EQ(FieldAt(deploy, "spec.replicas")->proto_number, 1);
+  EXPECT_EQ(FieldAt(deploy, "spec.template.spec.containers.ports.containerPort")->proto_number, 3);
+  EXPECT_EQ(FieldAt(deploy, "metadata.managedFields")->proto_number, 17);
+  // Inlined embeddings: Volume.volumeSource = 2, EphemeralContainer.ephemeralContainerCommon = 1,
+  // Probe.handler = 1, ConfigMapKeySelector.localObjectReference = 1.
+  const Type& pod = Kind("", "v1", "Pod");
+  EXPECT_EQ(FieldAt(pod, "spec.volumes.name")->proto_number, 1);
+  EXPECT_EQ(FieldAt(pod, "spec.volumes.configMap")->proto_number, 2019);
+  EXPECT_EQ(FieldAt(pod, "spec.ephemeralContainers.name")->proto_number, 1001);
+  EXPECT_EQ(FieldAt(pod, "spec.ephemeralContainers.targetContainerName")->proto_number, 2);
+  EXPECT_EQ(FieldAt(pod, "spec.containers.livenessProbe.httpGet")->proto_number, 1002);
+  EXPECT_EQ(FieldAt(pod, "spec.containers.livenessProbe.periodSeconds")->proto_number, 4);
+  EXPECT_EQ(FieldAt(pod, "spec.containers.env.valueFrom.configMapKeyRef.name")->proto_number,
+            1001);
+  EXPECT_EQ(FieldAt(Kind("", "v1", "Service"), "spec.ports.targetPort")->proto_number, 4);
+  EXPECT_EQ(FieldAt(Kind("", "v1", "PersistentVolume"), "spec.nfs")->proto_number, 2005);
+}
+
 TEST(SchemaTest, BuilderRejectsBrokenDefinitions) {
   EXPECT_EQ(internal::SchemaSourceError(internal::SchemaSource()), "");
   const std::string kHead =
@@ -886,6 +936,22 @@ TEST(SchemaTest, BuilderRejectsBrokenDefinitions) {
       {"duplicate kind", "type R {\n  TypeMeta\n}\nkind e v1 R R\nkind e v1 R R\n",
        "duplicate kind"},
       {"garbage", "typo Root {\n", "unexpected 'typo'"},
+      {"proto numbers",
+       "type Root {\n  TypeMeta\n  items []Item proto=1\n  Item proto=2\n}\n"
+       "kind example v1 Root Root\n",
+       ""},
+      {"proto number zero", "type Root {\n  x string proto=0\n}\n", "bad attribute proto=0"},
+      {"proto number too big", "type Root {\n  x string proto=1000\n}\n", "bad attribute"},
+      {"shared proto number", "type Root {\n  a string proto=1\n  b string proto=1\n}\n",
+       "fields a and b share protobuf number 1"},
+      {"proto number of an embedding",
+       "type In {\n  x string proto=1\n}\ntype Root {\n  a string proto=2\n  In proto=2\n}\n",
+       "field a shares protobuf number 2 with an embedded struct"},
+      {"nested numbered embeddings",
+       "type A {\n  x string proto=1\n}\ntype B {\n  A proto=1\n}\n"
+       "type Root {\n  B proto=3\n}\n",
+       "nests another numbered embedding"},
+      {"embedding attribute", "type Root {\n  Item listType=set\n}\n", "takes only proto=N"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -16,7 +16,8 @@ void ValidateSelectorPresent(const Json& spec, const Path& path, ErrorList& errs
     return;
   }
   ValidateLabelSelector(*selector, path.Child("selector"), errs);
-  if (ObjectAt(*selector, "matchLabels").empty() && ArrayAt(*selector, "matchExpressions").empty()) {
+  if (ObjectAt(*selector, "matchLabels").empty() &&
+      ArrayAt(*selector, "matchExpressions").empty()) {
     // Kubernetes says "deployment" for ReplicaSets too.
     errs.push_back(
         Invalid(path.Child("selector"), *selector, "empty selector is invalid for deployment"));
@@ -103,8 +104,7 @@ void ValidateStrategy(const Json& spec, const Path& path, ErrorList& errs) {
     ValidatePositiveIntOrPercent(mu, rp.Child("maxUnavailable"), errs);
     ValidatePositiveIntOrPercent(ms, rp.Child("maxSurge"), errs);
     if (IntOrPercentValue(mu) == 0 && IntOrPercentValue(ms) == 0) {
-      errs.push_back(
-          Invalid(rp.Child("maxUnavailable"), mu, "may not be 0 when `maxSurge` is 0"));
+      errs.push_back(Invalid(rp.Child("maxUnavailable"), mu, "may not be 0 when `maxSurge` is 0"));
     }
     if (mu.is_string() && IsValidPercent(mu.get<std::string>()).empty() &&
         IntOrPercentValue(mu) > 100) {
@@ -119,8 +119,7 @@ void ValidateSelectorImmutable(const Json& obj, const Json* old, ErrorList& errs
   // apps/v1 fixes a controller's selector at creation.
   if (!old) return;
   ValidateImmutable(Find(ObjectAt(obj, "spec"), "selector"),
-                    Find(ObjectAt(*old, "spec"), "selector"), Path("spec").Child("selector"),
-                    errs);
+                    Find(ObjectAt(*old, "spec"), "selector"), Path("spec").Child("selector"), errs);
 }
 
 void ValidateDeployment(const Json& obj, const Json* old, ErrorList& errs) {
@@ -180,16 +179,15 @@ void ValidateCollisionCount(const Json& obj, const Json& old, ErrorList& errs) {
   std::optional<int64_t> now = IntAt(ObjectAt(obj, "status"), "collisionCount");
   std::optional<int64_t> before = IntAt(ObjectAt(old, "status"), "collisionCount");
   if (before && (!now || *now < *before)) {
-    errs.push_back(Invalid(Path("status").Child("collisionCount"), now.value_or(0),
-                           "cannot be decremented"));
+    errs.push_back(
+        Invalid(Path("status").Child("collisionCount"), now.value_or(0), "cannot be decremented"));
   }
 }
 
 void ValidateDeploymentStatus(const Json& obj, const Json& old, ErrorList& errs) {
-  ValidateReplicaCounts(ObjectAt(obj, "status"),
-                        {"updatedReplicas", "readyReplicas", "availableReplicas",
-                         "unavailableReplicas"},
-                        errs);
+  ValidateReplicaCounts(
+      ObjectAt(obj, "status"),
+      {"updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"}, errs);
   ValidateCollisionCount(obj, old, errs);
 }
 

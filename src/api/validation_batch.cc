@@ -28,16 +28,17 @@ std::string QuotedList(std::initializer_list<const char*> values) {
   return out + "]";
 }
 
-void ValidateExitCodes(const Json& req, const std::set<std::string>& containers,
-                       const Path& path, ErrorList& errs) {
+void ValidateExitCodes(const Json& req, const std::set<std::string>& containers, const Path& path,
+                       ErrorList& errs) {
   std::string op = StringAt(req, "operator");
   if (op.empty()) {
-    errs.push_back(Required(path.Child("operator"), "valid values: " + QuotedList({"In", "NotIn"})));
+    errs.push_back(
+        Required(path.Child("operator"), "valid values: " + QuotedList({"In", "NotIn"})));
   } else if (op != "In" && op != "NotIn") {
     errs.push_back(NotSupported(path.Child("operator"), op, {"In", "NotIn"}));
   }
-  if (const Json* name = Find(req, "containerName"); name && name->is_string() &&
-                                                     !containers.count(name->get<std::string>())) {
+  if (const Json* name = Find(req, "containerName");
+      name && name->is_string() && !containers.count(name->get<std::string>())) {
     errs.push_back(Invalid(path.Child("containerName"), *name,
                            "must be one of the container or initContainer names in the pod "
                            "template"));
@@ -74,8 +75,8 @@ void ValidatePodConditionPatterns(const Json& patterns, const Path& path, ErrorL
     ValidateQualifiedName(StringAt(patterns[j], "type"), p.Child("type"), errs);
     std::string status = StringAt(patterns[j], "status");
     if (status.empty()) {
-      errs.push_back(Required(p.Child("status"),
-                              "valid values: " + QuotedList({"False", "True", "Unknown"})));
+      errs.push_back(
+          Required(p.Child("status"), "valid values: " + QuotedList({"False", "True", "Unknown"})));
     } else if (status != "True" && status != "False" && status != "Unknown") {
       errs.push_back(NotSupported(p.Child("status"), status, {"False", "True", "Unknown"}));
     }
@@ -99,13 +100,13 @@ void ValidatePodFailurePolicy(const Json& spec, const Json& policy, const Path& 
     Path rp = rules_path.Index(i);
     std::string action = StringAt(rule, "action");
     if (action.empty()) {
-      errs.push_back(Required(rp.Child("action"),
-                              "valid values: " +
-                                  QuotedList({"Count", "FailIndex", "FailJob", "Ignore"})));
+      errs.push_back(
+          Required(rp.Child("action"),
+                   "valid values: " + QuotedList({"Count", "FailIndex", "FailJob", "Ignore"})));
     } else if (action == "FailIndex") {
       if (!Find(spec, "backoffLimitPerIndex")) {
-        errs.push_back(Invalid(rp.Child("action"), action,
-                               "requires the backoffLimitPerIndex to be set"));
+        errs.push_back(
+            Invalid(rp.Child("action"), action, "requires the backoffLimitPerIndex to be set"));
       }
     } else if (action != "Count" && action != "FailJob" && action != "Ignore") {
       errs.push_back(
@@ -118,12 +119,12 @@ void ValidatePodFailurePolicy(const Json& spec, const Json& policy, const Path& 
       ValidatePodConditionPatterns(conditions, rp.Child("onPodConditions"), errs);
     }
     if (exit_codes && !conditions.empty()) {
-      errs.push_back(Invalid(rp, nullptr,
-                             "specifying both OnExitCodes and OnPodConditions is not supported"));
+      errs.push_back(
+          Invalid(rp, nullptr, "specifying both OnExitCodes and OnPodConditions is not supported"));
     }
     if (!exit_codes && conditions.empty()) {
-      errs.push_back(Invalid(rp, nullptr,
-                             "specifying one of OnExitCodes and OnPodConditions is required"));
+      errs.push_back(
+          Invalid(rp, nullptr, "specifying one of OnExitCodes and OnPodConditions is required"));
     }
   }
 }
@@ -137,8 +138,7 @@ void ValidateManagedBy(const Json& spec, const Path& path, ErrorList& errs) {
   if (value.empty()) {
     errs.push_back(Required(p, ""));
   } else if (slash == std::string::npos || slash == 0 || slash + 1 == value.size()) {
-    errs.push_back(
-        Invalid(p, value, "must be a domain-prefixed path (such as \"acme.io/foo\")"));
+    errs.push_back(Invalid(p, value, "must be a domain-prefixed path (such as \"acme.io/foo\")"));
   } else {
     std::string host = value.substr(0, slash);
     for (auto& msg : IsDNS1123Subdomain(host)) errs.push_back(Invalid(p, host, msg));
@@ -184,11 +184,12 @@ void ValidateJobSpecCommon(const Json& spec, const Path& path, ErrorList& errs) 
     }
   } else {
     if (per_index) {
-      errs.push_back(
-          Invalid(path.Child("backoffLimitPerIndex"), *per_index, "requires indexed completion mode"));
+      errs.push_back(Invalid(path.Child("backoffLimitPerIndex"), *per_index,
+                             "requires indexed completion mode"));
     }
     if (const Json* mf = Find(spec, "maxFailedIndexes")) {
-      errs.push_back(Invalid(path.Child("maxFailedIndexes"), *mf, "requires indexed completion mode"));
+      errs.push_back(
+          Invalid(path.Child("maxFailedIndexes"), *mf, "requires indexed completion mode"));
     }
   }
   const Json* failure_policy = Find(spec, "podFailurePolicy");
@@ -196,7 +197,8 @@ void ValidateJobSpecCommon(const Json& spec, const Path& path, ErrorList& errs) 
     ValidatePodFailurePolicy(spec, *failure_policy, path.Child("podFailurePolicy"), errs);
   }
   if (const Json* success = Find(spec, "successPolicy"); success && mode != "Indexed") {
-    errs.push_back(Invalid(path.Child("successPolicy"), *success, "requires indexed completion mode"));
+    errs.push_back(
+        Invalid(path.Child("successPolicy"), *success, "requires indexed completion mode"));
   }
   if (const Json* replacement = Find(spec, "podReplacementPolicy");
       replacement && replacement->is_string()) {
@@ -206,8 +208,8 @@ void ValidateJobSpecCommon(const Json& spec, const Path& path, ErrorList& errs) 
         errs.push_back(NotSupported(path.Child("podReplacementPolicy"), v, {"Failed"}));
       }
     } else if (v != "Failed" && v != "TerminatingOrFailed") {
-      errs.push_back(NotSupported(path.Child("podReplacementPolicy"), v,
-                                  {"Failed", "TerminatingOrFailed"}));
+      errs.push_back(
+          NotSupported(path.Child("podReplacementPolicy"), v, {"Failed", "TerminatingOrFailed"}));
     }
   }
   const Json& tmpl = ObjectAt(spec, "template");
@@ -333,8 +335,8 @@ void ValidateJobUpdate(const Json& obj, const Json& old, ErrorList& errs) {
   }
   ValidateImmutable(Find(spec, "template"), old_template.empty() ? nullptr : &old_template,
                     path.Child("template"), errs);
-  for (const char* key : {"completionMode", "podFailurePolicy", "backoffLimitPerIndex",
-                          "managedBy", "successPolicy"}) {
+  for (const char* key : {"completionMode", "podFailurePolicy", "backoffLimitPerIndex", "managedBy",
+                          "successPolicy"}) {
     ValidateImmutable(Find(spec, key), Find(old_spec, key), path.Child(key), errs);
   }
 }
@@ -412,13 +414,13 @@ void ValidateTimeZone(const Json& time_zone, const Path& path, ErrorList& errs) 
   size_t start = 0;
   while (true) {
     size_t slash = tz.find('/', start);
-    std::string part = tz.substr(start, slash == std::string::npos ? std::string::npos
-                                                                   : slash - start);
-    bool chars_ok = !part.empty() && part.size() <= 14 &&
-                    std::all_of(part.begin(), part.end(), [](char c) {
-                      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
-                             c == '_' || c == '+';
-                    });
+    std::string part =
+        tz.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    bool chars_ok =
+        !part.empty() && part.size() <= 14 && std::all_of(part.begin(), part.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+                 c == '+';
+        });
     if (part == "." || part == ".." || part[0] == '-' || !chars_ok) {
       errs.push_back(Invalid(path, tz, unknown));
       return;

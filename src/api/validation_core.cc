@@ -201,8 +201,8 @@ void ValidateNode(const Json& obj, const Json* old, ErrorList& errs) {
   const Json& old_spec = ObjectAt(*old, "spec");
   const Json& old_cidrs = ArrayAt(old_spec, "podCIDRs");
   if (!old_cidrs.empty() && StringList(old_cidrs) != StringList(cidrs)) {
-    errs.push_back(Forbidden(cidr_path,
-                             "node updates may not change podCIDR except from \"\" to valid"));
+    errs.push_back(
+        Forbidden(cidr_path, "node updates may not change podCIDR except from \"\" to valid"));
   }
   std::string provider = StringAt(old_spec, "providerID");
   if (!provider.empty() && provider != StringAt(spec, "providerID")) {
@@ -360,11 +360,11 @@ void ValidateServiceUpdate(const Json& spec, const Json& old_spec, ErrorList& er
         errs.push_back(Invalid(ips_path.Index(0), ips_json, "may not change once set"));
       } else if (ips.size() == 1 && old_ips.size() > 1 &&
                  StringAt(spec, "ipFamilyPolicy") != "SingleStack") {
-        errs.push_back(Invalid(path.Child("ipFamilyPolicy"), Find(spec, "ipFamilyPolicy")
-                                                                 ? *Find(spec, "ipFamilyPolicy")
-                                                                 : Json(nullptr),
-                               "must be set to 'SingleStack' when releasing the secondary "
-                               "clusterIP"));
+        errs.push_back(
+            Invalid(path.Child("ipFamilyPolicy"),
+                    Find(spec, "ipFamilyPolicy") ? *Find(spec, "ipFamilyPolicy") : Json(nullptr),
+                    "must be set to 'SingleStack' when releasing the secondary "
+                    "clusterIP"));
       }
     }
   }
@@ -398,10 +398,12 @@ void ValidateService(const Json& obj, const Json* old, ErrorList& errs) {
     }
   } else if (type == "ExternalName") {
     if (!ArrayAt(spec, "clusterIPs").empty()) {
-      errs.push_back(Forbidden(path.Child("clusterIPs"), "may not be set for ExternalName services"));
+      errs.push_back(
+          Forbidden(path.Child("clusterIPs"), "may not be set for ExternalName services"));
     }
     if (!ArrayAt(spec, "ipFamilies").empty()) {
-      errs.push_back(Forbidden(path.Child("ipFamilies"), "may not be set for ExternalName services"));
+      errs.push_back(
+          Forbidden(path.Child("ipFamilies"), "may not be set for ExternalName services"));
     }
     if (Find(spec, "ipFamilyPolicy")) {
       errs.push_back(
@@ -543,8 +545,8 @@ void ValidateService(const Json& obj, const Json* old, ErrorList& errs) {
   } else if (itp->is_string() && *itp != "Cluster" && *itp != "Local") {
     errs.push_back(NotSupported(path.Child("internalTrafficPolicy"), *itp, {"Cluster", "Local"}));
   }
-  if (const Json* td = Find(spec, "trafficDistribution"); td && td->is_string() &&
-                                                          *td != "PreferClose") {
+  if (const Json* td = Find(spec, "trafficDistribution");
+      td && td->is_string() && *td != "PreferClose") {
     errs.push_back(NotSupported(path.Child("trafficDistribution"), *td, {"PreferClose"}));
   }
   if (old) ValidateServiceUpdate(spec, ObjectAt(*old, "spec"), errs);
@@ -562,7 +564,8 @@ void ValidateServiceStatus(const Json& obj, const Json&, ErrorList& errs) {
       ValidateDNS1123Subdomain(host, path.Index(i).Child("hostname"), errs);
       unsigned char buf[16];
       if (ParseIP(host, buf) != IPFamily::kNone) {
-        errs.push_back(Invalid(path.Index(i).Child("hostname"), host, "must be a DNS name, not an IP address"));
+        errs.push_back(Invalid(path.Index(i).Child("hostname"), host,
+                               "must be a DNS name, not an IP address"));
       }
     }
   }
@@ -583,8 +586,7 @@ void ValidateEndpointAddress(const Json& address, const Path& path, ErrorList& e
   ValidateNonSpecialIP(ip, path.Child("ip"), errs);
 }
 
-void ValidateEndpointPort(const Json& port, bool require_name, const Path& path,
-                          ErrorList& errs) {
+void ValidateEndpointPort(const Json& port, bool require_name, const Path& path, ErrorList& errs) {
   std::string name = StringAt(port, "name");
   if (require_name && name.empty()) {
     errs.push_back(Required(path.Child("name"), ""));
@@ -662,8 +664,8 @@ void ValidateEvent(const Json& obj, const Json*, ErrorList& errs) {
     std::string v = StringAt(obj, l.key);
     if (l.required && v.empty()) errs.push_back(Required(Path(l.key), ""));
     if (v.size() > l.max) {
-      errs.push_back(Invalid(Path(l.key), "",
-                             "can have at most " + std::to_string(l.max) + " characters"));
+      errs.push_back(
+          Invalid(Path(l.key), "", "can have at most " + std::to_string(l.max) + " characters"));
     }
   }
 }
@@ -710,9 +712,9 @@ void ValidateSecret(const Json& obj, const Json* old, ErrorList& errs) {
     const std::string& text = value.get_ref<const std::string&>();
     Base64Check check = CheckBase64(text);
     if (!check.ok) {
-      errs.push_back(Invalid(data_path.Key(key), "<secret contents redacted>",
-                             "illegal base64 data at input byte " +
-                                 std::to_string(check.bad_offset)));
+      errs.push_back(
+          Invalid(data_path.Key(key), "<secret contents redacted>",
+                  "illegal base64 data at input byte " + std::to_string(check.bad_offset)));
       continue;
     }
     total += check.decoded_size;
@@ -796,8 +798,8 @@ void ValidateAccessModes(const Json& spec, const Path& path, ErrorList& errs) {
 }
 
 void ValidateVolumeMode(const Json& spec, const Path& path, ErrorList& errs) {
-  if (const Json* mode = Find(spec, "volumeMode"); mode && mode->is_string() &&
-                                                   *mode != "Block" && *mode != "Filesystem") {
+  if (const Json* mode = Find(spec, "volumeMode");
+      mode && mode->is_string() && *mode != "Block" && *mode != "Filesystem") {
     errs.push_back(NotSupported(path, *mode, {"Block", "Filesystem"}));
   }
 }
@@ -949,18 +951,18 @@ void ValidatePersistentVolume(const Json& obj, const Json* old, ErrorList& errs)
     if (const Json* v = Find(old_spec, s.key)) old_source[s.key] = *v;
   }
   if (!SemanticEqual(&source, &old_source)) {
-    errs.push_back(Forbidden(Path("spec").Child("persistentvolumesource"),
-                             "spec.persistentvolumesource is immutable after creation\n" +
-                                 Diff(old_source, source)));
+    errs.push_back(Forbidden(
+        Path("spec").Child("persistentvolumesource"),
+        "spec.persistentvolumesource is immutable after creation\n" + Diff(old_source, source)));
   }
   ValidateImmutable(Find(spec, "volumeMode"), Find(old_spec, "volumeMode"), Path("volumeMode"),
                     errs);
   if (Find(old_spec, "nodeAffinity") &&
       !SemanticEqual(Find(spec, "nodeAffinity"), Find(old_spec, "nodeAffinity"))) {
     const Json* na = Find(spec, "nodeAffinity");
-    errs.push_back(Invalid(Path("nodeAffinity"), na ? *na : Json(nullptr),
-                           std::string(kImmutableMsg) +
-                               ", except for updating from beta label to GA"));
+    errs.push_back(
+        Invalid(Path("nodeAffinity"), na ? *na : Json(nullptr),
+                std::string(kImmutableMsg) + ", except for updating from beta label to GA"));
   }
 }
 
@@ -1042,12 +1044,10 @@ void ValidatePersistentVolumeClaimStatus(const Json& obj, const Json&, ErrorList
 void ValidateNothing(const Json&, const Json*, ErrorList&) {}
 
 const KindRules kCoreRules[] = {
-    {"", "Namespace", Scope::kCluster, NameIsDNSLabel, ValidateNamespace,
-     ValidateNamespaceStatus},
+    {"", "Namespace", Scope::kCluster, NameIsDNSLabel, ValidateNamespace, ValidateNamespaceStatus},
     {"", "Pod", Scope::kNamespaced, NameIsDNSSubdomain, ValidatePod, ValidatePodStatusUpdate},
     {"", "Node", Scope::kCluster, NameIsDNSSubdomain, ValidateNode, ValidateNodeStatus},
-    {"", "Service", Scope::kNamespaced, NameIsDNS1035Label, ValidateService,
-     ValidateServiceStatus},
+    {"", "Service", Scope::kNamespaced, NameIsDNS1035Label, ValidateService, ValidateServiceStatus},
     {"", "Endpoints", Scope::kNamespaced, NameIsDNSSubdomain, ValidateEndpoints, nullptr},
     {"", "Event", Scope::kNamespaced, NameIsDNSSubdomain, ValidateEvent, nullptr},
     {"", "ConfigMap", Scope::kNamespaced, NameIsDNSSubdomain, ValidateConfigMap, nullptr},
@@ -1106,7 +1106,8 @@ void ValidatePersistentVolumeClaimSpec(const Json& spec, const Path& path, Error
     bool same = StringAt(*ds, "apiGroup") == StringAt(*ds_ref, "apiGroup") &&
                 StringAt(*ds, "kind") == StringAt(*ds_ref, "kind") &&
                 StringAt(*ds, "name") == StringAt(*ds_ref, "name");
-    if (!same) errs.push_back(Invalid(path, path.Child("dataSource").str(), "must match dataSourceRef"));
+    if (!same)
+      errs.push_back(Invalid(path, path.Child("dataSource").str(), "must match dataSourceRef"));
   }
 }
 

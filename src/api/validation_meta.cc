@@ -105,7 +105,8 @@ namespace {
 // where the well-known double space comes from.
 std::string RegexError(std::string msg, std::string_view re,
                        std::initializer_list<std::string_view> examples) {
-  if (examples.size() == 0) return msg + " (regex used for validation is '" + std::string(re) + "')";
+  if (examples.size() == 0)
+    return msg + " (regex used for validation is '" + std::string(re) + "')";
   msg += " (e.g. ";
   bool first = true;
   for (std::string_view e : examples) {
@@ -174,7 +175,8 @@ constexpr const char* kLabelValueErr =
 // generateName prefixes may end in '-'; Kubernetes checks them with the dash masked (and, as it
 // does, by dropping the last two characters before appending 'a').
 std::string MaskTrailingDash(std::string_view name) {
-  if (name.size() > 1 && name.back() == '-') return std::string(name.substr(0, name.size() - 2)) + "a";
+  if (name.size() > 1 && name.back() == '-')
+    return std::string(name.substr(0, name.size() - 2)) + "a";
   return std::string(name);
 }
 
@@ -204,9 +206,10 @@ std::vector<std::string> IsConfigMapKey(std::string_view value) {
     return IsAlnum(c) || c == '-' || c == '.' || c == '_';
   });
   if (!ok) {
-    errs.push_back(RegexError("a valid config key must consist of alphanumeric characters, '-', "
-                              "'_' or '.'",
-                              "[-._a-zA-Z0-9]+", {"key.name", "KEY_NAME", "key-name"}));
+    errs.push_back(
+        RegexError("a valid config key must consist of alphanumeric characters, '-', "
+                   "'_' or '.'",
+                   "[-._a-zA-Z0-9]+", {"key.name", "KEY_NAME", "key-name"}));
   }
   for (auto& m : HasChDirPrefix(value)) errs.push_back(std::move(m));
   return errs;
@@ -238,8 +241,9 @@ std::vector<std::string> IsValidPortNum(int64_t port) {
 }
 
 std::vector<std::string> IsValidPercent(std::string_view value) {
-  bool ok = value.size() >= 2 && value.back() == '%' &&
-            std::all_of(value.begin(), value.end() - 1, [](char c) { return c >= '0' && c <= '9'; });
+  bool ok =
+      value.size() >= 2 && value.back() == '%' &&
+      std::all_of(value.begin(), value.end() - 1, [](char c) { return c >= '0' && c <= '9'; });
   if (ok) return {};
   return {RegexError("a valid percent string must be a numeric string followed by an ending '%'",
                      "[0-9]+%", {"1%", "93%"})};
@@ -318,9 +322,11 @@ void ValidateNonSpecialIP(std::string_view value, const Path& path, ErrorList& e
   const unsigned char* a = ip + 12;
   bool unspecified = v4 ? (a[0] | a[1] | a[2] | a[3]) == 0
                         : std::all_of(ip, ip + 16, [](unsigned char b) { return b == 0; });
-  bool loopback = v4 ? a[0] == 127
-                     : std::all_of(ip, ip + 15, [](unsigned char b) { return b == 0; }) && ip[15] == 1;
-  bool link_local_unicast = v4 ? (a[0] == 169 && a[1] == 254) : (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80);
+  bool loopback =
+      v4 ? a[0] == 127
+         : std::all_of(ip, ip + 15, [](unsigned char b) { return b == 0; }) && ip[15] == 1;
+  bool link_local_unicast =
+      v4 ? (a[0] == 169 && a[1] == 254) : (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80);
   bool link_local_multicast =
       v4 ? (a[0] == 224 && a[1] == 0 && a[2] == 0) : (ip[0] == 0xff && (ip[1] & 0x0f) == 0x02);
   if (unspecified) errs.push_back(Invalid(path, v, "may not be unspecified (" + v + ")"));
@@ -332,8 +338,8 @@ void ValidateNonSpecialIP(std::string_view value, const Path& path, ErrorList& e
         Invalid(path, v, "may not be in the link-local range (169.254.0.0/16, fe80::/10)"));
   }
   if (link_local_multicast) {
-    errs.push_back(Invalid(
-        path, v, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"));
+    errs.push_back(
+        Invalid(path, v, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"));
   }
 }
 
@@ -356,8 +362,7 @@ void ValidateCIDR(std::string_view value, const Path& path, ErrorList& errs) {
   }
 }
 
-void ValidateFullyQualifiedDomainName(std::string_view value, const Path& path,
-                                      ErrorList& errs) {
+void ValidateFullyQualifiedDomainName(std::string_view value, const Path& path, ErrorList& errs) {
   if (value.empty()) {
     errs.push_back(Required(path, ""));
     return;
@@ -374,6 +379,22 @@ void ValidateFullyQualifiedDomainName(std::string_view value, const Path& path,
   if (name.find('.') == std::string::npos) {
     errs.push_back(
         Invalid(path, name, "should be a domain with at least two segments separated by dots"));
+    return;
+  }
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t dot = name.find('.', start);
+    std::string label =
+        name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    std::vector<std::string> label_msgs = IsDNS1123Label(label);
+    if (!label_msgs.empty()) {
+      std::string joined;
+      for (size_t i = 0; i < label_msgs.size(); ++i) joined += (i ? "," : "") + label_msgs[i];
+      errs.push_back(Invalid(path, label, joined));
+      return;
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
   }
 }
 
@@ -446,8 +467,8 @@ void ValidateLabelSelector(const Json& selector, const Path& path, ErrorList& er
     const Json& values = ArrayAt(e, "values");
     if (op == "In" || op == "NotIn") {
       if (values.empty()) {
-        errs.push_back(Required(p.Child("values"),
-                                "must be specified when `operator` is 'In' or 'NotIn'"));
+        errs.push_back(
+            Required(p.Child("values"), "must be specified when `operator` is 'In' or 'NotIn'"));
       }
     } else if (op == "Exists" || op == "DoesNotExist") {
       if (!values.empty()) {
@@ -546,8 +567,8 @@ void ValidateFinalizers(const Json& finalizers, const Path& path, ErrorList& err
     foreground = foreground || f == "foregroundDeletion";
   }
   if (orphan && foreground) {
-    errs.push_back(Invalid(path, finalizers,
-                           "finalizer orphan and foregroundDeletion cannot be both set"));
+    errs.push_back(
+        Invalid(path, finalizers, "finalizer orphan and foregroundDeletion cannot be both set"));
   }
 }
 

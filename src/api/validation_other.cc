@@ -89,8 +89,8 @@ void ValidateResourceMetric(const Json& src, bool container, const Path& path, E
 }
 
 void ValidateMetricSpec(const Json& metric, const Path& path, ErrorList& errs) {
-  static const std::vector<std::string> kTypes = {"ContainerResource", "External", "Object",
-                                                  "Pods", "Resource"};
+  static const std::vector<std::string> kTypes = {"ContainerResource", "External", "Object", "Pods",
+                                                  "Resource"};
   std::string type = StringAt(metric, "type");
   if (type.empty()) {
     errs.push_back(Required(path.Child("type"), "must specify a metric source type"));
@@ -155,12 +155,19 @@ void ValidateMetricSpec(const Json& metric, const Path& path, ErrorList& errs) {
   if (type == "Resource") expected = "resource";
   if (type == "External") expected = "external";
   if (type == "ContainerResource") expected = "containerResource";
-  if (!expected.empty() && !Find(metric, expected)) {
+  if (expected.empty()) {
+    // Kubernetes reports an unknown type twice: once as unknown, once as unhandled.
+    errs.push_back(NotSupported(path.Child("type"), type, kTypes));
+  } else if (!Find(metric, expected)) {
     errs.push_back(
         Required(path.Child(expected), "must populate information for the given metric source"));
   }
-  if (!present.empty() && !present.count(expected)) {
-    errs.push_back(Forbidden(path, "must populate the given metric source only"));
+  if (present.size() != 1) {
+    for (const std::string& source : present) {
+      if (source != expected) {
+        errs.push_back(Forbidden(path.Child(source), "must populate the given metric source only"));
+      }
+    }
   }
 }
 
@@ -177,8 +184,8 @@ void ValidateScalingRules(const Json* rules, const Path& path, ErrorList& errs) 
     }
   }
   if (const Json* select = Find(*rules, "selectPolicy"); select && select->is_string() &&
-                                                          *select != "Max" && *select != "Min" &&
-                                                          *select != "Disabled") {
+                                                         *select != "Max" && *select != "Min" &&
+                                                         *select != "Disabled") {
     errs.push_back(NotSupported(path.Child("selectPolicy"), *select, {"Disabled", "Max", "Min"}));
   }
   const Json& policies = ArrayAt(*rules, "policies");
@@ -210,13 +217,12 @@ void ValidateHorizontalPodAutoscaler(const Json& obj, const Json*, ErrorList& er
   std::optional<int64_t> min = IntAt(spec, "minReplicas");
   int64_t max = IntAt(spec, "maxReplicas").value_or(0);
   if (min && *min < 1) {
-    errs.push_back(
-        Invalid(path.Child("minReplicas"), *min, "must be greater than or equal to 1"));
+    errs.push_back(Invalid(path.Child("minReplicas"), *min, "must be greater than or equal to 1"));
   }
   if (max < 1) errs.push_back(Invalid(path.Child("maxReplicas"), max, "must be greater than 0"));
   if (min && max < *min) {
-    errs.push_back(Invalid(path.Child("maxReplicas"), max,
-                           "must be greater than or equal to `minReplicas`"));
+    errs.push_back(
+        Invalid(path.Child("maxReplicas"), max, "must be greater than or equal to `minReplicas`"));
   }
   ValidateObjectReference(ObjectAt(spec, "scaleTargetRef"), path.Child("scaleTargetRef"), errs);
   const Json& metrics = ArrayAt(spec, "metrics");
@@ -281,8 +287,8 @@ void ValidateEndpointSlice(const Json& obj, const Json* old, ErrorList& errs) {
         if (address_type == "IPv4" || address_type == "IPv6") {
           IPFamily want = address_type == "IPv4" ? IPFamily::kV4 : IPFamily::kV6;
           if (fam != want) {
-            errs.push_back(Invalid(ap.Index(a), address,
-                                   "must be a valid " + address_type + " address"));
+            errs.push_back(
+                Invalid(ap.Index(a), address, "must be a valid " + address_type + " address"));
           } else {
             ValidateNonSpecialIP(address, ap.Index(a), errs);
           }
@@ -360,16 +366,15 @@ void ValidatePriorityClass(const Json& obj, const Json* old, ErrorList& errs) {
                                    error));
     }
   } else if (value > kHighestUserDefinablePriority) {
-    errs.push_back(Forbidden(Path("value"),
-                             "maximum allowed value of a user defined priority is 1000000000"));
+    errs.push_back(
+        Forbidden(Path("value"), "maximum allowed value of a user defined priority is 1000000000"));
   }
   if (const Json* policy = Find(obj, "preemptionPolicy"); policy && policy->is_string()) {
     std::string v = policy->get<std::string>();
     if (v.empty()) {
       errs.push_back(Required(Path("preemptionPolicy"), ""));
     } else if (v != "PreemptLowerPriority" && v != "Never") {
-      errs.push_back(
-          NotSupported(Path("preemptionPolicy"), v, {"PreemptLowerPriority", "Never"}));
+      errs.push_back(NotSupported(Path("preemptionPolicy"), v, {"PreemptLowerPriority", "Never"}));
     }
   }
   if (!old) return;
@@ -409,8 +414,8 @@ void ValidateStorageClass(const Json& obj, const Json* old, ErrorList& errs) {
   if (!mode) {
     errs.push_back(Required(Path("volumeBindingMode"), ""));
   } else if (mode->is_string() && *mode != "Immediate" && *mode != "WaitForFirstConsumer") {
-    errs.push_back(NotSupported(Path("volumeBindingMode"), *mode,
-                                {"Immediate", "WaitForFirstConsumer"}));
+    errs.push_back(
+        NotSupported(Path("volumeBindingMode"), *mode, {"Immediate", "WaitForFirstConsumer"}));
   }
   if (!old) return;
   if (!SemanticEqual(Find(obj, "parameters"), Find(*old, "parameters"))) {

@@ -28,8 +28,8 @@ void ValidatePathNoBacksteps(std::string_view target, const Path& path, ErrorLis
   size_t start = 0;
   while (start <= target.size()) {
     size_t slash = target.find_first_of("/\\", start);
-    std::string_view part = target.substr(start, slash == std::string_view::npos ? target.npos
-                                                                                 : slash - start);
+    std::string_view part =
+        target.substr(start, slash == std::string_view::npos ? target.npos : slash - start);
     if (part == "..") {
       errs.push_back(Invalid(path, std::string(target), "must not contain '..'"));
       return;
@@ -53,8 +53,7 @@ void ValidateLocalNonReservedPath(std::string_view target, const Path& path, Err
   }
 }
 
-void ValidateFileMode(const Json& obj, std::string_view key, const Path& parent,
-                      ErrorList& errs) {
+void ValidateFileMode(const Json& obj, std::string_view key, const Path& parent, ErrorList& errs) {
   std::optional<int64_t> mode = IntAt(obj, key);
   if (mode && (*mode > 0777 || *mode < 0)) {
     errs.push_back(Invalid(parent.Child(key), *mode, kFileModeMsg));
@@ -75,14 +74,18 @@ void ValidateKeyToPaths(const Json& items, const Path& path, ErrorList& errs) {
 // ---------------------------------------------------------------------------------------------
 // Downward API references (env valueFrom and downwardAPI volumes).
 
-const std::vector<std::string> kEnvFieldPaths = {
-    "metadata.name",           "metadata.namespace", "metadata.uid",
-    "spec.nodeName",           "spec.serviceAccountName",
-    "status.hostIP",           "status.hostIPs",     "status.podIP",
-    "status.podIPs"};
-const std::vector<std::string> kVolumeFieldPaths = {
-    "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace",
-    "metadata.uid"};
+const std::vector<std::string> kEnvFieldPaths = {"metadata.name",
+                                                 "metadata.namespace",
+                                                 "metadata.uid",
+                                                 "spec.nodeName",
+                                                 "spec.serviceAccountName",
+                                                 "status.hostIP",
+                                                 "status.hostIPs",
+                                                 "status.podIP",
+                                                 "status.podIPs"};
+const std::vector<std::string> kVolumeFieldPaths = {"metadata.annotations", "metadata.labels",
+                                                    "metadata.name", "metadata.namespace",
+                                                    "metadata.uid"};
 const std::vector<std::string> kResourceFieldPaths = {
     "limits.cpu",   "limits.ephemeral-storage",   "limits.memory",
     "requests.cpu", "requests.ephemeral-storage", "requests.memory"};
@@ -111,10 +114,9 @@ void ValidateObjectFieldSelector(const Json& fs, const std::vector<std::string>&
     return;
   }
   static const std::set<std::string, std::less<>> kConvertible = {
-      "metadata.annotations", "metadata.labels",         "metadata.name",
-      "metadata.namespace",   "metadata.uid",            "spec.nodeName",
-      "spec.restartPolicy",   "spec.serviceAccountName", "spec.schedulerName",
-      "status.phase",         "status.hostIP",           "status.hostIPs",
+      "metadata.annotations", "metadata.labels", "metadata.name",      "metadata.namespace",
+      "metadata.uid",         "spec.nodeName",   "spec.restartPolicy", "spec.serviceAccountName",
+      "spec.schedulerName",   "status.phase",    "status.hostIP",      "status.hostIPs",
       "status.podIP",         "status.podIPs"};
   std::string base;
   std::string subscript;
@@ -454,11 +456,12 @@ void ValidateHandler(const Json& handler, bool lifecycle, std::optional<int64_t>
   } else if (const Json* sleep = take("sleep")) {
     int64_t seconds = IntAt(*sleep, "seconds").value_or(0);
     if (grace_period && (seconds <= 0 || seconds > *grace_period)) {
-      errs.push_back(Invalid(path.Child("sleep"), seconds,
-                             "must be greater than 0 and less than terminationGracePeriodSeconds (" +
-                                 std::to_string(*grace_period) +
-                                 "). Enable AllowPodLifecycleSleepActionZeroValue feature gate for "
-                                 "zero sleep."));
+      errs.push_back(
+          Invalid(path.Child("sleep"), seconds,
+                  "must be greater than 0 and less than terminationGracePeriodSeconds (" +
+                      std::to_string(*grace_period) +
+                      "). Enable AllowPodLifecycleSleepActionZeroValue feature gate for "
+                      "zero sleep."));
     }
   }
   if (handlers == 0) errs.push_back(Required(path, "must specify a handler type"));
@@ -562,7 +565,8 @@ void ValidateInitContainers(const Json& spec, const std::map<std::string, Json>&
     bool restart_always = false;
     if (const Json* rp = Find(c, "restartPolicy"); rp && rp->is_string()) {
       std::string policy = rp->get<std::string>();
-      if (policy != "Always") errs.push_back(NotSupported(p.Child("restartPolicy"), policy, {"Always"}));
+      if (policy != "Always")
+        errs.push_back(NotSupported(p.Child("restartPolicy"), policy, {"Always"}));
       restart_always = policy == "Always";
     }
     std::string name = StringAt(c, "name");
@@ -716,8 +720,8 @@ void ValidateVolumeSourceDetails(std::string_view key, const Json& src, const Pa
     const Json* limit = Find(src, "sizeLimit");
     std::optional<Quantity> q = limit ? ToQuantity(*limit) : std::nullopt;
     if (q && q->IsNegative()) {
-      errs.push_back(Forbidden(path.Child("sizeLimit"),
-                               "SizeLimit field must be a valid resource quantity"));
+      errs.push_back(
+          Forbidden(path.Child("sizeLimit"), "SizeLimit field must be a valid resource quantity"));
     }
   } else if (key == "hostPath") {
     if (!HasString(src, "path")) {
@@ -728,8 +732,8 @@ void ValidateVolumeSourceDetails(std::string_view key, const Json& src, const Pa
     static const std::vector<std::string> kTypes = {
         "",     "BlockDevice",  "CharDevice", "Directory", "DirectoryOrCreate",
         "File", "FileOrCreate", "Socket"};
-    if (const Json* type = Find(src, "type"); type && type->is_string() &&
-                                              !Contains(kTypes, type->get<std::string>())) {
+    if (const Json* type = Find(src, "type");
+        type && type->is_string() && !Contains(kTypes, type->get<std::string>())) {
       errs.push_back(NotSupported(path.Child("type"), *type, kTypes));
     }
   } else if (key == "secret") {
@@ -786,7 +790,8 @@ std::map<std::string, Json> ValidateVolumes(const Json& volumes, const Path& pat
       const Json* src = Find(vol, kind.key);
       if (!src) continue;
       if (sources > 0) {
-        el.push_back(Forbidden(p.Child(kind.forbidden_path), "may not specify more than 1 volume type"));
+        el.push_back(
+            Forbidden(p.Child(kind.forbidden_path), "may not specify more than 1 volume type"));
         continue;
       }
       ++sources;
@@ -813,8 +818,8 @@ std::map<std::string, Json> ValidateVolumes(const Json& volumes, const Path& pat
 // ---------------------------------------------------------------------------------------------
 // Scheduling constraints.
 
-void ValidateNodeSelectorRequirement(const Json& req, bool allow_invalid_values,
-                                     const Path& path, ErrorList& errs) {
+void ValidateNodeSelectorRequirement(const Json& req, bool allow_invalid_values, const Path& path,
+                                     ErrorList& errs) {
   std::string op = StringAt(req, "operator");
   const Json& values = ArrayAt(req, "values");
   if (op == "In" || op == "NotIn") {
@@ -910,9 +915,8 @@ void ValidatePodAffinityTerm(const Json& term, const Path& path, ErrorList& errs
 void ValidatePodAffinityTerms(const Json& affinity, const Path& path, ErrorList& errs) {
   const Json& required = ArrayAt(affinity, "requiredDuringSchedulingIgnoredDuringExecution");
   for (size_t i = 0; i < required.size(); ++i) {
-    ValidatePodAffinityTerm(required[i],
-                            path.Child("requiredDuringSchedulingIgnoredDuringExecution").Index(i),
-                            errs);
+    ValidatePodAffinityTerm(
+        required[i], path.Child("requiredDuringSchedulingIgnoredDuringExecution").Index(i), errs);
   }
   const Json& preferred = ArrayAt(affinity, "preferredDuringSchedulingIgnoredDuringExecution");
   for (size_t i = 0; i < preferred.size(); ++i) {
@@ -946,8 +950,7 @@ void ValidateAffinity(const Json& affinity, const Path& path, ErrorList& errs) {
   }
 }
 
-void ValidateTopologySpreadConstraints(const Json& constraints, const Path& path,
-                                       ErrorList& errs) {
+void ValidateTopologySpreadConstraints(const Json& constraints, const Path& path, ErrorList& errs) {
   for (size_t i = 0; i < constraints.size(); ++i) {
     const Json& c = constraints[i];
     Path p = path.Index(i);
@@ -974,9 +977,9 @@ void ValidateTopologySpreadConstraints(const Json& constraints, const Path& path
       if (*min_domains <= 0) {
         errs.push_back(Invalid(p.Child("minDomains"), *min_domains, "must be greater than 0"));
       } else if (action != "DoNotSchedule") {
-        errs.push_back(Invalid(p.Child("minDomains"), *min_domains,
-                               "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not " +
-                                   action));
+        errs.push_back(
+            Invalid(p.Child("minDomains"), *min_domains,
+                    "can only use minDomains if whenUnsatisfiable=DoNotSchedule, not " + action));
       }
     }
     ValidateLabelSelector(ObjectAt(c, "labelSelector"), p.Child("labelSelector"), errs);
@@ -1002,8 +1005,8 @@ void ValidateDNSConfig(const Json& spec, const Path& path, ErrorList& errs) {
   if (!config) return;
   const Json& nameservers = ArrayAt(*config, "nameservers");
   if (nameservers.size() > 3) {
-    errs.push_back(Invalid(path.Child("nameservers"), nameservers,
-                           "must not have more than 3 nameservers"));
+    errs.push_back(
+        Invalid(path.Child("nameservers"), nameservers, "must not have more than 3 nameservers"));
   }
   for (size_t i = 0; i < nameservers.size(); ++i) {
     if (nameservers[i].is_string()) {
@@ -1012,11 +1015,12 @@ void ValidateDNSConfig(const Json& spec, const Path& path, ErrorList& errs) {
   }
   const Json& searches = ArrayAt(*config, "searches");
   if (searches.size() > 32) {
-    errs.push_back(Invalid(path.Child("searches"), searches,
-                           "must not have more than 32 search paths"));
+    errs.push_back(
+        Invalid(path.Child("searches"), searches, "must not have more than 32 search paths"));
   }
   size_t chars = searches.empty() ? 0 : searches.size() - 1;
-  for (const Json& s : searches) chars += s.is_string() ? s.get_ref<const std::string&>().size() : 0;
+  for (const Json& s : searches)
+    chars += s.is_string() ? s.get_ref<const std::string&>().size() : 0;
   if (chars > 2048) {
     errs.push_back(Invalid(path.Child("searches"), searches,
                            "must not have more than 2048 characters (including spaces) in the "
@@ -1077,9 +1081,9 @@ void ValidateHostNetworkPorts(const Json& spec, const Path& path, bool resource_
       int64_t cp = IntAt(ports[j], "containerPort").value_or(0);
       // Templates may leave hostPort unset: it is filled from containerPort on the Pod.
       if ((resource_is_pod || hp != 0) && hp != cp) {
-        errs.push_back(Invalid(
-            path.Child("containers").Index(i).Child("ports").Index(j).Child("hostPort"), hp,
-            "must match `containerPort` when `hostNetwork` is true"));
+        errs.push_back(
+            Invalid(path.Child("containers").Index(i).Child("ports").Index(j).Child("hostPort"), hp,
+                    "must match `containerPort` when `hostNetwork` is true"));
       }
     }
   }
@@ -1106,8 +1110,7 @@ bool HasVolumeSource(const Json& volume) {
                      [&](const VolumeSourceKind& k) { return Find(volume, k.key) != nullptr; });
 }
 
-void ValidateTaintEffect(const Json& effect, bool allow_empty, const Path& path,
-                         ErrorList& errs) {
+void ValidateTaintEffect(const Json& effect, bool allow_empty, const Path& path, ErrorList& errs) {
   std::string e = effect.is_string() ? effect.get<std::string>() : "";
   if (!allow_empty && e.empty()) {
     errs.push_back(Required(path, ""));
@@ -1146,8 +1149,8 @@ void ValidateTolerations(const Json& tolerations, const Path& path, ErrorList& e
       }
     } else if (op == "Exists") {
       if (!value.empty()) {
-        errs.push_back(Invalid(p.Child("operator"), value,
-                               "value must be empty when `operator` is 'Exists'"));
+        errs.push_back(
+            Invalid(p.Child("operator"), value, "value must be empty when `operator` is 'Exists'"));
       }
     } else {
       errs.push_back(NotSupported(p.Child("operator"), op, {"Equal", "Exists"}));
@@ -1159,8 +1162,8 @@ void ValidateTolerations(const Json& tolerations, const Path& path, ErrorList& e
 void ValidateNodeSelector(const Json& selector, const Path& path, ErrorList& errs) {
   const Json& terms = ArrayAt(selector, "nodeSelectorTerms");
   if (terms.empty()) {
-    errs.push_back(Required(path.Child("nodeSelectorTerms"),
-                            "must have at least one node selector term"));
+    errs.push_back(
+        Required(path.Child("nodeSelectorTerms"), "must have at least one node selector term"));
     return;
   }
   for (size_t i = 0; i < terms.size(); ++i) {
@@ -1241,8 +1244,8 @@ void ValidatePodSpec(const Json& spec, const Path& path, const PodSpecOptions& o
   }
   if (std::optional<int64_t> ads = IntAt(spec, "activeDeadlineSeconds")) {
     if (*ads < 1 || *ads > kMaxInt32) {
-      errs.push_back(Invalid(path.Child("activeDeadlineSeconds"), *ads,
-                             InclusiveRangeError(1, kMaxInt32)));
+      errs.push_back(
+          Invalid(path.Child("activeDeadlineSeconds"), *ads, InclusiveRangeError(1, kMaxInt32)));
     }
   }
   for (const char* key : {"hostname", "subdomain"}) {
@@ -1256,8 +1259,8 @@ void ValidatePodSpec(const Json& spec, const Path& path, const PodSpecOptions& o
     const Json& hostnames = ArrayAt(aliases[i], "hostnames");
     for (size_t j = 0; j < hostnames.size(); ++j) {
       if (hostnames[j].is_string()) {
-        ValidateDNS1123Subdomain(hostnames[j].get<std::string>(),
-                                 p.Child("hostnames").Index(j), errs);
+        ValidateDNS1123Subdomain(hostnames[j].get<std::string>(), p.Child("hostnames").Index(j),
+                                 errs);
       }
     }
   }
@@ -1270,8 +1273,8 @@ void ValidatePodSpec(const Json& spec, const Path& path, const PodSpecOptions& o
     if (policy.empty()) {
       errs.push_back(Required(path.Child("preemptionPolicy"), ""));
     } else if (policy != "PreemptLowerPriority" && policy != "Never") {
-      errs.push_back(NotSupported(path.Child("preemptionPolicy"), policy,
-                                  {"PreemptLowerPriority", "Never"}));
+      errs.push_back(
+          NotSupported(path.Child("preemptionPolicy"), policy, {"PreemptLowerPriority", "Never"}));
     }
   }
   if (const Json* os = Find(spec, "os")) {
@@ -1313,8 +1316,7 @@ constexpr const char* kPodUpdateMsg =
     "to 1 if it was previously negative)";
 
 // Returns true when the container list lengths differ, after which nothing else is checked.
-bool ValidateContainerUpdates(const Json& now, const Json& old, const Path& path,
-                              ErrorList& errs) {
+bool ValidateContainerUpdates(const Json& now, const Json& old, const Path& path, ErrorList& errs) {
   if (now.size() != old.size()) {
     errs.push_back(Forbidden(path, "pod updates may not add or remove containers"));
     return true;
@@ -1343,9 +1345,8 @@ void ValidatePodUpdate(const Json& spec, const Json& old_spec, ErrorList& errs) 
                                path.Child("containers"), errs)) {
     return;
   }
-  if (ValidateContainerUpdates(ArrayAt(spec, "initContainers"),
-                               ArrayAt(old_spec, "initContainers"), path.Child("initContainers"),
-                               errs)) {
+  if (ValidateContainerUpdates(ArrayAt(spec, "initContainers"), ArrayAt(old_spec, "initContainers"),
+                               path.Child("initContainers"), errs)) {
     return;
   }
   // activeDeadlineSeconds may be set, or lowered, never raised or removed.
@@ -1353,8 +1354,8 @@ void ValidatePodUpdate(const Json& spec, const Json& old_spec, ErrorList& errs) 
   std::optional<int64_t> old_ads = IntAt(old_spec, "activeDeadlineSeconds");
   if (ads) {
     if (*ads < 0 || *ads > kMaxInt32) {
-      errs.push_back(Invalid(path.Child("activeDeadlineSeconds"), *ads,
-                             InclusiveRangeError(0, kMaxInt32)));
+      errs.push_back(
+          Invalid(path.Child("activeDeadlineSeconds"), *ads, InclusiveRangeError(0, kMaxInt32)));
       return;
     }
     if (old_ads && *old_ads < *ads) {
@@ -1384,9 +1385,9 @@ void ValidatePodUpdate(const Json& spec, const Json& old_spec, ErrorList& errs) 
   for (size_t i = 0; i < gates.size(); ++i) {
     std::string name = StringAt(gates[i], "name");
     if (!old_gates.count(name)) {
-      errs.push_back(Forbidden(path.Child("schedulingGates").Index(i).Child("name"),
-                               "only deletion is allowed, but found new scheduling gate '" + name +
-                                   "'"));
+      errs.push_back(
+          Forbidden(path.Child("schedulingGates").Index(i).Child("name"),
+                    "only deletion is allowed, but found new scheduling gate '" + name + "'"));
     }
   }
 
@@ -1449,8 +1450,7 @@ void ValidatePodUpdate(const Json& spec, const Json& old_spec, ErrorList& errs) 
     }
   }
   if (!SemanticEqual(&munged, &old_spec)) {
-    errs.push_back(
-        Forbidden(path, std::string(kPodUpdateMsg) + "\n" + Diff(old_spec, munged)));
+    errs.push_back(Forbidden(path, std::string(kPodUpdateMsg) + "\n" + Diff(old_spec, munged)));
   }
 }
 
@@ -1524,8 +1524,8 @@ void ValidatePodStatus(const Json& pod, const Json& old, ErrorList& errs) {
   }
   const Json& host_ips = ArrayAt(status, "hostIPs");
   if (!host_ips.empty() && StringAt(host_ips[0], "ip") != StringAt(status, "hostIP")) {
-    errs.push_back(Invalid(path.Child("hostIPs").Index(0).Child("ip"),
-                           StringAt(host_ips[0], "ip"), "must be equal to `hostIP`"));
+    errs.push_back(Invalid(path.Child("hostIPs").Index(0).Child("ip"), StringAt(host_ips[0], "ip"),
+                           "must be equal to `hostIP`"));
   }
 }
 

@@ -57,8 +57,14 @@ bool IsStandardResourceName(std::string_view name) {
 
 bool IsIntegerResourceName(std::string_view name) {
   static const std::set<std::string, std::less<>> kInteger = {
-      "pods",    "resourcequotas", "services",           "replicationcontrollers",
-      "secrets", "configmaps",     "persistentvolumeclaims", "services.nodeports",
+      "pods",
+      "resourcequotas",
+      "services",
+      "replicationcontrollers",
+      "secrets",
+      "configmaps",
+      "persistentvolumeclaims",
+      "services.nodeports",
       "services.loadbalancers",
   };
   return kInteger.count(name) > 0 || IsExtendedResourceName(name);
@@ -69,8 +75,8 @@ void ValidateResourceName(std::string_view name, const Path& path, ErrorList& er
   ValidateQualifiedName(name, path, errs);
   if (errs.size() != before) return;
   if (name.find('/') == std::string_view::npos && !IsStandardResourceName(name)) {
-    errs.push_back(Invalid(path, std::string(name),
-                           "must be a standard resource type or fully qualified"));
+    errs.push_back(
+        Invalid(path, std::string(name), "must be a standard resource type or fully qualified"));
   }
 }
 
@@ -165,9 +171,9 @@ void ValidateResourceRequirements(const Json& resources, const Path& path, Error
           errs.push_back(Invalid(req_path, q->String(),
                                  "must be equal to " + name + " limit of " + lq->String()));
         } else if (cmp > 0) {
-          errs.push_back(Invalid(req_path, q->String(),
-                                 "must be less than or equal to " + name + " limit of " +
-                                     lq->String()));
+          errs.push_back(
+              Invalid(req_path, q->String(),
+                      "must be less than or equal to " + name + " limit of " + lq->String()));
         }
       }
     } else if (!IsOvercommitAllowed(name)) {

@@ -6,6 +6,7 @@
 #include "api/apply.h"
 #include "api/field_errors.h"
 #include "api/patch.h"
+#include "api/protobuf.h"
 #include "api/quantity.h"
 #include "api/schema.h"
 #include "api/selector.h"
@@ -185,10 +186,13 @@ std::string ContentTypeOf(const HttpRequest& req) {
 }
 
 Result<Json> DecodeDocument(const std::string& body, const std::string& content_type) {
+  // kubectl's typed clients (create configmap, create deployment, ...) send protobuf.
+  if (content_type == "application/vnd.kubernetes.protobuf") return api::DecodeProtobuf(body);
   if (content_type.find("protobuf") != std::string::npos) {
     return Status(Code::kUnsupportedMediaType,
                   "the body of the request was in an unknown format - accepted media types "
-                  "include: application/json, application/yaml");
+                  "include: application/json, application/yaml, "
+                  "application/vnd.kubernetes.protobuf");
   }
   Json j;
   if (content_type.find("yaml") != std::string::npos) {
@@ -626,7 +630,7 @@ Result<Json> Rest::Operation::AdmitUpdate(const Json& old, Json obj, const std::
     }
   }
   api::ApplyDefaults(rt_.group, rt_.kind, obj);
-  if (SpecChanged(old, obj)) {
+  if (rt_.tracks_generation && SpecChanged(old, obj)) {
     int64_t g = old_meta.value("generation", int64_t{0});
     meta["generation"] = g + 1;
   }
@@ -724,7 +728,7 @@ Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   }
   meta["uid"] = NewUuid();
   meta["creationTimestamp"] = FormatRfc3339(now_);
-  meta["generation"] = 1;
+  if (rt_.tracks_generation) meta["generation"] = 1;
   for (const char* k : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
                         "selfLink", "managedFields"}) {
     meta.erase(k);

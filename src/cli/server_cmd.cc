@@ -44,6 +44,10 @@ void AddServerCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--listen", *listen, "HOST:PORT to serve the API on (HTTPS)")
       ->capture_default_str();
+  auto bookmark = std::make_shared<std::string>("60s");
+  cmd->add_option("--watch-bookmark-interval", *bookmark,
+                  "How often watches that allow bookmarks get one (e.g. 60s, 1s)")
+      ->capture_default_str();
   cmd->callback([=] {
     auto hp = ParseListen(*listen);
     if (!hp.ok()) Die(hp.status());
@@ -51,6 +55,9 @@ void AddServerCommand(CLI::App& app) {
     o.data_dir = *data_dir;
     o.host = hp->first;
     o.port = hp->second;
+    long secs = std::strtol(bookmark->c_str(), nullptr, 10);
+    if (secs <= 0) Die(Status(Code::kInvalid, "--watch-bookmark-interval must be a positive duration"));
+    o.bookmark_interval = std::chrono::seconds(secs);
     auto server = apiserver::ApiServer::Start(o);
     if (!server.ok()) Die(server.status());
     std::signal(SIGINT, OnSignal);
