@@ -94,7 +94,8 @@ TEST_F(ApiE2E, MalformedBodiesAreBadRequestsAndStoreNothing) {
        "application/json", 422, "must be no more than 253 characters"},
       {R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"x","namespace":"other"},"spec":{"containers":[{"name":"c","image":"i"}]}})",
        "application/json", 400, "does not match the namespace"},
-      {"x", "application/vnd.kubernetes.protobuf", 415, "unknown format"},
+      {"x", "application/vnd.kubernetes.protobuf", 400, "protobuf"},
+      {"x", "application/cbor", 415, "unknown format"},
   };
   for (const auto& c : cases) {
     auto [code, body] = Req("POST", kPods, c.body, c.content_type);

@@ -33,8 +33,7 @@ struct WireField {
 };
 
 Status Error(const std::string& path, const std::string& what) {
-  return Status(Code::kBadRequest,
-                "protobuf: " + (path.empty() ? what : path + ": " + what));
+  return Status(Code::kBadRequest, "protobuf: " + (path.empty() ? what : path + ": " + what));
 }
 
 std::string Child(const std::string& path, const std::string& name) {
@@ -43,10 +42,14 @@ std::string Child(const std::string& path, const std::string& name) {
 
 std::string WireTypeName(int wire_type) {
   switch (wire_type) {
-    case kVarint: return "varint";
-    case kFixed64: return "fixed64";
-    case kLen: return "length-delimited";
-    case kFixed32: return "fixed32";
+    case kVarint:
+      return "varint";
+    case kFixed64:
+      return "fixed64";
+    case kLen:
+      return "length-delimited";
+    case kFixed32:
+      return "fixed32";
   }
   return std::to_string(wire_type);
 }
@@ -90,7 +93,7 @@ class WireReader {
         return Status::Ok();
       }
     }
-    // Groups (3, 4) are proto1 relics that Kubernetes never sends.
+    // Groups (wire types 3 and 4) are deprecated and absent from Kubernetes' messages.
     return Error(path, "unsupported wire type " + std::to_string(f.wire_type) + " of field " +
                            std::to_string(f.number));
   }
@@ -223,8 +226,8 @@ class Decoder {
   // Decodes the message `data` of object type `t` into `out` (an object), merging into what is
   // there as protobuf merges repeated occurrences of a message. `embedding` is nonzero while
   // reading the nested message of an embedded struct: see Field::proto_number.
-  Status Fields(std::string_view data, const Type& t, Json& out, const std::string& path,
-                int depth, int embedding = 0) {
+  Status Fields(std::string_view data, const Type& t, Json& out, const std::string& path, int depth,
+                int embedding = 0) {
     if (depth > kMaxDepth) return Error(path, "nested too deeply");
     WireReader r(data);
     while (!r.Done()) {
@@ -376,13 +379,19 @@ class Decoder {
   // What Go leaves in a map value protobuf did not send.
   static Json ZeroValue(const Type& t) {
     switch (t.kind) {
-      case Type::Kind::kString: return "";
+      case Type::Kind::kString:
+        return "";
       case Type::Kind::kInteger:
-      case Type::Kind::kIntOrString: return 0;
-      case Type::Kind::kNumber: return 0.0;
-      case Type::Kind::kBoolean: return false;
-      case Type::Kind::kQuantity: return "0";
-      default: return nullptr;
+      case Type::Kind::kIntOrString:
+        return 0;
+      case Type::Kind::kNumber:
+        return 0.0;
+      case Type::Kind::kBoolean:
+        return false;
+      case Type::Kind::kQuantity:
+        return "0";
+      default:
+        return nullptr;
     }
   }
 

@@ -45,8 +45,8 @@ std::string IntOrStr(int number, const std::string& s) {
 
 // The runtime.Unknown envelope behind the "k8s\0" magic.
 std::string Body(const std::string& api_version, const std::string& kind, const std::string& raw) {
-  return std::string("k8s\0", 4) + Msg(1, {Bytes(1, api_version), Bytes(2, kind)}) +
-         Bytes(2, raw) + Bytes(3, "") + Bytes(4, "");
+  return std::string("k8s\0", 4) + Msg(1, {Bytes(1, api_version), Bytes(2, kind)}) + Bytes(2, raw) +
+         Bytes(3, "") + Bytes(4, "");
 }
 
 Json Decoded(const std::string& body) {
@@ -64,17 +64,16 @@ std::string DecodeError(const std::string& body) {
 
 // ObjectMeta as Go marshals it: every non-pointer field, empty or not.
 std::string Meta(const std::string& name, std::initializer_list<std::string> extra = {}) {
-  std::string payload = Bytes(1, name) + Bytes(2, "") + Bytes(3, "") + Bytes(6, "") + Int(7, 0) +
-                        Bytes(8, "");
+  std::string payload =
+      Bytes(1, name) + Bytes(2, "") + Bytes(3, "") + Bytes(6, "") + Int(7, 0) + Bytes(8, "");
   for (const std::string& f : extra) payload += f;
   return Bytes(1, payload);
 }
 
 TEST(ProtobufTest, ConfigMap) {
-  std::string raw = Meta("cm", {StrEntry(11, "app", "web")}) + StrEntry(2, "x", "1") +
-                    StrEntry(2, "y", "two") +
-                    Entry(3, "bin", Bytes(2, std::string("\x00\xff\x10", 3))) +
-                    Entry(3, "empty", "") + Int(4, 0);
+  std::string raw =
+      Meta("cm", {StrEntry(11, "app", "web")}) + StrEntry(2, "x", "1") + StrEntry(2, "y", "two") +
+      Entry(3, "bin", Bytes(2, std::string("\x00\xff\x10", 3))) + Entry(3, "empty", "") + Int(4, 0);
   EXPECT_EQ(Decoded(Body("v1", "ConfigMap", raw)), Json::parse(R"({
     "apiVersion": "v1", "kind": "ConfigMap",
     "metadata": {"name": "cm", "generateName": "", "namespace": "", "resourceVersion": "",
@@ -86,20 +85,25 @@ TEST(ProtobufTest, ConfigMap) {
 }
 
 TEST(ProtobufTest, DeploymentWithZeroReplicas) {
-  std::string container = Msg(2, {
-      Bytes(1, "nginx"), Bytes(2, "nginx:1.27"), Bytes(3, "nginx"), Bytes(3, "-g"),
-      Msg(6, {Bytes(1, "http"), Int(3, 80), Bytes(4, "TCP")}),
-      Msg(7, {Bytes(1, "MODE"), Bytes(2, "prod")}),
-      Msg(8, {Entry(1, "cpu", Quantity(2, "500m")), Entry(2, "memory", Quantity(2, "64Mi"))}),
-      Msg(10, {Msg(1, {Msg(2, {Bytes(1, "/healthz"), IntOrStr(2, "http")})}), Int(4, 5)}),
-  });
-  std::string spec = Int(1, 0) +  // replicas: 0, present on the wire
-                     Msg(2, {StrEntry(1, "app", "d")}) +
-                     Msg(3, {Meta("", {StrEntry(11, "app", "d")}),
-                             Msg(2, {container, Int(4, -1), Bytes(3, "Always")})}) +
-                     Msg(4, {Bytes(1, "RollingUpdate"),
-                             Msg(2, {IntOrStr(1, 1), IntOrStr(2, "25%")})}) +
-                     Int(9, 600);
+  std::string container = Msg(
+      2,
+      {
+          Bytes(1, "nginx"),
+          Bytes(2, "nginx:1.27"),
+          Bytes(3, "nginx"),
+          Bytes(3, "-g"),
+          Msg(6, {Bytes(1, "http"), Int(3, 80), Bytes(4, "TCP")}),
+          Msg(7, {Bytes(1, "MODE"), Bytes(2, "prod")}),
+          Msg(8, {Entry(1, "cpu", Quantity(2, "500m")), Entry(2, "memory", Quantity(2, "64Mi"))}),
+          Msg(10, {Msg(1, {Msg(2, {Bytes(1, "/healthz"), IntOrStr(2, "http")})}), Int(4, 5)}),
+      });
+  std::string spec =
+      Int(1, 0) +  // replicas: 0, present on the wire
+      Msg(2, {StrEntry(1, "app", "d")}) +
+      Msg(3, {Meta("", {StrEntry(11, "app", "d")}),
+              Msg(2, {container, Int(4, -1), Bytes(3, "Always")})}) +
+      Msg(4, {Bytes(1, "RollingUpdate"), Msg(2, {IntOrStr(1, 1), IntOrStr(2, "25%")})}) +
+      Int(9, 600);
   std::string raw = Meta("d", {Msg(8, {Int(1, 1700000000), Int(2, 999)})}) + Msg(2, {spec});
   Json got = Decoded(Body("apps/v1", "Deployment", raw));
   EXPECT_EQ(got["apiVersion"], "apps/v1");
@@ -125,8 +129,8 @@ TEST(ProtobufTest, DeploymentWithZeroReplicas) {
 
 TEST(ProtobufTest, ServiceTargetPorts) {
   std::string spec = Msg(1, {Bytes(1, "web"), Bytes(2, "TCP"), Int(3, 80), IntOrStr(4, 8080)}) +
-                     Msg(1, {Int(3, 443), IntOrStr(4, "https")}) +
-                     StrEntry(2, "app", "web") + Bytes(4, "ClusterIP");
+                     Msg(1, {Int(3, 443), IntOrStr(4, "https")}) + StrEntry(2, "app", "web") +
+                     Bytes(4, "ClusterIP");
   Json got = Decoded(Body("v1", "Service", Meta("svc") + Msg(2, {spec})));
   EXPECT_EQ(got["spec"], Json::parse(R"({
     "ports": [{"name": "web", "protocol": "TCP", "port": 80, "targetPort": 8080},
@@ -137,12 +141,12 @@ TEST(ProtobufTest, ServiceTargetPorts) {
 // Go-embedded structs that protobuf nests (Volume's VolumeSource, EphemeralContainer's
 // EphemeralContainerCommon, ConfigMapKeySelector's LocalObjectReference) land inline, as in JSON.
 TEST(ProtobufTest, EmbeddedStructsAreInlined) {
-  std::string volume = Msg(1, {Bytes(1, "cfg"),
-                               Msg(2, {Msg(19, {Msg(1, {Bytes(1, "cm")}), Int(3, 420)})})});
+  std::string volume =
+      Msg(1, {Bytes(1, "cfg"), Msg(2, {Msg(19, {Msg(1, {Bytes(1, "cm")}), Int(3, 420)})})});
   std::string ephemeral =
       Msg(34, {Msg(1, {Bytes(1, "debug"), Bytes(2, "busybox")}), Bytes(2, "app")});
-  std::string env = Msg(7, {Bytes(1, "KEY"),
-                            Msg(3, {Msg(3, {Msg(1, {Bytes(1, "cm")}), Bytes(2, "k")})})});
+  std::string env =
+      Msg(7, {Bytes(1, "KEY"), Msg(3, {Msg(3, {Msg(1, {Bytes(1, "cm")}), Bytes(2, "k")})})});
   std::string spec = volume + Msg(2, {Bytes(1, "app"), env}) + ephemeral +
                      Msg(14, {Int(4, 1), Int(4, 2), Bytes(4, Varint(3) + Varint(4))}) +
                      Bytes(99, "a field from a newer Kubernetes");
@@ -160,14 +164,13 @@ TEST(ProtobufTest, TimesRawJsonAndQuantities) {
   // Lease's MicroTime keeps microseconds; an empty Time message is Go's zero time (null).
   std::string lease_spec = Bytes(1, "node-1") + Int(2, 40) +
                            Msg(4, {Int(1, 1700000000), Int(2, 123456789)}) + Msg(3, {});
-  Json lease = Decoded(Body("coordination.k8s.io/v1", "Lease",
-                            Meta("l") + Msg(2, {lease_spec})));
+  Json lease = Decoded(Body("coordination.k8s.io/v1", "Lease", Meta("l") + Msg(2, {lease_spec})));
   EXPECT_EQ(lease["spec"], Json::parse(R"({"holderIdentity": "node-1",
     "leaseDurationSeconds": 40, "renewTime": "2023-11-14T22:13:20.123456Z",
     "acquireTime": null})"));
 
-  std::string managed = Msg(17, {Bytes(1, "kubectl"), Bytes(2, "Update"),
-                                 Msg(7, {Bytes(1, R"({"f:data":{".":{}}})")})});
+  std::string managed = Msg(
+      17, {Bytes(1, "kubectl"), Bytes(2, "Update"), Msg(7, {Bytes(1, R"({"f:data":{".":{}}})")})});
   Json cm = Decoded(Body("v1", "ConfigMap", Meta("cm", {managed})));
   EXPECT_EQ(cm["metadata"]["managedFields"], Json::parse(R"([{"manager": "kubectl",
     "operation": "Update", "fieldsV1": {"f:data": {".": {}}}}])"));
@@ -178,6 +181,18 @@ TEST(ProtobufTest, TimesRawJsonAndQuantities) {
                           Meta("h") + Msg(2, {Int(3, 5), Msg(5, {rules})})));
   EXPECT_EQ(hpa["spec"], Json::parse(R"({"maxReplicas": 5,
     "behavior": {"scaleUp": {"stabilizationWindowSeconds": 0, "tolerance": "0"}}})"));
+}
+
+// What `kubectl autoscale` sends.
+TEST(ProtobufTest, AutoscalingV1HorizontalPodAutoscaler) {
+  std::string spec =
+      Msg(1, {Bytes(1, "Deployment"), Bytes(2, "d"), Bytes(3, "apps/v1")}) + Int(3, 5) + Int(4, 70);
+  Json got = Decoded(Body("autoscaling/v1", "HorizontalPodAutoscaler",
+                          Meta("d") + Msg(2, {spec}) + Msg(3, {Int(3, 0), Int(4, 0)})));
+  EXPECT_EQ(got["spec"], Json::parse(R"({
+    "scaleTargetRef": {"kind": "Deployment", "name": "d", "apiVersion": "apps/v1"},
+    "maxReplicas": 5, "targetCPUUtilizationPercentage": 70})"));
+  EXPECT_EQ(got["status"], Json::parse(R"({"currentReplicas": 0, "desiredReplicas": 0})"));
 }
 
 TEST(ProtobufTest, PriorityClassAndNamespace) {
@@ -212,7 +227,8 @@ TEST(ProtobufTest, Errors) {
             "protobuf: metadata.name: string is not valid UTF-8");
   EXPECT_NE(DecodeError(Body("v1", "ConfigMap", Bytes(1, "\x0a\x09short"))).find("past the end"),
             std::string::npos);
-  std::string gce = Msg(1, {Bytes(1, "pd"), Msg(2, {Msg(3, {Bytes(1, "disk"), Bytes(2, "ext4")})})});
+  std::string gce =
+      Msg(1, {Bytes(1, "pd"), Msg(2, {Msg(3, {Bytes(1, "disk"), Bytes(2, "ext4")})})});
   EXPECT_EQ(DecodeError(Body("v1", "Pod", Msg(2, {gce}))),
             "protobuf: spec.volumes[0].gcePersistentDisk: this field cannot be decoded from "
             "protobuf; send the object as JSON");
@@ -224,9 +240,9 @@ TEST(ProtobufTest, Errors) {
 // The decoder faces the network: no prefix or single-byte corruption of a real body may crash
 // it or make it read out of bounds (run under the sanitizers to see the latter).
 TEST(ProtobufTest, SurvivesCorruption) {
-  std::string spec = Int(1, 3) + Msg(2, {StrEntry(1, "app", "d")}) +
-                     Msg(3, {Msg(2, {Msg(2, {Bytes(1, "c"), Bytes(2, "img"),
-                                             Msg(6, {Int(3, 80)})})})});
+  std::string spec =
+      Int(1, 3) + Msg(2, {StrEntry(1, "app", "d")}) +
+      Msg(3, {Msg(2, {Msg(2, {Bytes(1, "c"), Bytes(2, "img"), Msg(6, {Int(3, 80)})})})});
   std::string body = Body("apps/v1", "Deployment", Meta("d") + Msg(2, {spec}));
   ASSERT_TRUE(DecodeProtobuf(body).ok());
   for (size_t n = 0; n < body.size(); ++n) (void)DecodeProtobuf(body.substr(0, n));

@@ -110,7 +110,8 @@ std::string GoTypeName(const Type& t) {
 //   type Pod {                             object type io.k8s.api.core.v1.Pod
 //     meta.TypeMeta                        embedded (inlined) struct, as Go's embedding
 //     metadata meta.ObjectMeta proto=1     proto=N: the field's number in generated.proto
-//     ports []Port proto=2 patchStrategy=merge patchMergeKey=port listType=map listMapKeys=port,protocol
+//     ports []Port proto=2 patchStrategy=merge patchMergeKey=port listType=map
+//         listMapKeys=port,protocol        (one line in the definitions)
 //   }
 //   type Volume {
 //     name string proto=1

@@ -188,7 +188,10 @@ std::string ContentTypeOf(const HttpRequest& req) {
 Result<Json> DecodeDocument(const std::string& body, const std::string& content_type) {
   // kubectl's typed clients (create configmap, create deployment, ...) send protobuf.
   if (content_type == "application/vnd.kubernetes.protobuf") return api::DecodeProtobuf(body);
-  if (content_type.find("protobuf") != std::string::npos) {
+  // No Content-Type at all (kubectl's PUT .../scale) means JSON.
+  bool json_or_yaml = content_type.empty() || content_type.find("json") != std::string::npos ||
+                      content_type.find("yaml") != std::string::npos;
+  if (!json_or_yaml) {
     return Status(Code::kUnsupportedMediaType,
                   "the body of the request was in an unknown format - accepted media types "
                   "include: application/json, application/yaml, "
@@ -728,7 +731,11 @@ Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   }
   meta["uid"] = NewUuid();
   meta["creationTimestamp"] = FormatRfc3339(now_);
-  if (rt_.tracks_generation) meta["generation"] = 1;
+  if (rt_.tracks_generation) {
+    meta["generation"] = 1;
+  } else {
+    meta.erase("generation");
+  }
   for (const char* k : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
                         "selfLink", "managedFields"}) {
     meta.erase(k);

@@ -232,7 +232,8 @@ Result<int> HttpClient::Stream(const std::string& target,
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
-      http::read(s, buf, parser, ec);
+      // read_some: hand over each piece as it arrives (read() would wait for a full buffer).
+      http::read_some(s, buf, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) break;
       size_t n = sizeof chunk - parser.get().body().size;
