@@ -179,6 +179,8 @@ int main(int argc, char** argv) {
   }
   const std::string bin = argv[1];
   const bool quick = argc > 2 && std::string(argv[2]) == "--quick";
+  // --creates-only: just the 64-client create load for a while, for profiling the server.
+  const bool creates_only = argc > 2 && std::string(argv[2]) == "--creates-only";
   const auto duration = quick ? 1500ms : 5000ms;
   fs::path root = fs::temp_directory_path() / ("mlkube-bench-" + std::to_string(getpid()));
   fs::remove_all(root);
@@ -191,6 +193,18 @@ int main(int argc, char** argv) {
   m.dir = root / "mlkube";
   double cold = m.Start(bin);
   std::printf("start-up to /readyz, empty data dir: %.1f ms (goal <= 200 ms)\n\n", cold);
+  if (creates_only) {
+    std::printf("server pid %d\n", m.pid);
+    std::fflush(stdout);
+    auto r = Load(m.cfg, 64, 10000ms, [&](int c, int i) {
+      return std::make_pair(std::string("/api/v1/namespaces/default/pods"),
+                            PodJson("p-" + std::to_string(c) + "-" + std::to_string(i)));
+    }, 201);
+    std::printf("64 clients: %.0f creates/s p50 %.2f ms p99 %.2f ms\n", r.per_second, r.p50, r.p99);
+    Kill(m.pid);
+    fs::remove_all(root);
+    return 0;
+  }
 
   // --- etcd anchor ---
   fs::path etcd_dir = root / "etcd";
