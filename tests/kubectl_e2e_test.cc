@@ -467,3 +467,25 @@ TEST_F(KubectlE2E, GeneratorsThatSendProtobuf) {
 
 }  // namespace
 }  // namespace mlkube::testing
+
+namespace mlkube::testing {
+namespace {
+
+TEST_F(KubectlE2E, DeletingANamespaceEmptiesItThenRemovesIt) {
+  ASSERT_EQ(K("create -f -", "apiVersion: v1\nkind: Namespace\nmetadata: {name: scratch}\n").code, 0);
+  ASSERT_EQ(K("-n scratch create -f -", kPod).code, 0);
+  ASSERT_EQ(K("-n scratch create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n").code, 0);
+  auto r = K("delete namespace scratch --timeout=30s");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "namespace \"scratch\" deleted\n");
+  r = K("get namespace scratch");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("NotFound"));
+  // Creating into a namespace that is gone is NotFound, not a silent success.
+  r = K("-n scratch create -f -", kPod);
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("namespaces \"scratch\" not found"));
+}
+
+}  // namespace
+}  // namespace mlkube::testing
