@@ -229,6 +229,66 @@ TEST_F(ApiE2E, FinalizersHoldDeletionUntilRemoved) {
   EXPECT_EQ(Req("GET", "/api/v1/namespaces/default/configmaps/fin").first, 404);
 }
 
+TEST_F(ApiE2E, HostileInputGetsAStatusNotACrash) {
+  // Fields set to null are dropped as Kubernetes' decoder drops them; later reads must not trip.
+  ASSERT_EQ(Req("POST", kPods,
+                R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"nul"},"spec":{"nodeName":null,"containers":[{"name":"c","image":"i"}]}})")
+                .first, 201);
+  EXPECT_EQ(Req("GET", std::string(kPods) + "/nul/log").first, 400);
+  EXPECT_EQ(Req("PATCH", std::string(kPods) + "/nul", R"([{"op":"replace","path":"/kind","value":null}])",
+                "application/json-patch+json").first, 200);
+  EXPECT_EQ(Req("GET", std::string(kPods) + "/nul").second["kind"], "Pod");
+  EXPECT_EQ(Req("PATCH", std::string(kPods) + "/nul", R"({"kind":"Service"})",
+                "application/merge-patch+json").first, 400);
+  EXPECT_EQ(Req("DELETE", std::string(kPods) + "/nul").first, 200);
+  // Invalid UTF-8 in YAML.
+  auto bad_utf8 = Req("POST", "/api/v1/namespaces/default/configmaps",
+                      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: u}\ndata: {k: \"\xff\xfe\"}\n",
+                      "application/yaml");
+  EXPECT_EQ(bad_utf8.first, 400);
+  // Nesting deeper than Go's decoder accepts.
+  std::string deep(20000, '[');
+  deep += std::string(20000, ']');
+  std::string body = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d"},"x":)" + deep + "}";
+  EXPECT_EQ(Req("POST", "/api/v1/namespaces/default/configmaps", body).first, 400);
+  // Malformed resourceVersion.
+  EXPECT_EQ(Req("GET", std::string(kPods) + "?watch=true&resourceVersion=abc").first, 400);
+  ExpectHealthy();
+}
+
+TEST_F(ApiE2E, SemanticsAKubernetesUserExpects) {
+  // dryRun accepts only All; anything else is refused, not carried out.
+  auto dry = Req("POST", std::string(kPods) + "?dryRun=true", PodJson("dry"));
+  EXPECT_EQ(dry.first, 422);
+  EXPECT_EQ(Req("GET", std::string(kPods) + "/dry").first, 404);
+  // Across all namespaces a namespaced resource is only listed.
+  EXPECT_EQ(Req("DELETE", "/api/v1/pods").first, 405);
+  // The built-in namespaces stay.
+  auto ns = Req("DELETE", "/api/v1/namespaces/default");
+  EXPECT_EQ(ns.first, 403);
+  EXPECT_THAT(ns.second.value("message", ""), HasSubstr("this namespace may not be deleted"));
+  // A write that changes nothing makes no new revision.
+  auto [code, cm] = Req("POST", "/api/v1/namespaces/default/configmaps",
+                        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"same"},"data":{"a":"1"}})");
+  ASSERT_EQ(code, 201);
+  auto again = Req("PUT", "/api/v1/namespaces/default/configmaps/same", cm.dump());
+  EXPECT_EQ(again.first, 200);
+  EXPECT_EQ(again.second["metadata"]["resourceVersion"], cm["metadata"]["resourceVersion"]);
+  EXPECT_EQ(Req("DELETE", "/api/v1/namespaces/default/configmaps/same").first, 200);
+  // Scale takes integers only.
+  ASSERT_EQ(Req("POST", "/apis/apps/v1/namespaces/default/deployments",
+                R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"sc"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}})")
+                .first, 201);
+  EXPECT_EQ(Req("PATCH", "/apis/apps/v1/namespaces/default/deployments/sc/scale",
+                R"({"spec":{"replicas":"3"}})", "application/merge-patch+json").first, 400);
+  auto scaled = Req("PATCH", "/apis/apps/v1/namespaces/default/deployments/sc/scale",
+                    R"({"spec":{"replicas":3}})", "application/merge-patch+json");
+  EXPECT_EQ(scaled.first, 200);
+  EXPECT_EQ(scaled.second["spec"]["replicas"], 3);
+  EXPECT_EQ(scaled.second["status"]["selector"], "a=b");
+  EXPECT_EQ(Req("DELETE", "/apis/apps/v1/namespaces/default/deployments/sc").first, 200);
+}
+
 TEST_F(ApiE2E, PythonKubernetesClient) {
   auto r = Sh("/usr/bin/python3 " MLKUBE_SOURCE_DIR "/tests/python_client.py " +
               server_->kubeconfig().string());

@@ -120,9 +120,14 @@ void Emit(YAML::Emitter& out, const Json& j) {
 
 Result<Json> YamlToJson(std::string_view yaml) {
   try {
-    return ToJson(YAML::Load(std::string(yaml)));
+    Json j = ToJson(YAML::Load(std::string(yaml)));
+    // yaml-cpp passes invalid UTF-8 through; JSON (and everything after decoding) cannot hold it.
+    (void)j.dump();
+    return j;
   } catch (const YAML::Exception& e) {
     return YamlError(e);
+  } catch (const Json::exception& e) {
+    return Status(Code::kBadRequest, "error converting YAML to JSON: invalid UTF-8 in the document");
   }
 }
 
@@ -131,11 +136,14 @@ Result<std::vector<Json>> YamlDocumentsToJson(std::string_view yaml) {
     std::vector<Json> docs;
     for (const auto& n : YAML::LoadAll(std::string(yaml))) {
       Json j = ToJson(n);
+      (void)j.dump();  // rejects invalid UTF-8, as YamlToJson does
       if (!j.is_null()) docs.push_back(std::move(j));
     }
     return docs;
   } catch (const YAML::Exception& e) {
     return YamlError(e);
+  } catch (const Json::exception& e) {
+    return Status(Code::kBadRequest, "error converting YAML to JSON: invalid UTF-8 in the document");
   }
 }
 

@@ -102,6 +102,9 @@ std::string StatusBody(int code, const std::string& reason, const std::string& m
 
 }  // namespace
 
+// Connections beyond this are refused; each holds a thread.
+constexpr size_t kMaxConnections = 8192;
+
 struct HttpServer::Impl {
   Options options;
   Handler handler;
@@ -147,7 +150,18 @@ struct HttpServer::Impl {
       hr.body = std::move(req.body());
       hr.remote = remote;
       StreamResponder<Stream> responder(stream, req.version(), req.keep_alive());
-      handler(hr, responder);
+      try {
+        handler(hr, responder);
+      } catch (const std::exception& e) {
+        // One bad request must not take the server down: answer it and drop the connection.
+        std::fprintf(stderr, "mlkube: internal error serving %s %s: %s\n", hr.method.c_str(),
+                     hr.path.c_str(), e.what());
+        if (!responder.done()) {
+          responder.Send({500, "application/json",
+                          StatusBody(500, "InternalError", "an internal error occurred"), {}});
+        }
+        return;
+      }
       if (!responder.done()) {
         responder.Send({500, "application/json",
                         StatusBody(500, "InternalError", "no response was produced"), {}});
@@ -156,19 +170,19 @@ struct HttpServer::Impl {
     }
   }
 
-  void Connection(tcp::socket socket) {
+  void Connection(tcp::socket& socket) {
     beast::error_code ec;
     socket.set_option(tcp::no_delay(true), ec);
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     if (tls) {
-      ssl::stream<tcp::socket> stream(std::move(socket), *tls);
+      ssl::stream<tcp::socket&> stream(socket, *tls);
       stream.handshake(ssl::stream_base::server, ec);
       if (!ec) Serve(stream, remote);
       stream.shutdown(ec);
     } else {
       Serve(socket, remote);
-      socket.shutdown(tcp::socket::shutdown_both, ec);
     }
+    socket.shutdown(tcp::socket::shutdown_both, ec);
   }
 
   void AcceptLoop() {
@@ -179,17 +193,38 @@ struct HttpServer::Impl {
       {
         std::lock_guard lock(mu);
         if (stopping) return;
-        if (ec) continue;
+      }
+      if (ec) {
+        // Out of descriptors or memory: wait instead of spinning on accept().
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      {
+        std::lock_guard lock(mu);
+        if (active >= kMaxConnections) {
+          socket.close(ec);  // over the limit: refuse rather than run out of threads
+          continue;
+        }
         open_fds.insert(socket.native_handle());
         ++active;
       }
-      std::thread([this, s = std::move(socket)]() mutable {
-        int fd = s.native_handle();
-        Connection(std::move(s));
+      int fd = socket.native_handle();
+      try {
+        std::thread([this, s = std::move(socket)]() mutable {
+          Connection(s);
+          std::lock_guard lock(mu);
+          // Forget the descriptor before the socket closes it, so a new connection reusing
+          // the number is not mistaken for this one.
+          open_fds.erase(s.native_handle());
+          beast::error_code ignored;
+          s.close(ignored);
+          if (--active == 0) cv.notify_all();
+        }).detach();
+      } catch (const std::system_error&) {
         std::lock_guard lock(mu);
         open_fds.erase(fd);
         if (--active == 0) cv.notify_all();
-      }).detach();
+      }
     }
   }
 };

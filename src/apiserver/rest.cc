@@ -72,10 +72,12 @@ std::string MetaStr(const Json& obj, std::string_view key) {
   return m ? Str(*m, key) : "";
 }
 
-uint64_t ParseRv(const std::string& s) {
+// A resourceVersion as the store numbers them; "" is 0 (none given).
+Result<uint64_t> ParseRv(const std::string& s) {
   uint64_t v = 0;
+  if (s.size() > 19) return Status(Code::kBadRequest, "invalid resource version: " + s);
   for (char c : s) {
-    if (c < '0' || c > '9') return 0;
+    if (c < '0' || c > '9') return Status(Code::kBadRequest, "invalid resource version: " + s);
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
   return v;
@@ -100,14 +102,15 @@ bool SpecChanged(const Json& a, const Json& b) {
   return false;
 }
 
-// Drops the fields the schema does not know, as Kubernetes' decoder does for built-in types.
+// Drops the fields the schema does not know, and fields set to null, as Kubernetes' decoder
+// does for built-in types (null decodes to the zero value, which is then omitted).
 void PruneUnknownFields(Json& obj, const api::Type* type) {
   if (!type) return;
   using K = api::Type::Kind;
   if (type->kind == K::kObject && obj.is_object()) {
     for (auto it = obj.begin(); it != obj.end();) {
       const api::Field* f = type->FindField(it.key());
-      if (!f) {
+      if (!f || it->is_null()) {
         it = obj.erase(it);
       } else {
         PruneUnknownFields(*it, f->type);
@@ -152,12 +155,28 @@ std::string QosClass(const Json& pod) {
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+// An update that changes nothing but managedFields timestamps (and the resourceVersion it was
+// read at) is not written: no new revision, no MODIFIED event.
+bool SameExceptTimestamps(Json a, Json b) {
+  for (Json* j : {&a, &b}) {
+    Json* meta = j->is_object() && j->contains("metadata") ? &(*j)["metadata"] : nullptr;
+    if (!meta || !meta->is_object()) continue;
+    meta->erase("resourceVersion");
+    if (auto mf = meta->find("managedFields"); mf != meta->end() && mf->is_array()) {
+      for (auto& e : *mf) {
+        if (e.is_object()) e.erase("time");
+      }
+    }
+  }
+  return a == b;
+}
+
 // A namespace is finalized by the namespace controller emptying spec.finalizers, on top of
 // metadata.finalizers.
 bool HasSpecFinalizers(const Json& obj) {
   const Json* spec = Find(obj, "spec");
   const Json* fin = spec ? Find(*spec, "finalizers") : nullptr;
-  return obj.value("kind", "") == "Namespace" && fin && fin->is_array() && !fin->empty();
+  return Str(obj, "kind") == "Namespace" && fin && fin->is_array() && !fin->empty();
 }
 
 // Status on create, as each kind's registry strategy sets it.
@@ -202,7 +221,17 @@ Result<Json> DecodeDocument(const std::string& body, const std::string& content_
     ASSIGN_OR_RETURN(j, api::YamlToJson(body));
   } else {
     try {
-      j = Json::parse(body);
+      // Go's encoding/json stops at 10000 levels; deeper documents would overflow the stack of
+      // every recursive walk after decoding.
+      constexpr int kMaxDepth = 10000;
+      j = Json::parse(body, [](int depth, Json::parse_event_t, Json&) {
+        if (depth > kMaxDepth) {
+          throw std::length_error("exceeded max depth");
+        }
+        return true;
+      });
+    } catch (const std::length_error&) {
+      return Status(Code::kBadRequest, "couldn't get version/kind; json parse error: exceeded max depth");
     } catch (const Json::exception& e) {
       std::string what = e.what();
       if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
@@ -259,7 +288,16 @@ class Rest::Operation {
   }
   void Reply(int code, const std::string& body) {
     HttpResponse r = JsonResponse(code, body);
-    for (const auto& w : warnings_) r.headers.emplace_back("Warning", "299 - \"" + w + "\"");
+    for (const auto& w : warnings_) {
+      // The header value is a quoted string (RFC 7234): escape quotes and backslashes, and
+      // keep control characters out so a field name cannot inject headers.
+      std::string quoted;
+      for (char c : w) {
+        if (c == '"' || c == '\\') quoted += '\\';
+        if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) quoted += c;
+      }
+      r.headers.emplace_back("Warning", "299 - \"" + quoted + "\"");
+    }
     out_.Send(std::move(r));
   }
   void Fail(const Status& st) { out_.Send(StatusResponse(st)); }
@@ -301,6 +339,10 @@ class Rest::Operation {
   Result<Json> ApplyPatch(const Json& cur, const api::Type* type, const std::string& ct,
                           const Json& patch);
   Result<Json> DeleteOne(const store::ObjectPtr& cur, const Json& options, bool* deleted);
+  // DeleteOptions from the body and the query; a dryRun in the body applies to the request.
+  Result<Json> DeleteOptions();
+  // Deletes `name`, re-reading and retrying when it changes concurrently.
+  Result<Json> DeleteWithRetry(const std::string& name, const Json& options);
 
   Json ToScale(const Json& obj) const;
   std::string TableJson(const std::vector<Json>& objs, uint64_t rv, bool with_columns) const;
@@ -325,6 +367,16 @@ void Rest::Operation::Run() {
   const std::string& sub = info_.subresource;
   if (!sub.empty() && !rt_.HasSubresource(sub)) {
     return Fail(Status(Code::kNotFound, "the server could not find the requested resource"));
+  }
+  if (req_.HasQuery("dryRun") && req_.Query("dryRun") != "All") {
+    return Fail(api::InvalidStatus("", "DryRun", "",
+                                   {api::NotSupported(api::Path("dryRun"), req_.Query("dryRun"),
+                                                      {"All"})}));
+  }
+  if (rt_.namespaced && info_.ns.empty() && m != "GET") {
+    // Across all namespaces a namespaced resource is only listed and watched.
+    return Fail(Status(Code::kMethodNotAllowed,
+                       "the server does not allow this method on the requested resource"));
   }
   if (info_.name.empty()) {
     if (m == "GET") {
@@ -460,7 +512,9 @@ void Rest::Operation::Watch() {
   store::Filter filter = MakeFilter(*ls, *fs);
 
   std::string rv_param = req_.Query("resourceVersion");
-  uint64_t from = ParseRv(rv_param);
+  auto parsed_rv = ParseRv(rv_param);
+  if (!parsed_rv.ok()) return Fail(parsed_rv.status());
+  uint64_t from = *parsed_rv;
   std::vector<store::ObjectPtr> initial;
   if (rv_param.empty() || rv_param == "0") {
     // No resourceVersion: start with the current state as ADDED events.
@@ -498,33 +552,40 @@ void Rest::Operation::Watch() {
   auto& w = **watcher;
   uint64_t last_rv = from;
   auto next_bookmark = std::chrono::steady_clock::now() + rest_.options_.bookmark_interval;
+  auto add = [&](std::string& chunk, const store::Event& ev) {
+    const char* type = ev.type == store::EventType::kAdded      ? "ADDED"
+                       : ev.type == store::EventType::kModified ? "MODIFIED"
+                                                                : "DELETED";
+    chunk += encode(type, ev.object);
+    last_rv = ev.object->rv;
+  };
   while (std::chrono::steady_clock::now() < deadline) {
     auto wake = std::min({deadline, next_bookmark,
                           std::chrono::steady_clock::now() + std::chrono::seconds(5)});
     store::Event e;
     if (w.Next(&e, wake)) {
       std::string chunk;
-      auto add = [&](const store::Event& ev) {
-        const char* type = ev.type == store::EventType::kAdded      ? "ADDED"
-                           : ev.type == store::EventType::kModified ? "MODIFIED"
-                                                                    : "DELETED";
-        chunk += encode(type, ev.object);
-        last_rv = ev.object->rv;
-      };
-      add(e);
-      for (const auto& more : w.Drain()) add(more);
+      add(chunk, e);
+      for (const auto& more : w.Drain()) add(chunk, more);
       if (!out_.WriteChunk(chunk)) return;
       continue;
     }
     if (w.ended()) break;
     auto now = std::chrono::steady_clock::now();
     if (bookmarks && now >= next_bookmark) {
+      // A bookmark promises every event up to its revision was sent: read the watcher's
+      // progress first, then send whatever was queued meanwhile, then the bookmark.
+      uint64_t progress = w.progress();
+      std::string chunk;
+      for (const auto& more : w.Drain()) add(chunk, more);
       Json bm = {{"type", "BOOKMARK"},
                  {"object",
                   {{"kind", rt_.kind},
                    {"apiVersion", rt_.GroupVersion()},
-                   {"metadata", {{"resourceVersion", std::to_string(std::max(last_rv, store_.CurrentRevision()))}}}}}};
-      if (!out_.WriteChunk(bm.dump() + "\n")) return;
+                   {"metadata",
+                    {{"resourceVersion", std::to_string(std::max(last_rv, progress))}}}}}};
+      chunk += bm.dump() + "\n";
+      if (!out_.WriteChunk(chunk)) return;
     }
     if (now >= next_bookmark) next_bookmark = now + rest_.options_.bookmark_interval;
     if (out_.ClientGone()) return;
@@ -555,7 +616,7 @@ Status Rest::Operation::CheckFields(Json& obj, const api::Type* type, const std:
       }
       return Status(Code::kBadRequest, msg);
     }
-    for (const auto& u : unknown) warnings_.push_back("unknown field \\\"" + u + "\\\"");
+    for (const auto& u : unknown) warnings_.push_back("unknown field " + Json(u).dump());
   }
   PruneUnknownFields(obj, type);
   return Status::Ok();
@@ -625,6 +686,16 @@ Result<Json> Rest::Operation::AdmitUpdate(const Json& old, Json obj, const std::
     }
   }
   meta.erase("selfLink");
+  if (rt_.kind == "Namespace") {
+    // Only the finalize subresource changes a namespace's spec.finalizers.
+    const Json* old_spec = Find(old, "spec");
+    const Json* fin = old_spec ? Find(*old_spec, "finalizers") : nullptr;
+    if (fin) {
+      obj["spec"]["finalizers"] = *fin;
+    } else if (Find(obj, "spec") && obj["spec"].is_object()) {
+      obj["spec"].erase("finalizers");
+    }
+  }
   if (rt_.HasSubresource("status") && rt_.kind != "Node") {
     if (old.contains("status")) {
       obj["status"] = old["status"];
@@ -676,7 +747,7 @@ Result<store::ObjectPtr> Rest::Operation::Commit(const std::string& key, Json ob
   bool grace_over = !rt_.graceful_delete || meta.value("deletionGracePeriodSeconds", 0) == 0;
   if (marked && no_finalizers && grace_over) {
     // The last finalizer is gone from an object being deleted: the update completes the delete.
-    return store_.Delete(key, rv);
+    return store_.Delete(key, rv, std::move(obj));
   }
   return store_.Update(key, std::move(obj), rv);
 }
@@ -694,6 +765,7 @@ Result<store::ObjectPtr> Rest::Operation::GuaranteedUpdate(const std::string& na
       *dry_result = std::move(updated);
       return cur;
     }
+    if (SameExceptTimestamps(updated, cur_json)) return cur;  // nothing to write, as Kubernetes
     auto r = Commit(key, std::move(updated), cur->rv);
     if (r.ok() || r.status().code() != Code::kConflict || attempt >= kMaxUpdateRetries) {
       if (!r.ok() && r.status().code() == Code::kConflict) return ConflictErr(name);
@@ -750,6 +822,7 @@ Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   api::ErrorList errs = api::ValidateCreate(rt_.group, rt_.kind, obj);
   if (!errs.empty()) return api::InvalidStatus(rt_.group, rt_.kind, name, errs);
   if (dry_run_) {
+    if (store_.Get(Key(name))) return AlreadyExists(rt_.plural, name, rt_.group);
     created_ = obj.dump();
     return Status::Ok();
   }
@@ -786,14 +859,16 @@ void Rest::Operation::Update() {
                                               ") does not match the name on the URL (" +
                                               info_.name + ")"));
   }
-  const uint64_t want_rv = ParseRv(Str(body["metadata"], "resourceVersion"));
+  auto want = ParseRv(Str(body["metadata"], "resourceVersion"));
+  if (!want.ok()) return Fail(want.status());
+  const uint64_t want_rv = *want;
   const std::string manager = FieldManager("unknown");
   const bool status = info_.subresource == "status" || info_.subresource == "finalize";
   Json dry;
   auto r = GuaranteedUpdate(
       info_.name,
       [&](const Json& cur) -> Result<Json> {
-        if (want_rv && ParseRv(MetaStr(cur, "resourceVersion")) != want_rv) {
+        if (want_rv && MetaStr(cur, "resourceVersion") != std::to_string(want_rv)) {
           return ConflictErr(info_.name);
         }
         return status ? AdmitStatusUpdate(cur, body, manager) : AdmitUpdate(cur, body, manager);
@@ -877,6 +952,15 @@ void Rest::Operation::Patch() {
           if (!patched.is_object()) return Status(Code::kBadRequest, "patch produced a non-object");
           RETURN_IF_ERROR(CheckFields(patched, type_, rt_.kind));
         }
+        // A patch cannot turn an object into another kind.
+        if (!patched.contains("kind") || patched["kind"].is_null()) patched["kind"] = rt_.kind;
+        if (!patched.contains("apiVersion") || patched["apiVersion"].is_null()) {
+          patched["apiVersion"] = rt_.GroupVersion();
+        }
+        if (Str(patched, "kind") != rt_.kind || Str(patched, "apiVersion") != rt_.GroupVersion()) {
+          return Status(Code::kBadRequest, "the patch may not change apiVersion or kind (" +
+                                               rt_.GroupVersion() + ", " + rt_.kind + ")");
+        }
         // A resourceVersion in the patch is a precondition.
         std::string prv = MetaStr(patched, "resourceVersion");
         if (!prv.empty() && prv != MetaStr(cur, "resourceVersion")) return ConflictErr(info_.name);
@@ -927,7 +1011,8 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
     if (const Json* g = Find(options, "gracePeriodSeconds"); g && g->is_number_integer()) {
       grace = g->get<int64_t>();
     }
-    std::string phase = obj.contains("status") ? obj["status"].value("phase", "") : "";
+    const Json* st = Find(obj, "status");
+    std::string phase = st ? Str(*st, "phase") : "";
     if (Str(spec, "nodeName").empty() || phase == "Succeeded" || phase == "Failed") grace = 0;
     if (grace < 0) grace = 0;
   }
@@ -943,8 +1028,12 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
       finalizers.push_back(f);
     }
   };
-  if (policy == "Orphan") add_finalizer("orphan");
-  if (policy == "Foreground") add_finalizer("foregroundDeletion");
+  // Kubernetes marks Orphan and Foreground deletions with the "orphan" and
+  // "foregroundDeletion" finalizers for the garbage collector to act on. mlkube has no garbage
+  // collector yet (it comes with the workload controllers), and a finalizer nobody removes would
+  // leave the object undeletable, so until then every policy deletes the object itself and
+  // leaves its dependents alone (as Orphan does).
+  (void)add_finalizer;
 
   bool already_marked = Find(meta, "deletionTimestamp") && !meta["deletionTimestamp"].is_null();
   if (grace == 0 && finalizers.empty() && !HasSpecFinalizers(obj)) {
@@ -969,65 +1058,86 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
   return Json::parse((*r)->data);
 }
 
-void Rest::Operation::Delete() {
+Result<Json> Rest::Operation::DeleteOptions() {
   Json options = Json::object();
   if (!req_.body.empty()) {
-    auto o = DecodeDocument(req_.body, "application/json");
-    if (!o.ok()) return Fail(o.status());
-    if (!o->is_object()) return Fail(Status(Code::kBadRequest, "DeleteOptions must be an object"));
-    options = std::move(o).value();
+    ASSIGN_OR_RETURN(options, DecodeDocument(req_.body, "application/json"));
+    if (!options.is_object()) return Status(Code::kBadRequest, "DeleteOptions must be an object");
   }
   if (std::string g = req_.Query("gracePeriodSeconds"); !g.empty()) {
     options["gracePeriodSeconds"] = std::strtoll(g.c_str(), nullptr, 10);
   }
   if (std::string p = req_.Query("propagationPolicy"); !p.empty()) options["propagationPolicy"] = p;
-  if (const Json* dr = Find(options, "dryRun"); dr && dr->is_array() && !dr->empty()) {
-    dry_run_ = (*dr)[0] == "All";
+  if (const Json* dr = Find(options, "dryRun"); dr && !dr->is_null()) {
+    if (!dr->is_array() || dr->size() > 1 || (dr->size() == 1 && (*dr)[0] != "All")) {
+      return api::InvalidStatus("", "DeleteOptions", "",
+                                {api::NotSupported(api::Path("dryRun"), *dr, {"All"})});
+    }
+    if (!dr->empty()) dry_run_ = true;
   }
   std::string policy = Str(options, "propagationPolicy");
   if (!policy.empty() && policy != "Orphan" && policy != "Background" && policy != "Foreground") {
-    return Fail(api::InvalidStatus("", "DeleteOptions", "",
-                                   {api::NotSupported(api::Path("propagationPolicy"), policy,
-                                                      {"Foreground", "Background", "Orphan"})}));
+    return api::InvalidStatus("", "DeleteOptions", "",
+                              {api::NotSupported(api::Path("propagationPolicy"), policy,
+                                                 {"Foreground", "Background", "Orphan"})});
   }
+  return options;
+}
+
+Result<Json> Rest::Operation::DeleteWithRetry(const std::string& name, const Json& options) {
   for (int attempt = 0;; ++attempt) {
-    store::ObjectPtr cur = store_.Get(Key(info_.name));
-    if (!cur) return Fail(NotFoundErr(info_.name));
+    store::ObjectPtr cur = store_.Get(Key(name));
+    if (!cur) return NotFoundErr(name);
     bool deleted = false;
     auto r = DeleteOne(cur, options, &deleted);
-    if (r.ok()) return Reply(200, r->dump());
+    if (r.ok()) return r;
+    // Store errors carry no details: the object changed or went away under us. Errors with
+    // details (failed preconditions) are the user's answer.
     bool retry = (r.status().code() == Code::kConflict || r.status().code() == Code::kNotFound) &&
                  !r.status().details() && attempt < kMaxUpdateRetries;
     if (!retry) {
-      if (r.status().code() == Code::kNotFound && !r.status().details()) {
-        return Fail(NotFoundErr(info_.name));
-      }
-      if (r.status().code() == Code::kConflict && !r.status().details()) {
-        return Fail(ConflictErr(info_.name));
-      }
-      return Fail(r.status());
+      if (r.status().code() == Code::kNotFound && !r.status().details()) return NotFoundErr(name);
+      if (r.status().code() == Code::kConflict && !r.status().details()) return ConflictErr(name);
+      return r.status();
     }
   }
 }
 
+void Rest::Operation::Delete() {
+  if (rt_.kind == "Namespace" &&
+      (info_.name == "default" || info_.name == "kube-system" || info_.name == "kube-public")) {
+    return Fail(Status(Code::kForbidden,
+                       "namespaces \"" + info_.name + "\" is forbidden: this namespace may not be deleted",
+                       StatusDetails{info_.name, "", "namespaces", {}, 0}));
+  }
+  auto options = DeleteOptions();
+  if (!options.ok()) return Fail(options.status());
+  auto r = DeleteWithRetry(info_.name, *options);
+  if (!r.ok()) return Fail(r.status());
+  Reply(200, r->dump());
+}
+
 void Rest::Operation::DeleteCollection() {
+  if (rt_.kind == "Namespace") {
+    return Fail(Status(Code::kMethodNotAllowed,
+                       "the server does not allow this method on the requested resource"));
+  }
   auto ls = LabelSel();
   if (!ls.ok()) return Fail(ls.status());
   auto fs = FieldSel();
   if (!fs.ok()) return Fail(fs.status());
-  Json options = Json::object();
-  if (!req_.body.empty()) {
-    auto o = DecodeDocument(req_.body, "application/json");
-    if (!o.ok()) return Fail(o.status());
-    if (o->is_object()) options = std::move(o).value();
-  }
+  auto options = DeleteOptions();
+  if (!options.ok()) return Fail(options.status());
   auto list = store_.List(rt_.Prefix(info_.ns), "", 0, MakeFilter(*ls, *fs));
   Json items = Json::array();
   for (const auto& cur : list.items) {
-    bool deleted = false;
-    auto r = DeleteOne(cur, options, &deleted);
-    if (r.ok()) items.push_back(std::move(r).value());
-    // An object changed or deleted meanwhile is skipped, as Kubernetes' deletecollection does.
+    std::string name = MetaStr(Json::parse(cur->data), "name");
+    auto r = DeleteWithRetry(name, *options);
+    if (r.ok()) {
+      items.push_back(std::move(r).value());
+    } else if (r.status().code() != Code::kNotFound) {
+      return Fail(r.status());
+    }
   }
   Json out = {{"kind", rt_.ListKind()},
               {"apiVersion", rt_.GroupVersion()},
@@ -1042,17 +1152,21 @@ Json Rest::Operation::ToScale(const Json& obj) const {
   for (const char* k : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
     if (meta.contains(k)) scale_meta[k] = meta[k];
   }
-  Json spec = obj.value("spec", Json::object());
-  Json status = obj.value("status", Json::object());
+  auto integer = [](const Json* parent, const char* key) -> int64_t {
+    const Json* v = parent ? Find(*parent, key) : nullptr;
+    return v && v->is_number_integer() ? v->get<int64_t>() : 0;
+  };
+  const Json* spec = Find(obj, "spec");
+  const Json* status = Find(obj, "status");
   std::string selector;
-  if (auto sel = api::LabelSelector::FromJson(spec.value("selector", Json())); sel.ok()) {
-    selector = sel->String();
+  if (const Json* sel = spec ? Find(*spec, "selector") : nullptr) {
+    if (auto ls = api::LabelSelector::FromJson(*sel); ls.ok()) selector = ls->String();
   }
   return {{"kind", "Scale"},
           {"apiVersion", "autoscaling/v1"},
           {"metadata", scale_meta},
-          {"spec", {{"replicas", spec.value("replicas", 0)}}},
-          {"status", {{"replicas", status.value("replicas", 0)}, {"selector", selector}}}};
+          {"spec", {{"replicas", integer(spec, "replicas")}}},
+          {"status", {{"replicas", integer(status, "replicas")}, {"selector", selector}}}};
 }
 
 void Rest::Operation::GetScale() {
@@ -1089,7 +1203,18 @@ void Rest::Operation::UpdateScale(bool patch) {
         if (!rv.empty() && rv != MetaStr(cur, "resourceVersion")) return ConflictErr(info_.name);
         const Json* spec = Find(wanted, "spec");
         const Json* replicas = spec ? Find(*spec, "replicas") : nullptr;
+        if (replicas && !replicas->is_null() && !replicas->is_number_integer()) {
+          return Status(Code::kBadRequest,
+                        "Scale in version \"v1\" cannot be handled as a Scale: json: cannot "
+                        "unmarshal " + std::string(replicas->type_name()) +
+                            " into Go struct field ScaleSpec.spec.replicas of type int32");
+        }
         int64_t n = replicas && replicas->is_number_integer() ? replicas->get<int64_t>() : 0;
+        if (n > INT32_MAX) {
+          return api::InvalidStatus("autoscaling", "Scale", info_.name,
+                                    {api::Invalid(api::Path("spec.replicas"), n,
+                                                  "must be less than or equal to 2147483647")});
+        }
         if (n < 0) {
           return api::InvalidStatus("autoscaling", "Scale", info_.name,
                                     {api::Invalid(api::Path("spec.replicas"), n,
@@ -1121,7 +1246,9 @@ void Rest::Operation::Binding() {
         if (MetaStr(pod, "deletionTimestamp") != "") {
           return Conflict(rt_.plural, info_.name, "pod is being deleted, cannot be assigned to a host");
         }
-        std::string existing = pod["spec"].value("nodeName", "");
+        const Json* spec = Find(pod, "spec");
+        if (!spec || !spec->is_object()) return Status(Code::kInternal, "pod has no spec");
+        std::string existing = Str(*spec, "nodeName");
         if (!existing.empty()) {
           return Conflict(rt_.plural, info_.name,
                           "pod " + info_.name + " is already assigned to node \"" + existing + "\"");
@@ -1152,13 +1279,12 @@ void Rest::Operation::NodeProxyLike() {
   store::ObjectPtr o = store_.Get(Key(info_.name));
   if (!o) return Fail(NotFoundErr(info_.name));
   Json obj = Json::parse(o->data);
-  std::string node = obj.contains("spec") ? obj["spec"].value("nodeName", "") : "";
+  const Json* spec = Find(obj, "spec");
+  std::string node = spec ? Str(*spec, "nodeName") : "";
   if (rt_.kind == "Pod" && info_.subresource == "log") {
     std::string container = req_.Query("container");
-    if (container.empty() && obj["spec"].contains("containers") &&
-        obj["spec"]["containers"].is_array() && !obj["spec"]["containers"].empty()) {
-      container = obj["spec"]["containers"][0].value("name", "");
-    }
+    const Json* cs = spec ? Find(*spec, "containers") : nullptr;
+    if (container.empty() && cs && cs->is_array() && !cs->empty()) container = Str((*cs)[0], "name");
     std::string reason = "ContainerCreating";
     return Fail(Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" +
                                               info_.name + "\" is waiting to start: " + reason));

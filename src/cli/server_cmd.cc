@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <semaphore>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "apiserver/api_server.h"
 
 namespace mlkube::cli {
@@ -58,6 +61,11 @@ void AddServerCommand(CLI::App& app) {
     long secs = std::strtol(bookmark->c_str(), nullptr, 10);
     if (secs <= 0) Die(Status(Code::kInvalid, "--watch-bookmark-interval must be a positive duration"));
     o.bookmark_interval = std::chrono::seconds(secs);
+    // Each connection (a watch, a kubectl) holds a descriptor; allow as many as the host does.
+    if (rlimit rl; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
     auto server = apiserver::ApiServer::Start(o);
     if (!server.ok()) Die(server.status());
     std::signal(SIGINT, OnSignal);

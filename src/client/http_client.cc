@@ -205,7 +205,9 @@ Result<HttpResult> HttpClient::Do(const std::string& method, const std::string& 
                             : impl_->RoundTrip(*impl_->plain_stream, req);
     if (r.ok()) return r;
     Close();
-    if (fresh) return r;  // a new connection failed: no point retrying
+    // A kept-alive connection may have been closed by the server while idle: retry once on a
+    // new one, except a POST, which may have been carried out (a generateName create twice).
+    if (fresh || method == "POST") return r;
   }
   return Status(Code::kUnavailable, "request failed");
 }

@@ -41,7 +41,11 @@ HttpResult LocalClient::Do(const std::string& method, const std::string& target,
   req.body = body;
   req.remote = "in-process";
   Collector c;
-  handler_(req, c);
+  try {
+    handler_(req, c);
+  } catch (const std::exception& e) {
+    c.result = {500, "text/plain", std::string("internal error: ") + e.what()};
+  }
   return std::move(c.result);
 }
 

@@ -58,6 +58,9 @@ class Watcher {
   virtual bool ended() const = 0;
   // Ends the watch; a Next() in progress returns false.
   virtual void Stop() = 0;
+  // The revision up to which every event has been offered to this watch (queued ones
+  // included): what a bookmark may promise once the queue is drained.
+  virtual uint64_t progress() const = 0;
 };
 
 struct ListResult {
@@ -75,8 +78,11 @@ class Store {
   virtual Result<ObjectPtr> Create(const std::string& key, Json obj) = 0;
   // Replaces the object if it exists and, when expected_rv != 0, its revision is expected_rv.
   virtual Result<ObjectPtr> Update(const std::string& key, Json obj, uint64_t expected_rv) = 0;
-  // Deletes the object under the same precondition; returns the final state.
-  virtual Result<ObjectPtr> Delete(const std::string& key, uint64_t expected_rv) = 0;
+  // Deletes the object under the same precondition; returns the final state, which is the
+  // stored one, or `final_state` when given (an update that completes a deletion, e.g. by
+  // removing the last finalizer, publishes the object as it was updated).
+  virtual Result<ObjectPtr> Delete(const std::string& key, uint64_t expected_rv,
+                                   Json final_state = nullptr) = 0;
 
   // nullptr when absent.
   virtual ObjectPtr Get(std::string_view key) const = 0;

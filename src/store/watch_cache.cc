@@ -7,8 +7,14 @@ namespace mlkube::store {
 
 class WatchCache::WatcherImpl : public Watcher {
  public:
-  WatcherImpl(std::string prefix, Filter filter, size_t limit)
-      : prefix_(std::move(prefix)), filter_(std::move(filter)), limit_(limit) {}
+  WatcherImpl(std::string prefix, Filter filter, size_t limit, uint64_t from_rv)
+      : prefix_(std::move(prefix)), filter_(std::move(filter)), limit_(limit),
+        progress_rv_(from_rv) {}
+
+  uint64_t progress() const {
+    std::lock_guard lock(mu_);
+    return progress_rv_;
+  }
 
   bool Next(Event* event, std::chrono::steady_clock::time_point deadline) override {
     std::unique_lock lock(mu_);
@@ -47,6 +53,13 @@ class WatchCache::WatcherImpl : public Watcher {
 
   // Translates a store event into what this watcher should see, or nothing.
   void Offer(const Event& e) {
+    {
+      // Every event is offered in revision order, so after this one the watcher has seen all
+      // up to its revision; older ones (already in the client's starting list) are skipped.
+      std::lock_guard lock(mu_);
+      if (e.object->rv <= progress_rv_) return;
+      progress_rv_ = e.object->rv;
+    }
     if (e.object->key.compare(0, prefix_.size(), prefix_) != 0) return;
     Event out = e;
     if (filter_) {
@@ -86,6 +99,7 @@ class WatchCache::WatcherImpl : public Watcher {
   std::condition_variable cv_;
   std::deque<Event> queue_;
   bool ended_ = false;
+  uint64_t progress_rv_;  // every event up to this revision has been offered
 };
 
 WatchCache::WatchCache(size_t window_capacity, size_t watcher_queue_limit)
@@ -175,7 +189,7 @@ ListResult WatchCache::List(std::string_view prefix, std::string_view start_afte
 Result<std::unique_ptr<Watcher>> WatchCache::Watch(std::string prefix, uint64_t from_rv,
                                                    Filter filter) {
   auto w = std::make_shared<WatcherImpl>(std::move(prefix), std::move(filter),
-                                         watcher_queue_limit_);
+                                         watcher_queue_limit_, from_rv);
   std::lock_guard lock(watch_mu_);
   if (from_rv < window_floor_) {
     return Status(Code::kGone, "too old resource version: " + std::to_string(from_rv) + " (" +
@@ -198,6 +212,7 @@ Result<std::unique_ptr<Watcher>> WatchCache::Watch(std::string prefix, uint64_t 
     std::vector<Event> Drain() override { return impl->Drain(); }
     bool ended() const override { return impl->ended(); }
     void Stop() override { impl->Stop(); }
+    uint64_t progress() const override { return impl->progress(); }
   };
   return std::unique_ptr<Watcher>(std::make_unique<Handle>(std::move(w)));
 }

@@ -3,6 +3,8 @@
 #include "api/json.h"
 #include "api/registry.h"
 
+#include <cstdio>
+
 namespace mlkube::controllers {
 
 NamespaceController::NamespaceController(client::LocalClient client,
@@ -27,6 +29,18 @@ void NamespaceController::Run() {
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();
+    try {
+      SyncAll();
+    } catch (const std::exception& e) {
+      // Level-triggered: the next pass tries again.
+      std::fprintf(stderr, "mlkube: namespace controller: %s\n", e.what());
+    }
+    lock.lock();
+    cv_.wait_for(lock, resync_, [&] { return stop_; });
+  }
+}
+
+void NamespaceController::SyncAll() {
     auto list = client_.Do("GET", "/api/v1/namespaces");
     Json namespaces = Json::parse(list.body, nullptr, false);
     if (list.status == 200 && namespaces.is_object()) {
@@ -37,9 +51,6 @@ void NamespaceController::Run() {
         }
       }
     }
-    lock.lock();
-    cv_.wait_for(lock, resync_, [&] { return stop_; });
-  }
 }
 
 bool NamespaceController::Sync(const std::string& ns) {
@@ -51,7 +62,11 @@ bool NamespaceController::Sync(const std::string& ns) {
     std::string collection = base + "/namespaces/" + ns + "/" + rt.plural;
     auto left = client_.Do("GET", collection + "?limit=1");
     Json j = Json::parse(left.body, nullptr, false);
-    if (left.status != 200 || !j.is_object() || j.value("items", Json::array()).empty()) continue;
+    if (left.status != 200 || !j.is_object()) {
+      empty = false;  // cannot tell: not empty until a list says so
+      continue;
+    }
+    if (j.value("items", Json::array()).empty()) continue;
     client_.Do("DELETE", collection, R"({"propagationPolicy":"Background"})");
     auto again = client_.Do("GET", collection + "?limit=1");
     Json k = Json::parse(again.body, nullptr, false);
@@ -62,8 +77,11 @@ bool NamespaceController::Sync(const std::string& ns) {
   Json obj = Json::parse(cur.body, nullptr, false);
   if (cur.status != 200 || !obj.is_object()) return cur.status == 404;
   Json fin = Json::array();
-  for (const auto& f : obj["spec"].value("finalizers", Json::array())) {
-    if (f != "kubernetes") fin.push_back(f);
+  const Json& spec = obj["spec"];
+  if (spec.is_object() && spec.contains("finalizers") && spec["finalizers"].is_array()) {
+    for (const auto& f : spec["finalizers"]) {
+      if (f != "kubernetes") fin.push_back(f);
+    }
   }
   obj["spec"]["finalizers"] = fin;
   auto r = client_.Do("PUT", "/api/v1/namespaces/" + ns + "/finalize", obj.dump());

@@ -23,6 +23,7 @@ class NamespaceController {
 
  private:
   void Run();
+  void SyncAll();
   // Deletes what remains in `ns`; returns true once nothing is left and the finalizer is gone.
   bool Sync(const std::string& ns);
 

@@ -74,7 +74,7 @@ Status SqliteStore::Init() {
   RETURN_IF_ERROR(Exec(db_, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   // Reads are served from the watch cache, so SQLite's own cache only has to hold the B-tree
   // pages that writes touch; without it every insert re-reads pages from the file.
-  RETURN_IF_ERROR(Exec(db_, "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"));
+  RETURN_IF_ERROR(Exec(db_, "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"));
   RETURN_IF_ERROR(Exec(db_,
                        "CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, rv INTEGER NOT "
                        "NULL, value BLOB NOT NULL, attrs BLOB NOT NULL);"
@@ -123,13 +123,6 @@ ObjectPtr SqliteStore::Materialize(const std::string& key, Json& obj, uint64_t r
   return o;
 }
 
-ObjectPtr SqliteStore::LatestLocked(const std::string& key) const {
-  if (auto it = pending_state_.find(key); it != pending_state_.end()) {
-    return it->second.second ? nullptr : it->second.first;
-  }
-  return cache_.Get(key);
-}
-
 Result<ObjectPtr> SqliteStore::Create(const std::string& key, Json obj) {
   return Submit(Op::kPut, key, std::move(obj), Precondition::kAbsent, 0);
 }
@@ -138,8 +131,9 @@ Result<ObjectPtr> SqliteStore::Update(const std::string& key, Json obj, uint64_t
   return Submit(Op::kPut, key, std::move(obj), Precondition::kPresent, expected_rv);
 }
 
-Result<ObjectPtr> SqliteStore::Delete(const std::string& key, uint64_t expected_rv) {
-  return Submit(Op::kDelete, key, nullptr, Precondition::kPresent, expected_rv);
+Result<ObjectPtr> SqliteStore::Delete(const std::string& key, uint64_t expected_rv,
+                                      Json final_state) {
+  return Submit(Op::kDelete, key, std::move(final_state), Precondition::kPresent, expected_rv);
 }
 
 Result<ObjectPtr> SqliteStore::Submit(Op op, const std::string& key, Json obj,
@@ -150,19 +144,21 @@ Result<ObjectPtr> SqliteStore::Submit(Op op, const std::string& key, Json obj,
   ObjectPtr result;
   {
     // Checking, numbering and queueing happen under one lock so that queue order is revision
-    // order and every check sees all writes numbered before it.
-    std::lock_guard lock(mu_);
-    ObjectPtr cur = LatestLocked(key);
+    // order. A write to a key with a write in flight waits for that one to be durable, so
+    // preconditions are checked against committed state only: what a reader could have seen.
+    std::unique_lock lock(mu_);
+    committed_cv_.wait(lock, [&] { return !pending_keys_.count(key); });
+    ObjectPtr cur = cache_.Get(key);
     if (pre == Precondition::kAbsent && cur) return Status(Code::kAlreadyExists, key);
     if (pre == Precondition::kPresent && !cur) return Status(Code::kNotFound, key);
     if (expected_rv && cur->rv != expected_rv) return Status(Code::kConflict, key);
-    if (op == Op::kDelete) {
+    if (op == Op::kDelete && obj.is_null()) {
       // The DELETED event carries the last state stamped with the deletion's revision.
       obj = Json::parse(cur->data, nullptr, false);
     }
     p->object = Materialize(key, obj, ++next_rv_);
     result = p->object;
-    pending_state_[key] = {result, op == Op::kDelete};
+    pending_keys_.insert(key);
     queue_.push_back(std::move(p));
   }
   cv_.notify_one();
@@ -185,9 +181,9 @@ void SqliteStore::WriterLoop() {
     for (auto& p : batch) raw.push_back(p.get());
     Status st = CommitBatch(raw);
     if (!st.ok()) {
-      // The database refused a commit (disk full, I/O error). Later writes were already checked
-      // against this batch's states, so the only consistent answer is to stop: nothing
-      // acknowledged is lost, nothing unacknowledged is half there, and a restart recovers.
+      // The database refused a commit (disk full, I/O error). Revisions after this batch's are
+      // already handed out, so the only consistent answer is to stop: nothing acknowledged is
+      // lost, nothing unacknowledged is half there, and a restart recovers.
       std::fprintf(stderr, "mlkube: store commit failed, exiting: %s\n", st.message().c_str());
       std::fflush(stderr);
       std::_Exit(70);
@@ -198,11 +194,9 @@ void SqliteStore::WriterLoop() {
     cache_.Apply(changes);
     {
       std::lock_guard lock(mu_);
-      for (auto& p : batch) {
-        auto it = pending_state_.find(p->object->key);
-        if (it != pending_state_.end() && it->second.first == p->object) pending_state_.erase(it);
-      }
+      for (auto& p : batch) pending_keys_.erase(p->object->key);
     }
+    committed_cv_.notify_all();
     for (auto& p : batch) p->done.set_value(Status::Ok());
   }
 }

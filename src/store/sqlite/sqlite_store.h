@@ -11,7 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "store/store.h"
@@ -33,7 +33,8 @@ class SqliteStore : public Store {
 
   Result<ObjectPtr> Create(const std::string& key, Json obj) override;
   Result<ObjectPtr> Update(const std::string& key, Json obj, uint64_t expected_rv) override;
-  Result<ObjectPtr> Delete(const std::string& key, uint64_t expected_rv) override;
+  Result<ObjectPtr> Delete(const std::string& key, uint64_t expected_rv,
+                           Json final_state) override;
   ObjectPtr Get(std::string_view key) const override { return cache_.Get(key); }
   ListResult List(std::string_view prefix, std::string_view start_after, size_t limit,
                   const Filter& filter) const override {
@@ -59,9 +60,6 @@ class SqliteStore : public Store {
 
   // Builds the stored form of `obj` at revision rv.
   ObjectPtr Materialize(const std::string& key, Json& obj, uint64_t rv) const;
-  // The state a new write must be checked against: pending writes first, then committed ones.
-  // Returns nullptr when absent (or pending deletion). Requires mu_.
-  ObjectPtr LatestLocked(const std::string& key) const;
   enum class Precondition { kAbsent, kPresent };
   Result<ObjectPtr> Submit(Op op, const std::string& key, Json obj, Precondition pre,
                            uint64_t expected_rv);
@@ -73,10 +71,10 @@ class SqliteStore : public Store {
   WatchCache cache_;
 
   std::mutex mu_;  // guards everything below
-  std::condition_variable cv_;
+  std::condition_variable cv_;            // the writer waits for work
+  std::condition_variable committed_cv_;  // writers wait for a key's previous write
   uint64_t next_rv_ = 0;  // the last revision handed out
-  // Writes accepted but not yet durable, by key (nullptr object = pending delete).
-  std::unordered_map<std::string, std::pair<ObjectPtr, bool>> pending_state_;
+  std::unordered_set<std::string> pending_keys_;  // keys with a write not yet durable
   std::vector<std::unique_ptr<Pending>> queue_;
   bool stopping_ = false;
 
