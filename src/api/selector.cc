@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "api/validation.h"
+
 namespace mlkube::api {
 
 namespace {
@@ -178,122 +180,9 @@ std::string InvalidError(std::string_view field, std::string_view rendered_value
          std::string(detail);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Label key and value syntax, worded as Kubernetes 1.32's IsQualifiedName/IsValidLabelValue.
-
-constexpr char kQualifiedNameFmt[] = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-constexpr char kQualifiedNameErrMsg[] =
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-    "alphanumeric character";
-constexpr char kLabelValueFmt[] = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
-constexpr char kLabelValueErrMsg[] =
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
-    "'.', and must start and end with an alphanumeric character";
-constexpr char kDns1123SubdomainFmt[] =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
-constexpr char kDns1123SubdomainErrMsg[] =
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-    "'.', and must start and end with an alphanumeric character";
-constexpr size_t kLabelMaxLength = 63;
-constexpr size_t kDns1123SubdomainMaxLength = 253;
-
-std::string RegexError(std::string_view msg, std::string_view re,
-                       std::initializer_list<std::string_view> examples) {
-  std::string out(msg);
-  out += " (e.g. ";
-  bool first = true;
-  for (std::string_view e : examples) {
-    if (!first) out += " or ";
-    first = false;
-    out += "'" + std::string(e) + "', ";
-  }
-  return out + "regex used for validation is '" + std::string(re) + "')";
-}
-
-std::string MaxLenError(size_t length) {
-  return "must be no more than " + std::to_string(length) + " characters";
-}
-
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// ^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$
-bool MatchesQualifiedName(std::string_view s) {
-  if (s.empty() || !IsAlnum(s.front()) || !IsAlnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return IsAlnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-// ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$
-bool MatchesDns1123Subdomain(std::string_view s) {
-  auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  size_t start = 0;
-  while (true) {
-    size_t dot = s.find('.', start);
-    std::string_view part = s.substr(start, dot == std::string_view::npos ? s.npos : dot - start);
-    if (part.empty() || !lower_alnum(part.front()) || !lower_alnum(part.back())) return false;
-    for (char c : part) {
-      if (!lower_alnum(c) && c != '-') return false;
-    }
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-std::vector<std::string> QualifiedNameErrors(std::string_view value) {
-  std::vector<std::string> errs;
-  std::vector<std::string_view> parts;
-  for (size_t start = 0;;) {
-    size_t slash = value.find('/', start);
-    parts.push_back(value.substr(start, slash == value.npos ? value.npos : slash - start));
-    if (slash == value.npos) break;
-    start = slash + 1;
-  }
-  std::string_view name;
-  if (parts.size() == 1) {
-    name = parts[0];
-  } else if (parts.size() == 2) {
-    std::string_view prefix = parts[0];
-    name = parts[1];
-    if (prefix.empty()) {
-      errs.push_back("prefix part must be non-empty");
-    } else {
-      if (prefix.size() > kDns1123SubdomainMaxLength) {
-        errs.push_back("prefix part " + MaxLenError(kDns1123SubdomainMaxLength));
-      }
-      if (!MatchesDns1123Subdomain(prefix)) {
-        errs.push_back("prefix part " +
-                       RegexError(kDns1123SubdomainErrMsg, kDns1123SubdomainFmt, {"example.com"}));
-      }
-    }
-  } else {
-    errs.push_back(
-        "a qualified name " +
-        RegexError(kQualifiedNameErrMsg, kQualifiedNameFmt, {"MyName", "my.name", "123-abc"}) +
-        " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
-    return errs;
-  }
-  if (name.empty()) {
-    errs.push_back("name part must be non-empty");
-  } else if (name.size() > kLabelMaxLength) {
-    errs.push_back("name part " + MaxLenError(kLabelMaxLength));
-  }
-  if (!MatchesQualifiedName(name)) {
-    errs.push_back("name part " + RegexError(kQualifiedNameErrMsg, kQualifiedNameFmt,
-                                             {"MyName", "my.name", "123-abc"}));
-  }
-  return errs;
-}
-
-std::vector<std::string> LabelValueErrors(std::string_view value) {
-  std::vector<std::string> errs;
-  if (value.size() > kLabelMaxLength) errs.push_back(MaxLenError(kLabelMaxLength));
-  if (!value.empty() && !MatchesQualifiedName(value)) {
-    errs.push_back(RegexError(kLabelValueErrMsg, kLabelValueFmt, {"MyValue", "my_value", "12345"}));
-  }
-  return errs;
-}
+// Label key and value syntax: the same checks and words as metadata validation uses.
+std::vector<std::string> QualifiedNameErrors(std::string_view value) { return IsQualifiedName(value); }
+std::vector<std::string> LabelValueErrors(std::string_view value) { return IsValidLabelValue(value); }
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
