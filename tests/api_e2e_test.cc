@@ -289,6 +289,18 @@ TEST_F(ApiE2E, SemanticsAKubernetesUserExpects) {
   EXPECT_EQ(Req("DELETE", "/apis/apps/v1/namespaces/default/deployments/sc").first, 200);
 }
 
+TEST_F(ApiE2E, StalledClientsAreDisconnected) {
+  // A client that connects and never starts its TLS handshake holds a thread: it is cut off
+  // after the handshake timeout (10 s), not kept forever.
+  auto start = std::chrono::steady_clock::now();
+  auto r = Sh("timeout 30 bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(server_->port()) +
+              "; cat <&3 >/dev/null'");
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.code, 0) << "the server kept a silent connection open for 30 s";
+  EXPECT_GE(waited, std::chrono::seconds(9));
+  ExpectHealthy();
+}
+
 TEST_F(ApiE2E, PythonKubernetesClient) {
   auto r = Sh("/usr/bin/python3 " MLKUBE_SOURCE_DIR "/tests/python_client.py " +
               server_->kubeconfig().string());

@@ -6,7 +6,9 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <condition_variable>
+#include <map>
 #include <cstdio>
 
 namespace mlkube::apiserver {
@@ -102,8 +104,13 @@ std::string StatusBody(int code, const std::string& reason, const std::string& m
 
 }  // namespace
 
+using Clock = std::chrono::steady_clock;
 // Connections beyond this are refused; each holds a thread.
 constexpr size_t kMaxConnections = 8192;
+// How long a client may take to finish its TLS handshake, and to send the next request's
+// headers and body on an idle keep-alive connection (Go's net/http IdleTimeout is 90 s too).
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kIdleTimeout = std::chrono::seconds(90);
 
 struct HttpServer::Impl {
   Options options;
@@ -115,9 +122,34 @@ struct HttpServer::Impl {
 
   std::mutex mu;
   std::condition_variable cv;
-  std::set<int> open_fds;
+  // Open connections by descriptor, with the time by which the client must have sent what is
+  // awaited (a TLS handshake, a request's headers); none while a handler runs, so watches and
+  // log streams live as long as they need.
+  std::map<int, Clock::time_point> open_fds;
+  std::thread reaper_thread;
   size_t active = 0;
   bool stopping = false;
+
+  void SetDeadline(int fd, Clock::time_point deadline) {
+    std::lock_guard lock(mu);
+    if (auto it = open_fds.find(fd); it != open_fds.end()) it->second = deadline;
+  }
+
+  // Closes connections whose client stalled past its deadline (slow handshakes, idle
+  // keep-alives, headers sent a byte at a time): each one holds a thread.
+  void ReapLoop() {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      cv.wait_for(lock, std::chrono::seconds(1));
+      auto now = Clock::now();
+      for (auto& [fd, deadline] : open_fds) {
+        if (deadline <= now) {
+          ::shutdown(fd, SHUT_RDWR);
+          deadline = Clock::time_point::max();
+        }
+      }
+    }
+  }
 
   template <class Stream>
   void Serve(Stream& stream, const std::string& remote) {
@@ -127,7 +159,10 @@ struct HttpServer::Impl {
       parser.body_limit(options.max_body_bytes);
       parser.header_limit(1 << 20);
       beast::error_code ec;
+      const int fd = beast::get_lowest_layer(stream).native_handle();
+      SetDeadline(fd, Clock::now() + kIdleTimeout);
       http::read(stream, buffer, parser, ec);
+      SetDeadline(fd, Clock::time_point::max());
       if (ec == http::error::body_limit) {
         StreamResponder<Stream> r(stream, 11, false);
         r.Send({413, "application/json",
@@ -176,6 +211,7 @@ struct HttpServer::Impl {
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     if (tls) {
       ssl::stream<tcp::socket&> stream(socket, *tls);
+      SetDeadline(socket.native_handle(), Clock::now() + kHandshakeTimeout);
       stream.handshake(ssl::stream_base::server, ec);
       if (!ec) Serve(stream, remote);
       stream.shutdown(ec);
@@ -205,7 +241,7 @@ struct HttpServer::Impl {
           socket.close(ec);  // over the limit: refuse rather than run out of threads
           continue;
         }
-        open_fds.insert(socket.native_handle());
+        open_fds.emplace(socket.native_handle(), Clock::now() + kHandshakeTimeout);
         ++active;
       }
       int fd = socket.native_handle();
@@ -262,6 +298,7 @@ Status HttpServer::Start() {
   }
   port_ = impl_->acceptor.local_endpoint().port();
   impl_->accept_thread = std::thread([this] { impl_->AcceptLoop(); });
+  impl_->reaper_thread = std::thread([this] { impl_->ReapLoop(); });
   return Status::Ok();
 }
 
@@ -272,9 +309,11 @@ void HttpServer::Stop() {
     impl_->stopping = true;
     // shutdown() wakes threads blocked in accept() and read() on these sockets.
     ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
-    for (int fd : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
+    for (const auto& [fd, deadline] : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
   }
+  impl_->cv.notify_all();
   impl_->accept_thread.join();
+  impl_->reaper_thread.join();
   std::unique_lock lock(impl_->mu);
   impl_->cv.wait(lock, [&] { return impl_->active == 0; });
   beast::error_code ec;
