@@ -235,6 +235,21 @@ TEST_P(StoreContract, WatchersSeeEveryEventInRevisionOrder) {
   EXPECT_EQ(keys.size(), 400u);
 }
 
+TEST_P(StoreContract, WatchProgressCoversEventsOfferedEvenWhenFilteredOut) {
+  ASSERT_TRUE(store_->Create("pods/ns/a", Obj("a")).ok());
+  uint64_t start = store_->CurrentRevision();
+  auto w = store_->Watch("pods/", start, [](const Object& o) { return o.key == "pods/ns/b"; });
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->progress(), start);
+  auto other = store_->Create("other/x", Obj("x"));  // outside the prefix
+  auto a2 = store_->Update("pods/ns/a", Obj("a", "v2"), 0);  // filtered out
+  ASSERT_TRUE(other.ok() && a2.ok());
+  // A bookmark at progress() is safe: nothing this watch would see is still to come below it.
+  EXPECT_EQ((*w)->progress(), (*a2)->rv);
+  Event e;
+  EXPECT_FALSE((*w)->Next(&e, std::chrono::steady_clock::now() + 50ms));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values(Sqlite()),
                          [](const auto& info) { return info.param.name; });
 
