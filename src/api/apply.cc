@@ -942,7 +942,13 @@ void Update(const Json& old_obj, Json& new_obj, const Type* type, const std::str
   std::vector<Manager> managers = DecodeManagers(new_obj);
   if (managers.empty()) managers = DecodeManagers(old_obj);
   const Json old_clean = WithoutManagedFields(old_obj);
-  Json new_clean = WithoutManagedFields(new_obj);
+  // The entries are decoded already: strip them from the new object in place rather than
+  // copying it. Nothing below changes it until EncodeManagers, so if anything throws the object
+  // goes on as sent, without managedFields.
+  if (auto meta = new_obj.find("metadata"); meta != new_obj.end() && meta->is_object()) {
+    meta->erase("managedFields");
+  }
+  Json& new_clean = new_obj;
   for (Manager& m : managers) ReconcileItemNames(m.fields, old_clean, Slot{type, nullptr});
   const Comparison diff = Compare(&old_clean, new_clean, type);
   FieldSet changed = diff.modified;
@@ -956,7 +962,6 @@ void Update(const Json& old_obj, Json& new_obj, const Type* type, const std::str
     managers[self].time = now;
   }
   EncodeManagers(new_clean, std::move(managers));
-  new_obj = std::move(new_clean);
 }
 
 }  // namespace
