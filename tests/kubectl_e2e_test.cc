@@ -254,6 +254,11 @@ TEST_F(KubectlE2E, ScaleAndServerSideApplyConflicts) {
   auto r = K("apply --server-side -f -", d);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "deployment.apps/ssa serverside-applied\n");
+  EXPECT_EQ(K("get deploy ssa -o jsonpath={.metadata.managedFields[0].operation}").out, "Apply");
+  std::string rv = K("get deploy ssa -o jsonpath={.metadata.resourceVersion}").out;
+  ASSERT_EQ(K("apply --server-side -f -", d).code, 0);
+  EXPECT_EQ(K("get deploy ssa -o jsonpath={.metadata.resourceVersion}").out, rv)
+      << "an apply that changes nothing must not write";
   r = K("scale deploy ssa --replicas=5");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "deployment.apps/ssa scaled\n");

@@ -83,6 +83,10 @@ bool NeedsQuotes(const std::string& s) {
 void Emit(YAML::Emitter& out, const Json& j) {
   switch (j.type()) {
     case Json::value_t::object:
+      if (j.empty()) {  // `{}` as kubectl prints it, not an empty block
+        out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
+        break;
+      }
       out << YAML::BeginMap;
       for (const auto& [k, v] : j.items()) {
         out << YAML::Key;
@@ -93,6 +97,10 @@ void Emit(YAML::Emitter& out, const Json& j) {
       out << YAML::EndMap;
       break;
     case Json::value_t::array:
+      if (j.empty()) {
+        out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
+        break;
+      }
       out << YAML::BeginSeq;
       for (const auto& v : j) Emit(out, v);
       out << YAML::EndSeq;

@@ -808,8 +808,9 @@ Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   } else {
     meta.erase("generation");
   }
+  // managedFields stay: an apply has written its entry, and entries a client sends are its own.
   for (const char* k : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
-                        "selfLink", "managedFields"}) {
+                        "selfLink"}) {
     meta.erase(k);
   }
   PrepareStatusForCreate(rt_, obj);
