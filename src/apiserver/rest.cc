@@ -931,7 +931,12 @@ void Rest::Operation::Patch() {
     api::ApplyOptions opts{manager, ParseBool(req_.Query("force")), rt_.GroupVersion(),
                            FormatRfc3339(now_)};
     if (!store_.Get(Key(info_.name)) && !status) {
-      auto created = api::ServerSideApply(Json(), applied, type_, opts);
+      // Apply onto the defaulted intent, as Kubernetes applies onto a defaulted object: list
+      // items are then keyed as they will be stored (a port by containerPort and protocol),
+      // and a later identical apply finds nothing to change.
+      Json base = applied;
+      api::ApplyDefaults(rt_.group, rt_.kind, base);
+      auto created = api::ServerSideApply(base, applied, type_, opts);
       if (!created.ok()) return Fail(created.status());
       Status cst = CreateObject(std::move(created).value(), /*record_manager=*/false);
       if (cst.ok()) return Reply(201, created_);
