@@ -453,6 +453,14 @@ TEST_F(KubectlE2E, GeneratorsThatSendProtobuf) {
   EXPECT_EQ(K("get deployment pb-deploy -o jsonpath={.spec.replicas}").out, "0");
   EXPECT_EQ(K("get deployment pb-deploy -o jsonpath={.spec.template.spec.containers[0].image}").out,
             "nginx");
+  // Zeros Go's JSON would omit are not stored: the object reads as it would from Kubernetes.
+  for (const char* absent : {"{.spec.paused}", "{.spec.minReadySeconds}",
+                             "{.metadata.generateName}", "{.spec.template.metadata.name}",
+                             "{.spec.template.spec.hostNetwork}",
+                             "{.spec.template.spec.containers[0].tty}"}) {
+    EXPECT_EQ(K(std::string("get deployment pb-deploy -o jsonpath=") + absent).out, "") << absent;
+  }
+  EXPECT_EQ(K("get job pb-job -o jsonpath={.spec.suspend}").out, "false");
   EXPECT_EQ(K("get service pb-svc -o jsonpath={.spec.ports[0].targetPort}").out, "8080");
   EXPECT_EQ(K("get service pb-exposed -o jsonpath={.spec.selector.app}").out, "pb-deploy");
   EXPECT_EQ(K("get cronjob pb-cron -o jsonpath={.spec.schedule}").out, "*/5 * * * *");

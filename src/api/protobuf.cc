@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <set>
 #include <string>
 
 #include "api/schema.h"
@@ -544,6 +545,48 @@ Status ReadEnvelope(std::string_view data, Envelope& env) {
   return Status::Ok();
 }
 
+// Go clients write every non-pointer scalar on the wire, zero or not; Go's JSON would have left
+// the zero ones out (omitempty). The schema does not say which fields are pointers, so zero
+// strings and false booleans are dropped except for the pointer fields where they mean
+// something, and zero integers only for the omitempty fields where Kubernetes omits them.
+// TODO: a pointer flag per field in the schema would make this exact.
+void DropGoZeroValues(Json& obj, const Type* type) {
+  static const std::set<std::string_view> kMeaningfulEmptyString = {"storageClassName"};
+  static const std::set<std::string_view> kMeaningfulFalse = {
+      "suspend", "manualSelector", "automountServiceAccountToken", "enableServiceLinks",
+      "shareProcessNamespace", "hostUsers", "setHostnameAsFQDN", "privileged", "runAsNonRoot",
+      "readOnlyRootFilesystem", "allowPrivilegeEscalation", "immutable", "optional",
+      "allowVolumeExpansion", "ready", "serving", "terminating", "started",
+      "allocateLoadBalancerNodePorts"};
+  static const std::set<std::string_view> kOmittedZero = {
+      "generation", "minReadySeconds", "nodePort", "healthCheckNodePort", "hostPort"};
+  if (type == nullptr) return;
+  using K = Type::Kind;
+  if (type->kind == K::kArray && obj.is_array()) {
+    for (auto& e : obj) DropGoZeroValues(e, type->elem);
+    return;
+  }
+  if (type->kind == K::kMap && obj.is_object()) {
+    for (auto& [k, v] : obj.items()) DropGoZeroValues(v, type->elem);
+    return;
+  }
+  if (type->kind != K::kObject || !obj.is_object()) return;
+  for (auto it = obj.begin(); it != obj.end();) {
+    const Field* f = type->FindField(it.key());
+    const std::string& name = it.key();
+    bool drop = (it->is_string() && it->get_ref<const std::string&>().empty() &&
+                 !kMeaningfulEmptyString.count(name)) ||
+                (it->is_boolean() && !it->get<bool>() && !kMeaningfulFalse.count(name)) ||
+                (it->is_number_integer() && it->get<int64_t>() == 0 && kOmittedZero.count(name));
+    if (drop) {
+      it = obj.erase(it);
+      continue;
+    }
+    if (f) DropGoZeroValues(*it, f->type);
+    ++it;
+  }
+}
+
 Result<Json> Decode(std::string_view body) {
   if (body.substr(0, kMagic.size()) != kMagic) {
     return Error("", "the body does not start with Kubernetes' protobuf prefix \"k8s\\x00\"");
@@ -569,6 +612,7 @@ Result<Json> Decode(std::string_view body) {
   }
   Json obj = Json::object();
   RETURN_IF_ERROR(Decoder().Fields(env.raw, *type, obj, "", 0));
+  DropGoZeroValues(obj, type);
   obj["apiVersion"] = std::string(env.api_version);
   obj["kind"] = std::string(env.kind);
   return obj;
