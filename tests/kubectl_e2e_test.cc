@@ -502,3 +502,37 @@ TEST_F(KubectlE2E, DeletingANamespaceEmptiesItThenRemovesIt) {
 
 }  // namespace
 }  // namespace mlkube::testing
+
+namespace mlkube::testing {
+namespace {
+
+// The `mlkube` verbs, for machines without kubectl: same kubeconfig, same printouts.
+TEST_F(KubectlE2E, OwnCliAppliesGetsDescribesAndDeletes) {
+  auto mlkube = [](const std::string& args, const std::string& input = "") {
+    return Sh(server_->Env() + MLKUBE_BINARY " " + args, input);
+  };
+  auto r = mlkube("apply -f -", kDeployment);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "deployment.apps/api created\n");
+  EXPECT_EQ(mlkube("apply -f -", kDeployment).out, "deployment.apps/api unchanged\n");
+  r = mlkube("get deploy -o wide");
+  EXPECT_THAT(r.out, HasSubstr("UP-TO-DATE"));
+  EXPECT_THAT(r.out, HasSubstr("app=api"));
+  EXPECT_EQ(mlkube("get deployments.apps -o name").out, "deployment.apps/api\n");
+  EXPECT_THAT(mlkube("get deploy api -o yaml").out, HasSubstr("image: mlserve:1"));
+  EXPECT_THAT(mlkube("-n kube-system get configmaps").err, HasSubstr("No resources found in kube-system namespace."));
+  EXPECT_THAT(mlkube("describe deploy api").out, HasSubstr("Events:"));
+  ASSERT_EQ(mlkube("apply -f -", kPod).code, 0);
+  r = mlkube("logs web");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("is waiting to start"));
+  r = mlkube("delete -f -", kDeployment);
+  EXPECT_EQ(r.out, "deployment.apps \"api\" deleted\n");
+  EXPECT_EQ(mlkube("delete pod web").out, "pod \"web\" deleted\n");
+  r = mlkube("get pod web");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("Error from server (NotFound): pods \"web\" not found"));
+}
+
+}  // namespace
+}  // namespace mlkube::testing

@@ -70,8 +70,17 @@ Status YamlError(const YAML::Exception& e) {
 bool NeedsQuotes(const std::string& s) {
   if (s.empty()) return true;
   if (!PlainScalar(s).is_string()) return true;
-  if (s.find_first_of(":#{}[],&*!|>'\"%@`\n\t") != std::string::npos) return true;
-  if (s.front() == ' ' || s.back() == ' ' || s.front() == '-' || s.front() == '?') return true;
+  // Plain scalars may hold ':' and '#' except where YAML would read a key or a comment.
+  if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos || s.back() == ':') {
+    return true;
+  }
+  if (std::string("[]{}#&*!|>'\"%@`,").find(s.front()) != std::string::npos) return true;
+  if ((s.front() == '-' || s.front() == '?' || s.front() == ':') &&
+      (s.size() == 1 || s[1] == ' ')) {
+    return true;
+  }
+  if (s.find_first_of("\t\r") != std::string::npos) return true;
+  if (s.front() == ' ' || s.back() == ' ') return true;
   static const char* kSpecial[] = {"y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO",
                                    "on", "On", "ON", "off", "Off", "OFF"};
   for (const char* k : kSpecial) {
@@ -107,7 +116,9 @@ void Emit(YAML::Emitter& out, const Json& j) {
       break;
     case Json::value_t::string: {
       const auto& s = j.get_ref<const std::string&>();
-      if (s.find('\n') != std::string::npos) {
+      // A literal block keeps exactly one final newline ("|"), so only such strings use it.
+      if (s.find('\n') != std::string::npos && s.back() == '\n' &&
+          (s.size() < 2 || s[s.size() - 2] != '\n')) {
         out << YAML::Literal << s;
       } else if (NeedsQuotes(s)) {
         out << YAML::DoubleQuoted << s;
