@@ -81,15 +81,28 @@ class FieldSet {
     for (const auto& [element, child] : other.children_) children_[element].Union(child);
   }
 
-  FieldSet Difference(const FieldSet& other) const {
-    FieldSet out;
-    out.member_ = member_ && !other.member_;
-    for (const auto& [element, child] : children_) {
-      const FieldSet* theirs = other.Child(element);
-      FieldSet rest = theirs == nullptr ? child : child.Difference(*theirs);
-      if (!rest.empty()) out.children_.emplace(element, std::move(rest));
+  // Removes, in place, what `other` holds: the in-place form of Difference, which writes on
+  // every request and should not copy whole trees to do it.
+  void Subtract(const FieldSet& other) {
+    if (other.member_) member_ = false;
+    for (auto it = children_.begin(); it != children_.end();) {
+      const FieldSet* theirs = other.Child(it->first);
+      if (theirs != nullptr) it->second.Subtract(*theirs);
+      it = it->second.empty() ? children_.erase(it) : std::next(it);
     }
-    return out;
+  }
+
+  // Union that takes `other`'s nodes instead of copying them.
+  void Absorb(FieldSet&& other) {
+    if (empty()) {
+      *this = std::move(other);
+      return;
+    }
+    member_ = member_ || other.member_;
+    for (auto& [element, child] : other.children_) {
+      auto [it, fresh] = children_.try_emplace(element, std::move(child));
+      if (!fresh) it->second.Absorb(std::move(child));
+    }
   }
 
   FieldSet Intersection(const FieldSet& other) const {
@@ -189,7 +202,7 @@ void StripMeta(FieldSet& set) {
     }
     return stripped;
   }();
-  set = set.Difference(*kStripped);
+  set.Subtract(*kStripped);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -568,16 +581,30 @@ class Comparer {
   }
 
  private:
+  // Objects keep their keys sorted, so both sides are walked together, key by key.
   void CompareMaps(const Json* old_value, const Json* new_value, const Slot& slot, bool in_item) {
-    std::set<std::string> keys;
-    for (const Json* side : {old_value, new_value}) {
-      if (side == nullptr) continue;
-      for (const auto& [key, child] : side->items()) keys.insert(key);
-    }
-    for (const std::string& key : keys) {
-      path_.push_back(FieldElement(key));
-      Compare(Find(old_value, key), Find(new_value, key), ChildSlot(slot, key), in_item);
-      path_.pop_back();
+    static const Json::object_t kNone;
+    const Json::object_t& old_map =
+        old_value != nullptr && old_value->is_object() ? old_value->get_ref<const Json::object_t&>()
+                                                       : kNone;
+    const Json::object_t& new_map =
+        new_value != nullptr && new_value->is_object() ? new_value->get_ref<const Json::object_t&>()
+                                                       : kNone;
+    auto o = old_map.begin();
+    auto n = new_map.begin();
+    while (o != old_map.end() || n != new_map.end()) {
+      const bool take_old = n == new_map.end() || (o != old_map.end() && o->first <= n->first);
+      const bool take_new = o == old_map.end() || (n != new_map.end() && n->first <= o->first);
+      const std::string& key = take_old ? o->first : n->first;
+      // managedFields are bookkeeping about the object, never part of what is compared.
+      if (!(path_.size() == 1 && path_[0] == "f:metadata" && key == "managedFields")) {
+        path_.push_back(FieldElement(key));
+        Compare(take_old ? &o->second : nullptr, take_new ? &n->second : nullptr,
+                ChildSlot(slot, key), in_item);
+        path_.pop_back();
+      }
+      if (take_old) ++o;
+      if (take_new) ++n;
     }
   }
 
@@ -914,7 +941,8 @@ Result<Json> Apply(const Json& live, const Json& applied, const Type* type,
   if (!conflicts.empty() && !options.force) return ConflictError(std::move(conflicts));
   for (size_t i = 0; i < managers.size(); ++i) {
     if (i == self) continue;
-    managers[i].fields = managers[i].fields.Difference(changed).Difference(diff.removed);
+    managers[i].fields.Subtract(changed);
+    managers[i].fields.Subtract(diff.removed);
   }
   // As Kubernetes: an apply that changes nothing leaves the applier's timestamp alone.
   if (live.is_null() || merged != live_obj) managers[self].time = options.now;
@@ -931,6 +959,8 @@ bool AsksForReset(const Json& obj) {
          (*entries)[0].is_object() && (*entries)[0].empty();
 }
 
+const Json kEmptyObject = Json::object();
+
 void Update(const Json& old_obj, Json& new_obj, const Type* type, const std::string& manager,
             const std::string& api_version, const std::string& now) {
   if (AsksForReset(new_obj)) {
@@ -941,27 +971,28 @@ void Update(const Json& old_obj, Json& new_obj, const Type* type, const std::str
   // does not know about them (sends none) keeps the stored ones.
   std::vector<Manager> managers = DecodeManagers(new_obj);
   if (managers.empty()) managers = DecodeManagers(old_obj);
-  const Json old_clean = WithoutManagedFields(old_obj);
   // The entries are decoded already: strip them from the new object in place rather than
   // copying it. Nothing below changes it until EncodeManagers, so if anything throws the object
   // goes on as sent, without managedFields.
   if (auto meta = new_obj.find("metadata"); meta != new_obj.end() && meta->is_object()) {
     meta->erase("managedFields");
   }
-  Json& new_clean = new_obj;
-  for (Manager& m : managers) ReconcileItemNames(m.fields, old_clean, Slot{type, nullptr});
-  const Comparison diff = Compare(&old_clean, new_clean, type);
-  FieldSet changed = diff.modified;
-  changed.Union(diff.added);
+  // Compare skips managedFields, so the old object is compared as it is, without a copy.
+  const Json& old_value = old_obj.is_object() ? old_obj : kEmptyObject;
+  for (Manager& m : managers) ReconcileItemNames(m.fields, old_value, Slot{type, nullptr});
+  Comparison diff = Compare(&old_value, new_obj, type);
+  FieldSet changed = std::move(diff.modified);
+  changed.Absorb(std::move(diff.added));
   for (Manager& m : managers) {
-    m.fields = m.fields.Difference(changed).Difference(diff.removed);
+    m.fields.Subtract(changed);
+    m.fields.Subtract(diff.removed);
   }
   if (!changed.empty()) {
     const size_t self = FindOrAddManager(managers, manager, kUpdate, api_version);
-    managers[self].fields.Union(changed);
+    managers[self].fields.Absorb(std::move(changed));
     managers[self].time = now;
   }
-  EncodeManagers(new_clean, std::move(managers));
+  EncodeManagers(new_obj, std::move(managers));
 }
 
 }  // namespace
