@@ -2,7 +2,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
+#include "agent/runtime/shim.h"
 #include "cli/commands.h"
 
 namespace mlkube::cli {
@@ -15,6 +17,9 @@ void Die(const Status& status) {
 }  // namespace mlkube::cli
 
 int main(int argc, char** argv) {
+  // The container shim is internal (the agent starts it) and should cost as little as can be:
+  // it skips the CLI altogether.
+  if (argc == 3 && std::strcmp(argv[1], "shim") == 0) return mlkube::agent::RunShim(argv[2]);
   CLI::App app{"mlkube: Kubernetes-style ML workloads from one binary"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags (-n, --kubeconfig) may follow the verb, as with kubectl

@@ -1,3 +1,4 @@
+#include <cstdio>
 #include "common/time.h"
 
 #include <ctime>
@@ -11,6 +12,19 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
   gmtime_r(&tt, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string FormatRfc3339Nano(std::chrono::system_clock::time_point t) {
+  const auto since = t.time_since_epoch();
+  const auto secs = std::chrono::floor<std::chrono::seconds>(since);
+  const long nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count();
+  std::time_t tt = secs.count();
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[48];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%09ldZ", nanos);
   return buf;
 }
 

@@ -9,6 +9,8 @@
 namespace mlkube {
 
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
+// With nanoseconds, as container log lines are stamped ("2026-11-26T23:55:01.123456789Z").
+std::string FormatRfc3339Nano(std::chrono::system_clock::time_point t);
 std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s);
 // A random RFC 4122 version-4 UUID, as metadata.uid.
 std::string NewUuid();

@@ -1,0 +1,448 @@
+#include "agent/runtime/shim.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/files.h"
+#include "common/time.h"
+
+extern char** environ;
+
+namespace mlkube::agent {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::system_clock;
+
+Json ToJson(const ContainerSpec& s) {
+  Json mounts = Json::array();
+  for (const Mount& m : s.mounts) {
+    mounts.push_back({{"source", m.source}, {"target", m.target}, {"readOnly", m.read_only}});
+  }
+  Json j = {{"argv", s.argv},
+            {"env", s.env},
+            {"workingDir", s.working_dir},
+            {"cgroupProcs", s.cgroup_procs},
+            {"netNamespace", s.net_namespace},
+            {"hostname", s.hostname},
+            {"pidNamespace", s.pid_namespace},
+            {"mounts", mounts},
+            {"logPath", s.log_path.string()},
+            {"logMaxBytes", s.log_max_bytes},
+            {"logMaxFiles", s.log_max_files},
+            {"stateDir", s.state_dir.string()}};
+  if (s.uid) j["uid"] = *s.uid;
+  if (s.gid) j["gid"] = *s.gid;
+  return j;
+}
+
+Result<ContainerSpec> ContainerSpecFromJson(const Json& j) {
+  try {
+    ContainerSpec s;
+    s.argv = j.at("argv").get<std::vector<std::string>>();
+    s.env = j.at("env").get<std::vector<std::string>>();
+    s.working_dir = j.value("workingDir", "");
+    if (j.contains("uid")) s.uid = j["uid"].get<uint32_t>();
+    if (j.contains("gid")) s.gid = j["gid"].get<uint32_t>();
+    s.cgroup_procs = j.value("cgroupProcs", std::vector<std::string>{});
+    s.net_namespace = j.value("netNamespace", "");
+    s.hostname = j.value("hostname", "");
+    s.pid_namespace = j.value("pidNamespace", true);
+    for (const Json& m : j.value("mounts", Json::array())) {
+      s.mounts.push_back({m.at("source"), m.at("target"), m.value("readOnly", false)});
+    }
+    s.log_path = j.at("logPath").get<std::string>();
+    s.log_max_bytes = j.value("logMaxBytes", int64_t{10 << 20});
+    s.log_max_files = j.value("logMaxFiles", 5);
+    s.state_dir = j.at("stateDir").get<std::string>();
+    if (s.argv.empty()) return Status(Code::kInvalid, "container spec has no command");
+    return s;
+  } catch (const std::exception& e) {
+    return Status(Code::kInvalid, std::string("bad container spec: ") + e.what());
+  }
+}
+
+Result<ContainerExit> ReadContainerExit(const fs::path& state_dir) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(state_dir / "exit.json"));
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return Status(Code::kInternal, "corrupt " + (state_dir / "exit.json").string());
+  ContainerExit e;
+  e.exit_code = j.value("exitCode", 0);
+  e.signal = j.value("signal", 0);
+  e.started_at = j.value("startedAt", "");
+  e.finished_at = j.value("finishedAt", "");
+  e.reason = j.value("reason", "");
+  e.message = j.value("message", "");
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agent side.
+
+namespace {
+
+// Reads one line from `fd` within the deadline.
+Result<std::string> ReadLine(int fd, Clock::time_point deadline, std::string& buffered) {
+  for (;;) {
+    auto nl = buffered.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = buffered.substr(0, nl);
+      buffered.erase(0, nl + 1);
+      return line;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return Status(Code::kTimeout, "the container shim did not answer in time");
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    char buf[512];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status(Code::kInternal, "the container shim exited before reporting");
+    buffered.append(buf, n);
+  }
+}
+
+}  // namespace
+
+Result<StartedContainer> StartShim(const fs::path& self_exe, const ContainerSpec& spec,
+                                   std::chrono::milliseconds timeout) {
+  std::error_code ec;
+  fs::create_directories(spec.state_dir, ec);
+  fs::create_directories(spec.log_path.parent_path(), ec);
+  fs::remove(spec.state_dir / "exit.json", ec);
+  const fs::path spec_path = spec.state_dir / "spec.json";
+  RETURN_IF_ERROR(WriteFileAtomic(spec_path, ToJson(spec).dump()));
+
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return Status(Code::kInternal, std::string("pipe: ") + std::strerror(errno));
+  // Everything the child touches is prepared before fork: the agent is multi-threaded.
+  const std::string exe = self_exe.string(), path = spec_path.string();
+  const char* argv[] = {exe.c_str(), "shim", path.c_str(), nullptr};
+  pid_t child = ::fork();
+  if (child < 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return Status(Code::kInternal, std::string("fork: ") + std::strerror(errno));
+  }
+  if (child == 0) {
+    ::dup2(out[1], STDOUT_FILENO);  // dup2 clears close-on-exec on the copy
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  // The first shim process forks the real one and exits at once: reap it here.
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  const auto deadline = Clock::now() + timeout;
+  std::string buffered;
+  StartedContainer started;
+  Status st = Status::Ok();
+  for (;;) {
+    auto line = ReadLine(out[0], deadline, buffered);
+    if (!line.ok()) {
+      st = line.status();
+      break;
+    }
+    if (line->rfind("shim ", 0) == 0) {
+      started.shim_pid = std::atoi(line->c_str() + 5);
+    } else if (line->rfind("started ", 0) == 0) {
+      char at[64] = {0};
+      std::sscanf(line->c_str() + 8, "%d %63s", &started.pid, at);
+      started.started_at = at;
+      break;
+    } else if (line->rfind("failed", 0) == 0) {
+      break;  // recorded in exit.json; the shim is exiting
+    }
+  }
+  ::close(out[0]);
+  if (!st.ok()) return st;
+  return started;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shim side. Single-threaded, so forking is plain.
+
+namespace {
+
+// Writes a container's output in the CRI log format, rotating by size.
+class LogWriter {
+ public:
+  explicit LogWriter(const ContainerSpec& spec) : spec_(spec) { Open(); }
+  ~LogWriter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  // `data` is the next piece of one stream; lines may span pieces.
+  void Write(std::string_view stream, std::string& pending, std::string_view data) {
+    pending.append(data);
+    size_t start = 0;
+    for (;;) {
+      size_t nl = pending.find('\n', start);
+      if (nl == std::string::npos) break;
+      Line(stream, 'F', std::string_view(pending).substr(start, nl - start));
+      start = nl + 1;
+    }
+    pending.erase(0, start);
+    // A line longer than the CRI's 16 KiB buffer goes out in partial ("P") pieces.
+    constexpr size_t kMaxLine = 16 * 1024;
+    while (pending.size() >= kMaxLine) {
+      Line(stream, 'P', std::string_view(pending).substr(0, kMaxLine));
+      pending.erase(0, kMaxLine);
+    }
+  }
+  void Flush(std::string_view stream, std::string& pending) {
+    if (!pending.empty()) Line(stream, 'F', pending);
+    pending.clear();
+  }
+
+ private:
+  void Open() {
+    fd_ = ::open(spec_.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    struct stat st{};
+    size_ = fd_ >= 0 && ::fstat(fd_, &st) == 0 ? st.st_size : 0;
+  }
+
+  void Rotate() {
+    ::close(fd_);
+    const std::string base = spec_.log_path.string();
+    for (int i = spec_.log_max_files - 1; i >= 1; --i) {
+      std::string from = i == 1 ? base : base + "." + std::to_string(i - 1);
+      std::string to = base + "." + std::to_string(i);
+      ::rename(from.c_str(), to.c_str());
+    }
+    if (spec_.log_max_files <= 1) ::unlink(base.c_str());
+    Open();
+  }
+
+  void Line(std::string_view stream, char tag, std::string_view text) {
+    std::string line = FormatRfc3339Nano(Clock::now());
+    line += ' ';
+    line += stream;
+    line += ' ';
+    line += tag;
+    line += ' ';
+    line += text;
+    line += '\n';
+    if (size_ + static_cast<int64_t>(line.size()) > spec_.log_max_bytes && size_ > 0) Rotate();
+    if (fd_ < 0) return;
+    size_t off = 0;
+    while (off < line.size()) {
+      ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // disk full: output is dropped, the container goes on
+      off += n;
+    }
+    size_ += line.size();
+  }
+
+  const ContainerSpec& spec_;
+  int fd_ = -1;
+  int64_t size_ = 0;
+};
+
+void Say(const std::string& line) {
+  std::string l = line + "\n";
+  (void)!::write(STDOUT_FILENO, l.data(), l.size());
+}
+
+std::string ExecError(const std::string& file, int err) {
+  if (err == ENOENT && file.find('/') == std::string::npos) {
+    return "exec: \"" + file + "\": executable file not found in $PATH";
+  }
+  return "exec: \"" + file + "\": " + std::strerror(err);
+}
+
+// In the container's child: everything up to exec. Errors go to `err_fd` and end the child.
+[[noreturn]] void ContainerChild(const ContainerSpec& spec, int out_fd, int err_fd_stream,
+                                 int report_fd) {
+  auto fail = [&](const std::string& what) {
+    std::string msg = what + ": " + std::strerror(errno);
+    (void)!::write(report_fd, msg.data(), msg.size());
+    ::_exit(127);
+  };
+  for (const std::string& procs : spec.cgroup_procs) {
+    if (!WriteKnob(procs, "0").ok()) fail("cannot join cgroup " + procs);
+  }
+  if (!spec.net_namespace.empty()) {
+    int ns = ::open(spec.net_namespace.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) fail("cannot join network namespace " + spec.net_namespace);
+    ::close(ns);
+  }
+  int flags = CLONE_NEWNS | CLONE_NEWIPC;
+  if (!spec.hostname.empty()) flags |= CLONE_NEWUTS;
+  if (::unshare(flags) != 0) fail("cannot create namespaces");
+  if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
+    fail("cannot set hostname");
+  }
+  // Mounts made below stay in this namespace; the host's new mounts still show up here.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) fail("cannot make / a slave mount");
+  for (const Mount& m : spec.mounts) {
+    if (::mount(m.source.c_str(), m.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      fail("cannot mount " + m.source + " at " + m.target);
+    }
+    if (m.read_only && ::mount(nullptr, m.target.c_str(), nullptr,
+                               MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) != 0) {
+      fail("cannot make " + m.target + " read-only");
+    }
+  }
+  if (spec.pid_namespace &&
+      ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    fail("cannot mount /proc");
+  }
+  int devnull = ::open("/dev/null", O_RDONLY);
+  if (devnull < 0) fail("cannot open /dev/null");
+  ::dup2(devnull, STDIN_FILENO);
+  ::dup2(out_fd, STDOUT_FILENO);
+  ::dup2(err_fd_stream, STDERR_FILENO);
+  if (!spec.working_dir.empty() && ::chdir(spec.working_dir.c_str()) != 0) {
+    fail("cannot change to working directory " + spec.working_dir);
+  }
+  if (spec.gid) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(*spec.gid) != 0) fail("cannot set group");
+  }
+  if (spec.uid && ::setuid(*spec.uid) != 0) fail("cannot set user");
+  std::vector<char*> argv, envp;
+  for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const std::string& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::signal(SIGPIPE, SIG_DFL);
+  environ = envp.data();  // execvp looks the command up on the container's PATH
+  ::execvp(argv[0], argv.data());
+  std::string msg = ExecError(spec.argv[0], errno);
+  (void)!::write(report_fd, msg.data(), msg.size());
+  ::_exit(127);
+}
+
+void WriteExit(const ContainerSpec& spec, const Json& record) {
+  (void)WriteFileAtomic(spec.state_dir / "exit.json", record.dump());
+}
+
+}  // namespace
+
+int RunShim(const std::string& spec_path) {
+  // Detach: the first process exits at once so the agent never has to wait for the shim, and
+  // the shim, in a session of its own, outlives the agent.
+  pid_t p = ::fork();
+  if (p < 0) return 1;
+  if (p > 0) return 0;
+  ::setsid();
+  ::signal(SIGPIPE, SIG_IGN);
+  Say("shim " + std::to_string(::getpid()));
+
+  auto text = ReadFile(spec_path);
+  Json parsed = text.ok() ? Json::parse(*text, nullptr, false) : Json();
+  auto spec = ContainerSpecFromJson(parsed);
+  if (!spec.ok()) {
+    Say("failed " + spec.status().message());
+    return 1;
+  }
+  {
+    int log = ::open((spec->state_dir / "shim.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log >= 0) ::dup2(log, STDERR_FILENO);
+  }
+  const std::string started_at = FormatRfc3339(Clock::now());
+  int out[2], err[2], report[2];
+  if (::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC) || ::pipe2(report, O_CLOEXEC)) {
+    Say("failed pipe: " + std::string(std::strerror(errno)));
+    return 1;
+  }
+  if (spec->pid_namespace && ::unshare(CLONE_NEWPID) != 0) {
+    std::string msg = std::string("cannot create PID namespace: ") + std::strerror(errno);
+    WriteExit(*spec, {{"exitCode", 128}, {"reason", "ContainerCannotRun"}, {"message", msg},
+                      {"startedAt", started_at}, {"finishedAt", started_at}});
+    Say("failed " + msg);
+    return 1;
+  }
+  pid_t child = ::fork();
+  if (child == 0) ContainerChild(*spec, out[1], err[1], report[1]);
+  ::close(out[1]);
+  ::close(err[1]);
+  ::close(report[1]);
+  // Exec succeeded when the report pipe closes with nothing in it (it is close-on-exec).
+  std::string failure;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(report[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    failure.append(buf, n);
+  }
+  ::close(report[0]);
+  if (!failure.empty()) {
+    int status;
+    ::waitpid(child, &status, 0);
+    const std::string now = FormatRfc3339(Clock::now());
+    WriteExit(*spec, {{"exitCode", 128}, {"reason", "ContainerCannotRun"}, {"message", failure},
+                      {"startedAt", started_at}, {"finishedAt", now}});
+    Say("failed " + failure);
+    return 0;
+  }
+  Say("started " + std::to_string(child) + " " + started_at);
+  int devnull = ::open("/dev/null", O_WRONLY);
+  if (devnull >= 0) ::dup2(devnull, STDOUT_FILENO);
+
+  LogWriter log(*spec);
+  std::string pending_out, pending_err;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_streams = 2;
+  int status = 0;
+  bool exited = false;
+  // Output is read until both pipes close; processes the container left behind in the host's
+  // PID namespace could hold them, so once the main process is gone the shim stops waiting.
+  while (open_streams > 0) {
+    int r = ::poll(fds, 2, exited ? 100 : 1000);
+    if (r < 0 && errno != EINTR) break;
+    if (!exited && ::waitpid(child, &status, WNOHANG) == child) exited = true;
+    if (r == 0 && exited) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_streams;
+        continue;
+      }
+      log.Write(i == 0 ? "stdout" : "stderr", i == 0 ? pending_out : pending_err,
+                std::string_view(buf, n));
+    }
+  }
+  log.Flush("stdout", pending_out);
+  log.Flush("stderr", pending_err);
+  if (!exited) {
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  Json record = {{"startedAt", started_at}, {"finishedAt", FormatRfc3339(Clock::now())}};
+  if (WIFSIGNALED(status)) {
+    record["signal"] = WTERMSIG(status);
+    record["exitCode"] = 128 + WTERMSIG(status);
+  } else {
+    record["exitCode"] = WEXITSTATUS(status);
+  }
+  WriteExit(*spec, record);
+  return 0;
+}
+
+}  // namespace mlkube::agent

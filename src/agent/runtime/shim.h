@@ -1,0 +1,73 @@
+#pragma once
+// The container shim: one small process per running container (like containerd's shim or
+// conmon) that is the container's parent. It starts the container in its cgroups and
+// namespaces, writes its output to the log file in the CRI format the kubelet uses, and records
+// how it ended. Because the shim, not the agent, waits for the container, containers keep
+// running and their exit codes are kept when the agent (or the whole server) restarts.
+//
+// `mlkube shim SPEC.json` runs it; the agent starts it with StartShim(), which returns once the
+// container's command has been exec'd (or failed to be).
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/json.h"
+#include "common/status.h"
+
+namespace mlkube::agent {
+
+struct Mount {
+  std::string source;  // host path
+  std::string target;  // path inside the container
+  bool read_only = false;
+};
+
+// Everything the shim needs; written by the agent as `<state_dir>/spec.json`.
+struct ContainerSpec {
+  std::vector<std::string> argv;  // command + args, $(VAR) already expanded
+  std::vector<std::string> env;   // "NAME=value"
+  std::string working_dir;
+  std::optional<uint32_t> uid, gid;
+  std::vector<std::string> cgroup_procs;  // cgroup.procs files to join, one per hierarchy
+  std::string net_namespace;  // a bind-mounted netns to join; empty: the host's network
+  std::string hostname;       // set in a UTS namespace of its own; empty: the host's
+  bool pid_namespace = true;  // the container is PID 1 of a namespace of its own
+  std::vector<Mount> mounts;  // bind mounts in a mount namespace of its own
+  std::filesystem::path log_path;
+  int64_t log_max_bytes = 10 << 20;  // the kubelet's containerLogMaxSize default
+  int log_max_files = 5;             // containerLogMaxFiles
+  std::filesystem::path state_dir;   // exit.json and the shim's own log go here
+};
+
+Json ToJson(const ContainerSpec& spec);
+Result<ContainerSpec> ContainerSpecFromJson(const Json& j);
+
+// How a container ended, as the shim recorded it in `<state_dir>/exit.json`.
+struct ContainerExit {
+  int exit_code = 0;
+  int signal = 0;  // the signal that killed it, or 0
+  std::string started_at, finished_at;  // RFC 3339
+  std::string reason;   // "" or ContainerCannotRun when the command could not be exec'd
+  std::string message;
+};
+Result<ContainerExit> ReadContainerExit(const std::filesystem::path& state_dir);
+
+struct StartedContainer {
+  int shim_pid = 0;
+  int pid = 0;  // the container's main process, in the host's PID namespace
+  std::string started_at;
+};
+
+// Starts `mlkube shim` for `spec` (writing the spec to its state dir) and waits until the
+// container's command has been exec'd. A command that cannot run still yields a shim that
+// records the failure in exit.json, so the agent learns of it the same way as of any exit.
+Result<StartedContainer> StartShim(const std::filesystem::path& self_exe, const ContainerSpec& spec,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// The `mlkube shim` subcommand; returns the process exit code.
+int RunShim(const std::string& spec_path);
+
+}  // namespace mlkube::agent
