@@ -561,7 +561,7 @@ void Rest::Operation::Watch() {
   };
   while (std::chrono::steady_clock::now() < deadline) {
     auto wake = std::min({deadline, next_bookmark,
-                          std::chrono::steady_clock::now() + std::chrono::seconds(5)});
+                          std::chrono::steady_clock::now() + std::chrono::seconds(1)});
     store::Event e;
     if (w.Next(&e, wake)) {
       std::string chunk;

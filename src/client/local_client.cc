@@ -28,18 +28,50 @@ class Collector : public apiserver::Responder {
   HttpResult result;
 };
 
+// Hands each piece of a stream to the caller; the caller's "stop" ends it.
+class Forwarder : public apiserver::Responder {
+ public:
+  explicit Forwarder(const std::function<bool(std::string_view)>& on_data) : on_data_(on_data) {}
+  void Send(apiserver::HttpResponse r) override {
+    status = r.status;
+    if (!r.body.empty() && !on_data_(r.body)) gone_ = true;
+  }
+  bool StartStream(int s, const std::string&,
+                   const std::vector<std::pair<std::string, std::string>>&) override {
+    status = s;
+    return true;
+  }
+  bool WriteChunk(std::string_view data) override {
+    if (gone_ || !on_data_(data)) gone_ = true;
+    return !gone_;
+  }
+  void EndStream() override {}
+  bool ClientGone() override { return gone_ || !on_data_(std::string_view()); }
+
+  int status = 0;
+
+ private:
+  const std::function<bool(std::string_view)>& on_data_;
+  bool gone_ = false;
+};
+
 }  // namespace
 
-HttpResult LocalClient::Do(const std::string& method, const std::string& target,
-                           const std::string& body, const std::string& content_type) const {
+apiserver::HttpRequest LocalClient::Request(const std::string& method, const std::string& target) const {
   apiserver::HttpRequest req;
   req.method = method;
   apiserver::ParseTarget(target, &req.path, &req.query);
   req.headers["user-agent"] = user_agent_;
   req.headers["accept"] = "application/json";
+  req.remote = "in-process";
+  return req;
+}
+
+Result<HttpResult> LocalClient::Do(const std::string& method, const std::string& target,
+                                   const std::string& body, const std::string& content_type) const {
+  apiserver::HttpRequest req = Request(method, target);
   if (!body.empty()) req.headers["content-type"] = content_type;
   req.body = body;
-  req.remote = "in-process";
   Collector c;
   try {
     handler_(req, c);
@@ -47,6 +79,18 @@ HttpResult LocalClient::Do(const std::string& method, const std::string& target,
     c.result = {500, "text/plain", std::string("internal error: ") + e.what()};
   }
   return std::move(c.result);
+}
+
+Result<int> LocalClient::Stream(const std::string& target,
+                                const std::function<bool(std::string_view)>& on_data) const {
+  apiserver::HttpRequest req = Request("GET", target);
+  Forwarder f(on_data);
+  try {
+    handler_(req, f);
+  } catch (const std::exception& e) {
+    return Status(Code::kInternal, std::string("internal error: ") + e.what());
+  }
+  return f.status;
 }
 
 }  // namespace mlkube::client

@@ -2,27 +2,32 @@
 // The in-process client: the same requests as over HTTPS, handed straight to the API server's
 // handler. Components inside `mlkube server` use it, so they go through the same defaulting,
 // validation and admission as everyone else.
-// Thread-safety: Do() may be called from any thread.
+// Thread-safety: any thread; a Stream runs the handler on the calling thread.
 
 #include <functional>
 #include <string>
 
 #include "apiserver/http.h"
-#include "client/http_client.h"
+#include "client/client.h"
 
 namespace mlkube::client {
 
-class LocalClient {
+class LocalClient : public Client {
  public:
   using Handler = std::function<void(apiserver::HttpRequest&, apiserver::Responder&)>;
   explicit LocalClient(Handler handler, std::string user_agent)
       : handler_(std::move(handler)), user_agent_(std::move(user_agent)) {}
 
   // `target` is a path with an optional query, e.g. "/api/v1/namespaces?limit=10".
-  HttpResult Do(const std::string& method, const std::string& target, const std::string& body = "",
-                const std::string& content_type = "application/json") const;
+  Result<HttpResult> Do(const std::string& method, const std::string& target,
+                        const std::string& body = "",
+                        const std::string& content_type = "application/json") const override;
+  Result<int> Stream(const std::string& target,
+                     const std::function<bool(std::string_view)>& on_data) const override;
 
  private:
+  apiserver::HttpRequest Request(const std::string& method, const std::string& target) const;
+
   Handler handler_;
   std::string user_agent_;
 };

@@ -41,10 +41,9 @@ void NamespaceController::Run() {
 }
 
 void NamespaceController::SyncAll() {
-    auto list = client_.Do("GET", "/api/v1/namespaces");
-    Json namespaces = Json::parse(list.body, nullptr, false);
-    if (list.status == 200 && namespaces.is_object()) {
-      for (const auto& ns : namespaces.value("items", Json::array())) {
+    auto namespaces = client_.Get("/api/v1/namespaces");
+    if (namespaces.ok()) {
+      for (const auto& ns : namespaces->value("items", Json::array())) {
         const Json& meta = ns["metadata"];
         if (meta.contains("deletionTimestamp") && !meta["deletionTimestamp"].is_null()) {
           Sync(meta.value("name", ""));
@@ -60,22 +59,20 @@ bool NamespaceController::Sync(const std::string& ns) {
     std::string base = rt.group.empty() ? "/api/" + rt.version
                                         : "/apis/" + rt.group + "/" + rt.version;
     std::string collection = base + "/namespaces/" + ns + "/" + rt.plural;
-    auto left = client_.Do("GET", collection + "?limit=1");
-    Json j = Json::parse(left.body, nullptr, false);
-    if (left.status != 200 || !j.is_object()) {
+    auto left = client_.Get(collection + "?limit=1");
+    if (!left.ok()) {
       empty = false;  // cannot tell: not empty until a list says so
       continue;
     }
-    if (j.value("items", Json::array()).empty()) continue;
-    client_.Do("DELETE", collection, R"({"propagationPolicy":"Background"})");
-    auto again = client_.Do("GET", collection + "?limit=1");
-    Json k = Json::parse(again.body, nullptr, false);
-    if (!k.is_object() || !k.value("items", Json::array()).empty()) empty = false;
+    if (left->value("items", Json::array()).empty()) continue;
+    (void)client_.Do("DELETE", collection, R"({"propagationPolicy":"Background"})");
+    auto again = client_.Get(collection + "?limit=1");
+    if (!again.ok() || !again->value("items", Json::array()).empty()) empty = false;
   }
   if (!empty) return false;
-  auto cur = client_.Do("GET", "/api/v1/namespaces/" + ns);
-  Json obj = Json::parse(cur.body, nullptr, false);
-  if (cur.status != 200 || !obj.is_object()) return cur.status == 404;
+  auto cur = client_.Get("/api/v1/namespaces/" + ns);
+  if (!cur.ok()) return cur.status().code() == Code::kNotFound;
+  Json obj = std::move(cur).value();
   Json fin = Json::array();
   const Json& spec = obj["spec"];
   if (spec.is_object() && spec.contains("finalizers") && spec["finalizers"].is_array()) {
@@ -84,8 +81,7 @@ bool NamespaceController::Sync(const std::string& ns) {
     }
   }
   obj["spec"]["finalizers"] = fin;
-  auto r = client_.Do("PUT", "/api/v1/namespaces/" + ns + "/finalize", obj.dump());
-  return r.status == 200;
+  return client_.Send("PUT", "/api/v1/namespaces/" + ns + "/finalize", obj).ok();
 }
 
 }  // namespace mlkube::controllers

@@ -1,0 +1,246 @@
+#include "agent/env.h"
+
+#include <cctype>
+
+#include "api/quantity.h"
+#include "common/files.h"
+
+namespace mlkube::agent {
+
+namespace {
+
+std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const Json& Child(const Json& j, const char* key) {
+  static const Json kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+std::string Base64Decode(const std::string& in) {
+  static const std::string kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -8;
+  for (char c : in) {
+    auto pos = kAlphabet.find(c);
+    if (pos == std::string::npos) continue;  // '=' padding and whitespace
+    val = (val << 6) + static_cast<int>(pos);
+    bits += 6;
+    if (bits >= 0) {
+      out.push_back(static_cast<char>((val >> bits) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+// metadata.labels['app'] -> labels, app
+bool Subscript(const std::string& path, const std::string& prefix, std::string* key) {
+  if (path.rfind(prefix + "['", 0) != 0 || path.size() < prefix.size() + 4 || path.substr(path.size() - 2) != "']") {
+    return false;
+  }
+  *key = path.substr(prefix.size() + 2, path.size() - prefix.size() - 4);
+  return true;
+}
+
+Result<std::string> FieldRef(const EnvInputs& in, const Json& ref) {
+  const Json& pod = *in.pod;
+  const Json& meta = Child(pod, "metadata");
+  const Json& spec = Child(pod, "spec");
+  const std::string path = Str(ref, "fieldPath");
+  std::string key;
+  if (path == "metadata.name") return Str(meta, "name");
+  if (path == "metadata.namespace") return Str(meta, "namespace");
+  if (path == "metadata.uid") return Str(meta, "uid");
+  if (path == "spec.nodeName") return Str(spec, "nodeName");
+  if (path == "spec.serviceAccountName") return Str(spec, "serviceAccountName");
+  if (path == "status.hostIP" || path == "status.hostIPs") return in.host_ip;
+  if (path == "status.podIP" || path == "status.podIPs") return in.pod_ip;
+  if (Subscript(path, "metadata.labels", &key)) {
+    const Json& labels = Child(meta, "labels");
+    return labels.is_object() ? Str(labels, key.c_str()) : "";
+  }
+  if (Subscript(path, "metadata.annotations", &key)) {
+    const Json& ann = Child(meta, "annotations");
+    return ann.is_object() ? Str(ann, key.c_str()) : "";
+  }
+  return Status(Code::kInvalid, "unsupported fieldPath: " + path);
+}
+
+Result<std::string> ResourceFieldRef(const EnvInputs& in, const Json& ref) {
+  const std::string resource = Str(ref, "resource");
+  auto dot = resource.find('.');
+  if (dot == std::string::npos) return Status(Code::kInvalid, "unsupported resource: " + resource);
+  const std::string kind = resource.substr(0, dot), name = resource.substr(dot + 1);
+  const Json& res = Child(*in.container, "resources");
+  const Json& list = res.is_object() ? Child(res, kind.c_str()) : Json();
+  std::string text = list.is_object() ? Str(list, name.c_str()) : "";
+  // An unset limit reads as the node's allocatable, as the kubelet fills it in.
+  if (text.empty() && kind == "limits" && name == "cpu") text = std::to_string(in.node_cpu_milli) + "m";
+  if (text.empty() && kind == "limits" && name == "memory") text = std::to_string(in.node_memory_bytes);
+  if (text.empty()) text = "0";
+  auto value = api::Quantity::Parse(text);
+  if (!value.ok()) return value.status();
+  std::string divisor_text = Str(ref, "divisor");
+  if (divisor_text.empty()) divisor_text = "1";
+  auto divisor = api::Quantity::Parse(divisor_text);
+  if (!divisor.ok() || divisor->IsZero()) return Status(Code::kInvalid, "invalid divisor " + divisor_text);
+  // Rounded up, as the kubelet's ExtractContainerResourceValue does.
+  const int64_t v = value->MilliValue(), d = divisor->MilliValue();
+  return std::to_string((v + d - 1) / d);
+}
+
+Result<Json> Lookup(const EnvInputs& in, const std::string& kind, const std::string& name,
+                    bool optional, bool* missing) {
+  auto obj = in.lookup ? in.lookup(kind, name) : Result<Json>(Status(Code::kNotFound, ""));
+  *missing = false;
+  if (obj.ok()) return obj;
+  if (obj.status().code() != Code::kNotFound) return obj.status();
+  if (optional) {
+    *missing = true;
+    return Json();
+  }
+  return Status(Code::kNotFound, (kind == "ConfigMap" ? "configmap \"" : "secret \"") + name + "\" not found");
+}
+
+// The data of a ConfigMap or Secret as strings (a Secret's values decoded).
+std::map<std::string, std::string> DataOf(const std::string& kind, const Json& obj) {
+  std::map<std::string, std::string> out;
+  const Json& data = Child(obj, "data");
+  if (data.is_object()) {
+    for (const auto& [k, v] : data.items()) {
+      if (v.is_string()) out[k] = kind == "Secret" ? Base64Decode(v.get<std::string>()) : v.get<std::string>();
+    }
+  }
+  if (kind == "Secret") {
+    const Json& plain = Child(obj, "stringData");
+    if (plain.is_object()) {
+      for (const auto& [k, v] : plain.items()) {
+        if (v.is_string()) out[k] = v;
+      }
+    }
+  }
+  return out;
+}
+
+void Set(EnvList& env, std::map<std::string, std::string>& vars, const std::string& name,
+         const std::string& value) {
+  if (vars.count(name)) {
+    for (auto& [n, v] : env) {
+      if (n == name) v = value;
+    }
+  } else {
+    env.emplace_back(name, value);
+  }
+  vars[name] = value;
+}
+
+}  // namespace
+
+std::string ExpandVars(std::string_view s, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '$' || i + 1 >= s.size()) {
+      out += s[i];
+      continue;
+    }
+    if (s[i + 1] == '$') {  // $$ is a literal $
+      out += '$';
+      ++i;
+      continue;
+    }
+    if (s[i + 1] == '(') {
+      auto close = s.find(')', i + 2);
+      if (close != std::string_view::npos) {
+        std::string name(s.substr(i + 2, close - i - 2));
+        auto it = vars.find(name);
+        if (it != vars.end()) {
+          out += it->second;
+        } else {
+          out += std::string(s.substr(i, close - i + 1));
+        }
+        i = close;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+Result<EnvList> ResolveEnv(const EnvInputs& in) {
+  EnvList env;
+  std::map<std::string, std::string> vars;
+  for (const auto& [k, v] : in.base) Set(env, vars, k, v);
+  const Json& c = *in.container;
+  const Json& env_from = Child(c, "envFrom");
+  if (env_from.is_array()) {
+    for (const Json& source : env_from) {
+      const std::string prefix = Str(source, "prefix");
+      for (const char* kind : {"ConfigMap", "Secret"}) {
+        const Json& ref = Child(source, kind == std::string("ConfigMap") ? "configMapRef" : "secretRef");
+        if (!ref.is_object()) continue;
+        bool missing = false;
+        ASSIGN_OR_RETURN(Json obj, Lookup(in, kind, Str(ref, "name"), ref.value("optional", false), &missing));
+        if (missing) continue;
+        for (const auto& [k, v] : DataOf(kind, obj)) Set(env, vars, prefix + k, v);
+      }
+    }
+  }
+  const Json& list = Child(c, "env");
+  if (list.is_array()) {
+    for (const Json& e : list) {
+      const std::string name = Str(e, "name");
+      const Json& from = Child(e, "valueFrom");
+      if (!from.is_object()) {
+        Set(env, vars, name, ExpandVars(Str(e, "value"), vars));
+        continue;
+      }
+      std::string value;
+      if (const Json& f = Child(from, "fieldRef"); f.is_object()) {
+        ASSIGN_OR_RETURN(value, FieldRef(in, f));
+      } else if (const Json& r = Child(from, "resourceFieldRef"); r.is_object()) {
+        ASSIGN_OR_RETURN(value, ResourceFieldRef(in, r));
+      } else {
+        const bool is_cm = Child(from, "configMapKeyRef").is_object();
+        const Json& ref = Child(from, is_cm ? "configMapKeyRef" : "secretKeyRef");
+        if (!ref.is_object()) continue;
+        const std::string kind = is_cm ? "ConfigMap" : "Secret";
+        const bool optional = ref.value("optional", false);
+        bool missing = false;
+        ASSIGN_OR_RETURN(Json obj, Lookup(in, kind, Str(ref, "name"), optional, &missing));
+        if (missing) continue;
+        auto data = DataOf(kind, obj);
+        auto it = data.find(Str(ref, "key"));
+        if (it == data.end()) {
+          if (optional) continue;
+          return Status(Code::kNotFound, "couldn't find key " + Str(ref, "key") + " in " + kind + " " +
+                                             Str(Child(*in.pod, "metadata"), "namespace") + "/" + Str(ref, "name"));
+        }
+        value = it->second;
+      }
+      Set(env, vars, name, value);
+    }
+  }
+  return env;
+}
+
+std::vector<std::string> CommandLine(const Json& container, const EnvList& env) {
+  std::map<std::string, std::string> vars(env.begin(), env.end());
+  std::vector<std::string> out;
+  for (const char* key : {"command", "args"}) {
+    const Json& list = Child(container, key);
+    if (!list.is_array()) continue;
+    for (const Json& a : list) {
+      if (a.is_string()) out.push_back(ExpandVars(a.get<std::string>(), vars));
+    }
+  }
+  if (!Child(container, "command").is_array() || Child(container, "command").empty()) return {};
+  return out;
+}
+
+}  // namespace mlkube::agent

@@ -1,0 +1,67 @@
+#include "client/client.h"
+
+namespace mlkube::client {
+
+Status StatusFromResponse(const HttpResult& r) {
+  if (r.status >= 200 && r.status < 300) return Status::Ok();
+  Json body = Json::parse(r.body, nullptr, false);
+  std::string reason, message = r.body;
+  if (body.is_object() && body.value("kind", "") == "Status") {
+    reason = body.value("reason", "");
+    message = body.value("message", "");
+  }
+  static const Code kCodes[] = {Code::kBadRequest, Code::kUnauthorized, Code::kForbidden,
+                                Code::kNotFound, Code::kMethodNotAllowed, Code::kNotAcceptable,
+                                Code::kAlreadyExists, Code::kConflict, Code::kGone,
+                                Code::kRequestEntityTooLarge, Code::kUnsupportedMediaType,
+                                Code::kInvalid, Code::kTooManyRequests, Code::kInternal,
+                                Code::kUnavailable, Code::kTimeout};
+  for (Code c : kCodes) {
+    if (!reason.empty() && reason == mlkube::Reason(c)) return Status(c, message);
+  }
+  for (Code c : kCodes) {
+    if (HttpCode(c) == r.status) return Status(c, message);
+  }
+  return Status(Code::kInternal, "HTTP " + std::to_string(r.status) + ": " + message);
+}
+
+Result<Json> Client::Get(const std::string& target) const {
+  ASSIGN_OR_RETURN(HttpResult r, Do("GET", target));
+  RETURN_IF_ERROR(StatusFromResponse(r));
+  Json j = Json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) return Status(Code::kInternal, "GET " + target + ": the answer is not JSON");
+  return j;
+}
+
+Result<Json> Client::Send(const std::string& method, const std::string& target, const Json& body,
+                          const std::string& content_type) const {
+  ASSIGN_OR_RETURN(HttpResult r, Do(method, target, body.dump(), content_type));
+  RETURN_IF_ERROR(StatusFromResponse(r));
+  Json j = Json::parse(r.body, nullptr, false);
+  return j.is_discarded() ? Json() : j;
+}
+
+Result<HttpResult> RemoteClient::Do(const std::string& method, const std::string& target,
+                                    const std::string& body, const std::string& content_type) const {
+  std::unique_ptr<HttpClient> c;
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      c = std::move(idle_.back());
+      idle_.pop_back();
+    }
+  }
+  if (!c) c = std::make_unique<HttpClient>(config_);
+  auto r = c->Do(method, target, body, content_type);
+  std::lock_guard lock(mu_);
+  idle_.push_back(std::move(c));
+  return r;
+}
+
+Result<int> RemoteClient::Stream(const std::string& target,
+                                 const std::function<bool(std::string_view)>& on_data) const {
+  HttpClient c(config_);  // a stream holds its connection for as long as it lasts
+  return c.Stream(target, on_data);
+}
+
+}  // namespace mlkube::client

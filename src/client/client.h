@@ -1,0 +1,56 @@
+#pragma once
+// What every component talks to the API through, in-process (LocalClient) or over HTTPS
+// (RemoteClient): the same requests either way, so one controller or agent code serves both.
+// Thread-safety: implementations may be used from any number of threads at once.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/json.h"
+#include "client/http_client.h"
+#include "common/status.h"
+
+namespace mlkube::client {
+
+class Client {
+ public:
+  virtual ~Client() = default;
+  virtual Result<HttpResult> Do(const std::string& method, const std::string& target,
+                                const std::string& body = "",
+                                const std::string& content_type = "application/json") const = 0;
+  // Streams a GET response (watch, log -f): `on_data` gets each piece and returns false to
+  // stop; it may also get an empty piece now and then, which asks only whether to go on, so a
+  // quiet stream can be stopped too. Returns the HTTP status.
+  virtual Result<int> Stream(const std::string& target,
+                             const std::function<bool(std::string_view)>& on_data) const = 0;
+
+  // JSON conveniences: a non-2xx answer becomes the Status the server sent.
+  Result<Json> Get(const std::string& target) const;
+  Result<Json> Send(const std::string& method, const std::string& target, const Json& body,
+                    const std::string& content_type = "application/json") const;
+};
+
+// The Status a server's error response carries (its reason, message and code).
+Status StatusFromResponse(const HttpResult& r);
+
+// An HTTPS client for many threads: a pool of keep-alive connections.
+class RemoteClient : public Client {
+ public:
+  explicit RemoteClient(Kubeconfig config) : config_(std::move(config)) {}
+  Result<HttpResult> Do(const std::string& method, const std::string& target,
+                        const std::string& body = "",
+                        const std::string& content_type = "application/json") const override;
+  Result<int> Stream(const std::string& target,
+                     const std::function<bool(std::string_view)>& on_data) const override;
+
+ private:
+  Kubeconfig config_;
+  mutable std::mutex mu_;
+  mutable std::vector<std::unique_ptr<HttpClient>> idle_;
+};
+
+}  // namespace mlkube::client

@@ -1,0 +1,160 @@
+#include "client/informer.h"
+
+#include <cstdio>
+
+namespace mlkube::client {
+
+using namespace std::chrono_literals;
+
+Informer::Informer(const Client& client, std::string collection, Handlers handlers)
+    : client_(client), collection_(std::move(collection)), handlers_(std::move(handlers)) {}
+
+Informer::~Informer() { Stop(); }
+
+void Informer::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Informer::Stop() {
+  stop_ = true;
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return synced_cv_.wait_for(lock, timeout, [&] { return synced_; });
+}
+
+std::string Informer::KeyOf(const Json& obj) {
+  const Json& meta = obj.contains("metadata") ? obj["metadata"] : Json::object();
+  std::string ns = meta.value("namespace", "");
+  std::string name = meta.value("name", "");
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+std::optional<Json> Informer::Get(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Json> Informer::List() const {
+  std::lock_guard lock(mu_);
+  std::vector<Json> out;
+  out.reserve(cache_.size());
+  for (const auto& [key, obj] : cache_) out.push_back(obj);
+  return out;
+}
+
+void Informer::Run() {
+  std::string rv;
+  auto backoff = 100ms;
+  while (!stop_) {
+    Result<std::string> next = rv.empty() ? Relist() : Watch(rv);
+    if (next.ok()) {
+      rv = *next;
+      backoff = 100ms;
+      continue;
+    }
+    if (next.status().code() == Code::kGone) {
+      rv.clear();  // expired: list again
+      continue;
+    }
+    std::fprintf(stderr, "mlkube: informer %s: %s\n", collection_.c_str(),
+                 next.status().message().c_str());
+    std::unique_lock lock(stop_mu_);
+    stop_cv_.wait_for(lock, backoff, [&] { return stop_.load(); });
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5s);
+  }
+}
+
+Result<std::string> Informer::Relist() {
+  ASSIGN_OR_RETURN(Json list, client_.Get(collection_));
+  std::map<std::string, Json> fresh;
+  for (Json& item : list["items"]) {
+    std::string key = KeyOf(item);
+    fresh.emplace(std::move(key), std::move(item));
+  }
+  std::map<std::string, Json> old;
+  {
+    std::lock_guard lock(mu_);
+    old.swap(cache_);
+    cache_ = fresh;
+  }
+  for (const auto& [key, obj] : old) {
+    if (!fresh.count(key) && handlers_.on_delete) handlers_.on_delete(obj);
+  }
+  for (const auto& [key, obj] : fresh) {
+    auto it = old.find(key);
+    if (it == old.end()) {
+      if (handlers_.on_add) handlers_.on_add(obj);
+    } else if (it->second != obj && handlers_.on_update) {
+      handlers_.on_update(it->second, obj);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    synced_ = true;
+  }
+  synced_cv_.notify_all();
+  return list["metadata"].value("resourceVersion", "0");
+}
+
+void Informer::Apply(const std::string& type, const Json& obj) {
+  const std::string key = KeyOf(obj);
+  std::optional<Json> old;
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) old = it->second;
+    if (type == "DELETED") {
+      cache_.erase(key);
+    } else {
+      cache_[key] = obj;
+    }
+  }
+  if (type == "DELETED") {
+    if (handlers_.on_delete) handlers_.on_delete(obj);
+  } else if (old) {
+    if (handlers_.on_update) handlers_.on_update(*old, obj);
+  } else if (handlers_.on_add) {
+    handlers_.on_add(obj);
+  }
+}
+
+Result<std::string> Informer::Watch(std::string rv) {
+  const char sep = collection_.find('?') == std::string::npos ? '?' : '&';
+  // Watches end after a while, as client-go's do, so a stalled stream cannot hang forever.
+  const std::string target = collection_ + sep + "watch=true&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=" + rv;
+  std::string pending;
+  Status failure = Status::Ok();
+  auto code = client_.Stream(target, [&](std::string_view data) {
+    if (stop_) return false;
+    pending.append(data);
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      Json ev = Json::parse(std::string_view(pending).substr(start, nl - start), nullptr, false);
+      if (!ev.is_object()) continue;
+      const std::string type = ev.value("type", "");
+      const Json& obj = ev["object"];
+      if (type == "ERROR") {
+        failure = obj.value("code", 0) == 410 ? Status(Code::kGone, obj.value("message", ""))
+                                              : Status(Code::kInternal, obj.value("message", ""));
+        return false;
+      }
+      if (obj.is_object() && obj.contains("metadata")) {
+        rv = obj["metadata"].value("resourceVersion", rv);
+      }
+      if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") Apply(type, obj);
+    }
+    pending.erase(0, start);
+    return !stop_;
+  });
+  RETURN_IF_ERROR(failure);
+  if (!code.ok()) return code.status();
+  if (*code == 410) return Status(Code::kGone, "expired");
+  if (*code != 200) return Status(Code::kInternal, "watch " + collection_ + ": HTTP " + std::to_string(*code));
+  return rv;
+}
+
+}  // namespace mlkube::client

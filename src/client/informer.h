@@ -1,0 +1,71 @@
+#pragma once
+// An informer: list, then watch from the list's resourceVersion, keeping a cache of the
+// objects and telling handlers what changed — client-go's reflector + store + handlers in one.
+// A watch that ends is resumed from the last revision seen; one that expired (410) re-lists,
+// and the re-list's differences reach the handlers as adds, updates and deletes, so a
+// level-triggered consumer never misses a state.
+// Thread-safety: handlers run on the informer's own thread, one at a time; Get/List from any.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/json.h"
+#include "client/client.h"
+
+namespace mlkube::client {
+
+class Informer {
+ public:
+  struct Handlers {
+    std::function<void(const Json& obj)> on_add;
+    std::function<void(const Json& old_obj, const Json& new_obj)> on_update;
+    std::function<void(const Json& obj)> on_delete;
+  };
+
+  // `collection` is a list path with optional selectors, e.g.
+  // "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1".
+  Informer(const Client& client, std::string collection, Handlers handlers);
+  ~Informer();
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  void Start();
+  void Stop();
+  // Waits until the first list is in the cache.
+  bool WaitForSync(std::chrono::milliseconds timeout) const;
+
+  // "namespace/name" (or "name" for cluster objects).
+  std::optional<Json> Get(const std::string& key) const;
+  std::vector<Json> List() const;
+
+  static std::string KeyOf(const Json& obj);
+
+ private:
+  void Run();
+  // Lists and reconciles the cache with the result; returns the list's revision.
+  Result<std::string> Relist();
+  // Watches from `rv`; returns the last revision seen, or Gone when it must re-list.
+  Result<std::string> Watch(std::string rv);
+  void Apply(const std::string& type, const Json& obj);
+
+  const Client& client_;
+  const std::string collection_;
+  const Handlers handlers_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable synced_cv_;
+  std::map<std::string, Json> cache_;
+  bool synced_ = false;
+  std::atomic<bool> stop_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  std::thread thread_;
+};
+
+}  // namespace mlkube::client
