@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -49,19 +50,67 @@ inline CmdResult Sh(const std::string& cmd, const std::string& input = "") {
   return r;
 }
 
-// One `mlkube server` process on a fresh data directory and a free port.
+// Kills every process in the cgroups below `root` (in each hierarchy) and removes them: what
+// an agent leaves running when it stops, by design, has to go when a test ends.
+inline void RemoveCgroupTree(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> tops;
+  if (fs::exists("/sys/fs/cgroup/cgroup.controllers")) {
+    tops.push_back(fs::path("/sys/fs/cgroup") / root);
+  } else {
+    for (const char* c : {"memory", "cpu", "cpuacct", "pids", "freezer", "devices"}) {
+      tops.push_back(fs::path("/sys/fs/cgroup") / c / root);
+    }
+  }
+  for (int round = 0; round < 50; ++round) {
+    bool any = false;
+    for (const auto& top : tops) {
+      std::error_code ec;
+      if (!fs::exists(top, ec)) continue;
+      for (auto it = fs::recursive_directory_iterator(top, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->path().filename() != "cgroup.procs") continue;
+        std::ifstream procs(it->path());
+        for (int pid; procs >> pid;) {
+          ::kill(pid, SIGKILL);
+          any = true;
+        }
+      }
+    }
+    if (!any) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const auto& top : tops) {
+    std::error_code ec;
+    std::vector<fs::path> dirs;
+    for (auto it = fs::recursive_directory_iterator(top, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_directory(ec)) dirs.push_back(it->path());
+    }
+    std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
+      return a.string().size() > b.string().size();  // deepest first
+    });
+    for (const auto& d : dirs) ::rmdir(d.c_str());
+    ::rmdir(top.c_str());
+  }
+}
+
+// One `mlkube server` process on a fresh data directory and a free port. Without `agent` it
+// runs the control plane only (--no-agent); with it, a node agent as well, on a cgroup root
+// of its own that is torn down, with everything in it, when the test ends.
 class ServerProcess {
  public:
-  explicit ServerProcess(std::string name) {
+  explicit ServerProcess(std::string name, bool agent = false) : agent_(agent) {
     dir_ = std::filesystem::temp_directory_path() /
            ("mlkube-e2e-" + name + "-" + std::to_string(::getpid()));
+    cgroup_root_ = "mlkube-e2e-" + name + "-" + std::to_string(::getpid());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "home");
   }
   ~ServerProcess() {
     Stop();
+    if (agent_) RemoveCgroupTree(cgroup_root_);
     std::filesystem::remove_all(dir_);
   }
+  const std::string& cgroup_root() const { return cgroup_root_; }
 
   // Starts the server and waits for /readyz. Returns false if it did not come up.
   bool Start(const std::vector<std::string>& extra = {}) {
@@ -75,6 +124,14 @@ class ServerProcess {
       ::dup2(fileno(f), 2);
       std::vector<std::string> args = {MLKUBE_BINARY, "server", "--data-dir", (dir_ / "data").string(),
                                        "--listen", "127.0.0.1:" + std::to_string(port_)};
+      if (agent_) {
+        for (const std::string& a : {std::string("--node-name"), std::string("node-1"),
+                                     std::string("--cgroup-root"), cgroup_root_}) {
+          args.push_back(a);
+        }
+      } else {
+        args.push_back("--no-agent");
+      }
       args.insert(args.end(), extra_.begin(), extra_.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -143,6 +200,8 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   std::vector<std::string> extra_;  // flags kept for restarts
+  bool agent_ = false;
+  std::string cgroup_root_;
 };
 
 }  // namespace mlkube::testing

@@ -163,10 +163,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
   impl->http = std::make_unique<HttpServer>(
       ho, [raw](HttpRequest& req, Responder& out) { raw->Handle(req, out); });
   RETURN_IF_ERROR(impl->http->Start());
-  impl->namespaces = std::make_unique<controllers::NamespaceController>(client::LocalClient(
-      [raw](HttpRequest& req, Responder& out) { raw->HandleResource(req, out); }, "namespace-controller"));
-  impl->namespaces->Start();
   std::unique_ptr<ApiServer> server(new ApiServer(std::move(impl)));
+  raw->namespaces = std::make_unique<controllers::NamespaceController>(server->LocalClient("namespace-controller"));
+  raw->namespaces->Start();
   RETURN_IF_ERROR(WriteKubeconfig(server->kubeconfig(), server->url(), server->credentials()));
   return server;
 }
@@ -190,5 +189,15 @@ std::string ApiServer::url() const {
 const Credentials& ApiServer::credentials() const { return impl_->creds; }
 store::Store& ApiServer::store() { return *impl_->store; }
 std::filesystem::path ApiServer::kubeconfig() const { return impl_->options.data_dir / "kubeconfig"; }
+
+client::LocalClient ApiServer::LocalClient(const std::string& user_agent) const {
+  Impl* raw = impl_.get();
+  return client::LocalClient([raw](HttpRequest& req, Responder& out) { raw->HandleResource(req, out); },
+                             user_agent);
+}
+
+void ApiServer::SetNodeHandler(const std::string& node, Rest::NodeHandler handler) {
+  impl_->rest->SetNodeHandler(node, std::move(handler));
+}
 
 }  // namespace mlkube::apiserver

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "apiserver/certs.h"
+#include "apiserver/rest.h"
+#include "client/local_client.h"
 #include "common/status.h"
 #include "store/store.h"
 
@@ -31,6 +33,10 @@ class ApiServer {
   const Credentials& credentials() const;
   store::Store& store();
   std::filesystem::path kubeconfig() const;
+  // A client for components inside the server (they are authenticated as the server itself).
+  client::LocalClient LocalClient(const std::string& user_agent) const;
+  // Routes a node's pods/log, exec, attach and portforward to its agent.
+  void SetNodeHandler(const std::string& node, Rest::NodeHandler handler);
 
  private:
   struct Impl;

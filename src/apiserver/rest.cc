@@ -103,10 +103,15 @@ bool SpecChanged(const Json& a, const Json& b) {
 }
 
 // Drops the fields the schema does not know, and fields set to null, as Kubernetes' decoder
-// does for built-in types (null decodes to the zero value, which is then omitted).
+// does for built-in types (null decodes to the zero value, which is then omitted); quantities
+// written as numbers are stored as the strings Kubernetes would print (2 -> "2", 0.5 -> "500m").
 void PruneUnknownFields(Json& obj, const api::Type* type) {
   if (!type) return;
   using K = api::Type::Kind;
+  if (type->kind == K::kQuantity && obj.is_number()) {
+    if (auto q = api::Quantity::Parse(obj.dump()); q.ok()) obj = q->String();
+    return;
+  }
   if (type->kind == K::kObject && obj.is_object()) {
     for (auto it = obj.begin(); it != obj.end();) {
       const api::Field* f = type->FindField(it.key());
@@ -1045,7 +1050,16 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
   if (grace == 0 && finalizers.empty() && !HasSpecFinalizers(obj)) {
     *deleted = true;
     if (dry_run_) return obj;
-    auto r = store_.Delete(cur->key, cur->rv);
+    Json final_state;
+    if (rt_.graceful_delete) {
+      // As Kubernetes' BeforeDelete: the last state says when and with what grace it went, so
+      // a watcher (the node agent) knows to kill at once.
+      final_state = obj;
+      Json& m = final_state["metadata"];
+      if (!Find(m, "deletionTimestamp") || m["deletionTimestamp"].is_null()) m["deletionTimestamp"] = FormatRfc3339(now_);
+      m["deletionGracePeriodSeconds"] = 0;
+    }
+    auto r = store_.Delete(cur->key, cur->rv, std::move(final_state));
     if (!r.ok()) return r.status();
     return Json::parse((*r)->data);
   }
@@ -1280,20 +1294,46 @@ void Rest::Operation::Binding() {
 }
 
 void Rest::Operation::NodeProxyLike() {
-  // log, exec, attach, portforward, eviction, proxy: served by the node agent, which answers
-  // through these routes once it exists; until a pod runs there is nothing to stream.
+  // log, exec, attach, portforward, eviction, proxy: served by the node's agent.
   store::ObjectPtr o = store_.Get(Key(info_.name));
   if (!o) return Fail(NotFoundErr(info_.name));
   Json obj = Json::parse(o->data);
   const Json* spec = Find(obj, "spec");
   std::string node = spec ? Str(*spec, "nodeName") : "";
   if (rt_.kind == "Pod" && info_.subresource == "log") {
+    // The container is checked here, as the API server's LogLocation does, with its words.
+    std::vector<std::string> names, init_names;
+    for (const char* list : {"containers", "initContainers"}) {
+      const Json* cs = spec ? Find(*spec, list) : nullptr;
+      if (!cs || !cs->is_array()) continue;
+      for (const Json& c : *cs) (std::string(list) == "containers" ? names : init_names).push_back(Str(c, "name"));
+    }
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& n : v) out += (out.empty() ? "" : " ") + n;
+      return out;
+    };
     std::string container = req_.Query("container");
-    const Json* cs = spec ? Find(*spec, "containers") : nullptr;
-    if (container.empty() && cs && cs->is_array() && !cs->empty()) container = Str((*cs)[0], "name");
-    std::string reason = "ContainerCreating";
-    return Fail(Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" +
-                                              info_.name + "\" is waiting to start: " + reason));
+    if (container.empty()) {
+      if (names.size() != 1) {
+        std::string msg = "a container name must be specified for pod " + info_.name + ", choose one of: [" +
+                          join(names) + "]";
+        if (!init_names.empty()) msg += " or one of the init containers: [" + join(init_names) + "]";
+        return Fail(Status(Code::kBadRequest, msg));
+      }
+      container = names.front();
+    } else if (std::find(names.begin(), names.end(), container) == names.end() &&
+               std::find(init_names.begin(), init_names.end(), container) == init_names.end()) {
+      return Fail(Status(Code::kBadRequest, "container " + container + " is not valid for pod " + info_.name));
+    }
+    req_.query.erase("container");
+    req_.query.emplace("container", container);
+    if (NodeHandler h = rest_.FindNodeHandler(node)) return h(info_.subresource, obj, req_, out_);
+    return Fail(Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" + info_.name +
+                                              "\" is waiting to start: ContainerCreating"));
+  }
+  if (NodeHandler h = rest_.FindNodeHandler(node); h && info_.subresource != "eviction") {
+    return h(info_.subresource, obj, req_, out_);
   }
   return Fail(Status(Code::kUnavailable, "no node agent serves " + info_.subresource +
                                              " for " + rt_.plural + " \"" + info_.name +
@@ -1303,6 +1343,21 @@ void Rest::Operation::NodeProxyLike() {
 // ---------------------------------------------------------------------------------------------
 
 Rest::Rest(store::Store& store, Options options) : store_(store), options_(options) {}
+
+void Rest::SetNodeHandler(const std::string& node, NodeHandler handler) {
+  std::lock_guard lock(nodes_mu_);
+  if (handler) {
+    nodes_[node] = std::move(handler);
+  } else {
+    nodes_.erase(node);
+  }
+}
+
+Rest::NodeHandler Rest::FindNodeHandler(const std::string& node) const {
+  std::lock_guard lock(nodes_mu_);
+  auto it = nodes_.find(node);
+  return it == nodes_.end() ? NodeHandler() : it->second;
+}
 
 void Rest::Handle(const RequestInfo& info, HttpRequest& req, Responder& out) {
   Operation op(*this, info, req, out);

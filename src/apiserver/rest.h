@@ -7,6 +7,9 @@
 // Store.
 
 #include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "api/json.h"
@@ -40,10 +43,20 @@ class Rest {
   // Creates an object unless it exists (used to seed the built-in namespaces).
   Status EnsureObject(const api::ResourceType& rt, Json obj);
 
+  // What answers pods/log (and later exec, attach, portforward) for the pods of one node: its
+  // agent. An empty handler removes the node's.
+  using NodeHandler = std::function<void(const std::string& subresource, const Json& pod,
+                                         HttpRequest& req, Responder& out)>;
+  void SetNodeHandler(const std::string& node, NodeHandler handler);
+
  private:
   class Operation;
+  NodeHandler FindNodeHandler(const std::string& node) const;
+
   store::Store& store_;
   const Options options_;
+  mutable std::mutex nodes_mu_;
+  std::map<std::string, NodeHandler> nodes_;
 };
 
 }  // namespace mlkube::apiserver

@@ -10,6 +10,7 @@
 namespace mlkube::cli {
 
 void AddServerCommand(CLI::App& app);
+void AddAgentCommand(CLI::App& app);
 void AddClientCommands(CLI::App& app);
 
 // Prints `error: <message>` (or the server's message) and exits 1, as kubectl does.

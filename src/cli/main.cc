@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global flags (-n, --kubeconfig) may follow the verb, as with kubectl
   app.set_version_flag("--version", std::string("mlkube ") + MLKUBE_VERSION);
   mlkube::cli::AddServerCommand(app);
+  mlkube::cli::AddAgentCommand(app);
   mlkube::cli::AddClientCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -8,7 +8,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "apiserver/api_server.h"
+#include "client/client.h"
 
 namespace mlkube::cli {
 
@@ -39,6 +41,34 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
+// The flags of a node, shared by `server` (its own node) and `agent`.
+void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) {
+  cmd->add_option("--node-name", o.node_name, "Name of this node (default: the host name)");
+  cmd->add_option("--node-ip", o.node_ip, "IP address the node reports (default: the first non-loopback IPv4)");
+  cmd->add_option("--fake-gpus", o.fake_gpus, "Declare N GPUs for scheduling and tests, without NVML")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--gpu-inventory", o.gpu_inventory, "JSON file listing the node's GPUs (instead of NVML)");
+  cmd->add_option("--cgroup-root", o.cgroup_parent, "Cgroup below which pods get theirs")->capture_default_str();
+  cmd->add_option("--max-pods", o.max_pods, "Pods this node accepts")->capture_default_str();
+  cmd->add_option("--node-labels", labels, "Extra node labels: key=value,key2=value2");
+}
+
+Status ParseNodeLabels(const std::string& text, std::map<std::string, std::string>& out) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    std::string kv = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status(Code::kInvalid, "--node-labels: \"" + kv + "\" is not key=value");
+    }
+    out[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return Status::Ok();
+}
+
 void AddServerCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("server", "Run the API server, store and control plane");
   auto data_dir = std::make_shared<std::string>(DefaultDataDir().string());
@@ -47,6 +77,11 @@ void AddServerCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--listen", *listen, "HOST:PORT to serve the API on (HTTPS)")
       ->capture_default_str();
+  auto node = std::make_shared<agent::Agent::Options>();
+  auto labels = std::make_shared<std::string>();
+  auto no_agent = std::make_shared<bool>(false);
+  AddNodeFlags(cmd, *node, *labels);
+  cmd->add_flag("--no-agent", *no_agent, "Run the control plane only, without a node agent for this machine");
   auto bookmark = std::make_shared<std::string>("60s");
   cmd->add_option("--watch-bookmark-interval", *bookmark,
                   "How often watches that allow bookmarks get one (e.g. 60s, 1s)")
@@ -75,9 +110,61 @@ void AddServerCommand(CLI::App& app) {
                  "  export KUBECONFIG=%s\n"
                  "  kubectl get namespaces\n",
                  (*server)->url().c_str(), (*server)->kubeconfig().c_str());
+    std::unique_ptr<client::LocalClient> agent_client;
+    std::unique_ptr<agent::Agent> local_agent;
+    if (!*no_agent) {
+      agent::Agent::Options ao = *node;
+      if (Status st = ParseNodeLabels(*labels, ao.labels); !st.ok()) Die(st);
+      ao.data_dir = std::filesystem::path(*data_dir) / "agent";
+      agent_client = std::make_unique<client::LocalClient>((*server)->LocalClient("kubelet"));
+      auto a = agent::Agent::Start(*agent_client, ao);
+      if (!a.ok()) Die(Status(a.status().code(), "node agent: " + a.status().message()));
+      local_agent = std::move(*a);
+      agent::Agent* raw = local_agent.get();
+      (*server)->SetNodeHandler(raw->node_name(), [raw](const std::string& sub, const Json& pod,
+                                                         apiserver::HttpRequest& req, apiserver::Responder& out) {
+        if (sub == "log") return raw->ServeLog(pod, req, out);
+        out.Send(apiserver::StatusResponse(Status(Code::kUnavailable, "the node agent does not serve " + sub + " yet")));
+      });
+      std::fprintf(stderr, "mlkube agent running node %s\n", raw->node_name().c_str());
+    }
     g_stop.acquire();
     std::fprintf(stderr, "mlkube server shutting down\n");
+    if (local_agent) {
+      (*server)->SetNodeHandler(local_agent->node_name(), nullptr);
+      local_agent->Stop();
+    }
     (*server)->Stop();
+  });
+}
+
+}  // namespace mlkube::cli
+
+namespace mlkube::cli {
+
+void AddAgentCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("agent", "Run a node agent that joins a server (its kubeconfig)");
+  auto o = std::make_shared<agent::Agent::Options>();
+  auto labels = std::make_shared<std::string>();
+  auto kubeconfig = std::make_shared<std::string>(client::DefaultKubeconfigPath());
+  auto data_dir = std::make_shared<std::string>((DefaultDataDir() / "agent").string());
+  AddNodeFlags(cmd, *o, *labels);
+  cmd->add_option("--kubeconfig", *kubeconfig, "Kubeconfig of the server to join")->capture_default_str();
+  cmd->add_option("--data-dir", *data_dir, "Directory for pod state and logs")->capture_default_str();
+  cmd->callback([=] {
+    auto cfg = client::LoadKubeconfig(*kubeconfig);
+    if (!cfg.ok()) Die(cfg.status());
+    agent::Agent::Options ao = *o;
+    if (Status st = ParseNodeLabels(*labels, ao.labels); !st.ok()) Die(st);
+    ao.data_dir = *data_dir;
+    client::RemoteClient remote(*cfg);
+    auto a = agent::Agent::Start(remote, ao);
+    if (!a.ok()) Die(a.status());
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    std::fprintf(stderr, "mlkube agent running node %s against %s\n", (*a)->node_name().c_str(), cfg->server.c_str());
+    g_stop.acquire();
+    (*a)->Stop();
   });
 }
 

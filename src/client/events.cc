@@ -57,7 +57,11 @@ void EventRecorder::Record(const Json& object, const std::string& type, const st
                 {"firstTimestamp", now},
                 {"lastTimestamp", now},
                 {"count", count}};
-  (void)client_.Send("POST", path, event);
+  auto r = client_.Send("POST", path, event);
+  if (!r.ok()) {
+    std::fprintf(stderr, "mlkube: %s: cannot record event %s for %s: %s\n", component_.c_str(),
+                 reason.c_str(), meta.value("name", "").c_str(), r.status().message().c_str());
+  }
 }
 
 }  // namespace mlkube::client

@@ -142,6 +142,9 @@ Result<StartedContainer> StartShim(const fs::path& self_exe, const ContainerSpec
     ::dup2(out[1], STDOUT_FILENO);  // dup2 clears close-on-exec on the copy
     int devnull = ::open("/dev/null", O_RDWR);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    // Not every descriptor of the server is close-on-exec (listening sockets, connections):
+    // a shim that kept one would hold the API's port after the server is gone.
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);
     ::execv(argv[0], const_cast<char* const*>(argv));
     ::_exit(127);
   }

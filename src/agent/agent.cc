@@ -1,0 +1,282 @@
+#include "agent/agent.h"
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <unistd.h>
+
+#include "agent/cgroups/cgroups.h"
+#include "agent/gpu/gpus.h"
+#include "agent/logs.h"
+#include "agent/node_status.h"
+#include "agent/pod_worker.h"
+#include "client/events.h"
+#include "client/informer.h"
+#include "common/time.h"
+
+namespace mlkube::agent {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string HostName() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  std::string name = buf;
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name.empty() ? "localhost" : name;
+}
+
+// Microseconds, as metav1.MicroTime is written.
+std::string MicroTime() {
+  std::string nano = FormatRfc3339Nano(std::chrono::system_clock::now());
+  return nano.substr(0, nano.size() - 4) + "Z";  // drop 3 of the 9 fraction digits
+}
+
+}  // namespace
+
+struct Agent::Impl {
+  const client::Client& client;
+  Options options;
+  NodeFacts facts;
+  std::unique_ptr<Cgroups> cgroups;
+  std::unique_ptr<GpuAllocator> gpus;
+  std::unique_ptr<client::EventRecorder> events;
+  std::unique_ptr<WorkerContext> ctx;
+  std::unique_ptr<client::Informer> informer;
+
+  std::mutex mu;
+  // By pod uid; shared so that a log stream keeps its worker alive after the pod is gone.
+  std::map<std::string, std::shared_ptr<PodWorker>> workers;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread heartbeat;
+
+  Impl(const client::Client& c, Options o) : client(c), options(std::move(o)) {}
+
+  bool Mine(const Json& pod) const {
+    return pod.contains("spec") && pod["spec"].value("nodeName", "") == facts.name;
+  }
+
+  void OnPod(const Json& pod) {
+    if (!Mine(pod)) return;
+    const std::string uid = pod["metadata"].value("uid", "");
+    std::lock_guard lock(mu);
+    if (stopping) return;
+    auto it = workers.find(uid);
+    if (it == workers.end()) {
+      workers.emplace(uid, std::make_shared<PodWorker>(*ctx, pod));
+    } else {
+      it->second->Update(pod);
+    }
+  }
+
+  void OnDelete(const Json& pod) {
+    const std::string uid = pod["metadata"].value("uid", "");
+    std::lock_guard lock(mu);
+    auto it = workers.find(uid);
+    if (it == workers.end()) return;
+    it->second->Update(pod);  // its last state carries the grace period to honour
+    it->second->Delete();
+  }
+
+  Status Register() {
+    Json node = NodeObject(facts);
+    auto created = client.Send("POST", "/api/v1/nodes", node);
+    Json current;
+    if (created.ok()) {
+      current = *created;
+    } else if (created.status().code() == Code::kAlreadyExists) {
+      // Re-registration: our labels are brought up to date, others' are kept.
+      Json patch = {{"metadata", {{"labels", node["metadata"]["labels"]}}}};
+      ASSIGN_OR_RETURN(current, client.Send("PATCH", "/api/v1/nodes/" + facts.name, patch,
+                                            "application/merge-patch+json"));
+    } else {
+      return created.status();
+    }
+    return ReportStatus(current.value("status", Json::object()));
+  }
+
+  Status ReportStatus(const Json& previous) {
+    Json status = NodeStatus(facts, previous);
+    auto r = client.Send("PATCH", "/api/v1/nodes/" + facts.name + "/status", Json{{"status", status}},
+                         "application/merge-patch+json");
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  Status RenewLease() {
+    const std::string path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/" + facts.name;
+    Json patch = {{"spec", {{"renewTime", MicroTime()}}}};
+    auto r = client.Send("PATCH", path, patch, "application/merge-patch+json");
+    if (r.ok() || r.status().code() != Code::kNotFound) return r.ok() ? Status::Ok() : r.status();
+    Json lease = {{"apiVersion", "coordination.k8s.io/v1"},
+                  {"kind", "Lease"},
+                  {"metadata", {{"name", facts.name}, {"namespace", "kube-node-lease"}}},
+                  {"spec",
+                   {{"holderIdentity", facts.name},
+                    {"leaseDurationSeconds", 40},
+                    {"renewTime", MicroTime()}}}};
+    auto c = client.Send("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", lease);
+    return c.ok() ? Status::Ok() : c.status();
+  }
+
+  // Pods deleted while no agent was watching: their containers, cgroups, GPUs and files go.
+  void CollectOrphans() {
+    std::set<std::string> live;
+    for (const Json& pod : informer->List()) {
+      if (Mine(pod)) live.insert(pod["metadata"].value("uid", ""));
+    }
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(ctx->pods_dir, ec)) {
+      const std::string uid = entry.path().filename().string();
+      if (live.count(uid)) continue;
+      (void)cgroups->KillAll("pod" + uid);
+      (void)cgroups->Remove("pod" + uid);
+      fs::remove_all(entry.path(), ec);
+    }
+    for (const auto& entry : fs::directory_iterator(ctx->logs_dir, ec)) {
+      const std::string n = entry.path().filename().string();
+      const std::string uid = n.substr(n.rfind('_') + 1);
+      if (!live.count(uid)) fs::remove_all(entry.path(), ec);
+    }
+    gpus->Retain({live.begin(), live.end()});
+  }
+
+  void Heartbeat() {
+    auto last_status = std::chrono::steady_clock::now();
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      cv.wait_for(lock, options.heartbeat, [&] { return stopping; });
+      if (stopping) break;
+      // Workers whose pods are gone and cleaned up.
+      std::erase_if(workers, [](const auto& kv) { return kv.second->finished(); });
+      lock.unlock();
+      Status st = RenewLease();
+      if (!st.ok()) std::fprintf(stderr, "mlkube: agent: lease: %s\n", st.message().c_str());
+      if (std::chrono::steady_clock::now() - last_status >= 6 * options.heartbeat) {
+        auto node = client.Get("/api/v1/nodes/" + facts.name);
+        Status rs = node.ok() ? ReportStatus(node->value("status", Json::object())) : Register();
+        if (!rs.ok()) std::fprintf(stderr, "mlkube: agent: node status: %s\n", rs.message().c_str());
+        last_status = std::chrono::steady_clock::now();
+      }
+      lock.lock();
+    }
+  }
+};
+
+Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Options options) {
+  auto impl = std::make_unique<Impl>(client, options);
+  NodeFacts& f = impl->facts;
+  f.name = options.node_name.empty() ? HostName() : options.node_name;
+  f.internal_ip = options.node_ip.empty() ? DetectNodeIp() : options.node_ip;
+  f.max_pods = options.max_pods;
+  f.data_dir = options.data_dir;
+  f.labels = options.labels;
+  if (options.fake_gpus > 0) {
+    f.gpus = FakeGpus(options.fake_gpus, f.name);
+  } else if (!options.gpu_inventory.empty()) {
+    ASSIGN_OR_RETURN(f.gpus, GpusFromInventory(options.gpu_inventory));
+  } else {
+    f.gpus = DiscoverNvmlGpus(options.nvml_library);
+  }
+  std::error_code ec;
+  for (const char* sub : {"pods", "logs"}) {
+    fs::create_directories(options.data_dir / sub, ec);
+    if (ec) return Status(Code::kInternal, "cannot create " + (options.data_dir / sub).string() + ": " + ec.message());
+  }
+  ASSIGN_OR_RETURN(impl->cgroups, Cgroups::Detect("/sys/fs/cgroup", options.cgroup_parent));
+  impl->gpus = std::make_unique<GpuAllocator>(f.gpus, options.data_dir / "gpu-allocations.json");
+  RETURN_IF_ERROR(impl->gpus->Load());
+  impl->events = std::make_unique<client::EventRecorder>(client, "kubelet", f.name);
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  impl->ctx.reset(new WorkerContext{client, *impl->events, *impl->cgroups, *impl->gpus, f,
+                                    options.data_dir / "pods", options.data_dir / "logs", self});
+  RETURN_IF_ERROR(impl->Register());
+  RETURN_IF_ERROR(impl->RenewLease());
+
+  Impl* raw = impl.get();
+  client::Informer::Handlers h;
+  h.on_add = [raw](const Json& pod) { raw->OnPod(pod); };
+  h.on_update = [raw](const Json&, const Json& pod) { raw->OnPod(pod); };
+  h.on_delete = [raw](const Json& pod) { raw->OnDelete(pod); };
+  impl->informer = std::make_unique<client::Informer>(
+      client, "/api/v1/pods?fieldSelector=" + UrlEncode("spec.nodeName=" + f.name), std::move(h));
+  impl->informer->Start();
+  if (!impl->informer->WaitForSync(30s)) return Status(Code::kUnavailable, "agent: could not list pods");
+  impl->CollectOrphans();
+  impl->heartbeat = std::thread([raw] { raw->Heartbeat(); });
+  return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Agent::~Agent() { Stop(); }
+
+void Agent::Stop() {
+  if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return;
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
+  if (impl_->informer) impl_->informer->Stop();
+  std::map<std::string, std::shared_ptr<PodWorker>> workers;
+  {
+    std::lock_guard lock(impl_->mu);
+    workers.swap(impl_->workers);
+  }
+  for (auto& [uid, w] : workers) w->Stop();
+}
+
+const std::string& Agent::node_name() const { return impl_->facts.name; }
+
+void Agent::ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out) {
+  const std::string uid = pod["metadata"].value("uid", "");
+  const std::string container = req.Query("container");
+  std::shared_ptr<PodWorker> w;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->workers.find(uid);
+    if (it != impl_->workers.end()) w = it->second;
+  }
+  auto fail = [&](const Status& st) {
+    Json s = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Failure"},
+              {"message", st.message()}, {"reason", Reason(st.code())}, {"code", HttpCode(st.code())}};
+    out.Send({HttpCode(st.code()), "application/json", s.dump(), {}});
+  };
+  if (w == nullptr) {
+    return fail(Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" +
+                                              pod["metadata"].value("name", "") + "\" is waiting to start: ContainerCreating"));
+  }
+  LogOptions options;
+  if (auto bad = ParseLogOptions(req, &options)) return fail(Status(Code::kBadRequest, *bad));
+  const bool previous = req.Query("previous") == "true";
+  auto info = w->Log(container, previous);
+  if (!info.ok()) return fail(info.status());
+  ServeLogFile(info->path, options, [&] {
+    auto now = w->Log(container, previous);
+    return now.ok() && now->running && now->path == info->path;
+  }, out);
+}
+
+}  // namespace mlkube::agent

@@ -1,0 +1,51 @@
+#pragma once
+// The node agent (our kubelet): registers this machine as a Node with its CPUs, memory, disk
+// and GPUs, renews its Lease in kube-node-lease, watches the pods bound to it and runs each
+// through a PodWorker. `mlkube server` runs one for its own machine over the in-process
+// client; `mlkube agent` runs one against a remote server over HTTPS.
+// Thread-safety: Start/Stop from the owner; ServeLog from any thread.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "api/json.h"
+#include "apiserver/http.h"
+#include "client/client.h"
+#include "common/status.h"
+
+namespace mlkube::agent {
+
+class Agent {
+ public:
+  struct Options {
+    std::string node_name;                // default: the host name
+    std::filesystem::path data_dir;       // pods/, logs/ and the GPU checkpoint
+    std::string node_ip;                  // default: the first non-loopback IPv4 address
+    int fake_gpus = 0;                    // declared GPUs (no NVML needed)
+    std::filesystem::path gpu_inventory;  // or a JSON list of GPUs
+    std::string nvml_library = "libnvidia-ml.so.1";
+    std::string cgroup_parent = "mlkube";
+    std::map<std::string, std::string> labels;
+    int max_pods = 110;
+    std::chrono::seconds heartbeat{10};
+  };
+
+  static Result<std::unique_ptr<Agent>> Start(const client::Client& client, Options options);
+  ~Agent();
+  // Stops watching and reporting; running pods keep running (a new agent adopts them).
+  void Stop();
+  const std::string& node_name() const;
+
+  // Answers the pods/log subresource for a pod bound to this node.
+  void ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
+
+ private:
+  struct Impl;
+  explicit Agent(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mlkube::agent

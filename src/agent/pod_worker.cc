@@ -1,0 +1,827 @@
+#include "agent/pod_worker.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "agent/env.h"
+#include "api/quantity.h"
+#include "common/files.h"
+#include "common/time.h"
+
+namespace mlkube::agent {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kInitialBackoff = 10s;
+constexpr auto kMaxBackoff = 300s;
+constexpr auto kBackoffReset = 600s;  // a container that ran this long starts its back-off over
+
+const Json& Child(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+std::string Str(const Json& j, const char* key) {
+  const Json& v = Child(j, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+int PidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// The shim with this pid is still the one that runs this container (pids are reused).
+bool ShimAlive(int pid, const fs::path& state_dir) {
+  if (pid <= 0) return false;
+  auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  return cmdline.ok() && cmdline->find((state_dir / "spec.json").string()) != std::string::npos;
+}
+
+std::optional<int64_t> QuantityMilli(const Json& list, const char* name) {
+  const std::string text = Str(list, name);
+  if (text.empty()) return std::nullopt;
+  auto q = api::Quantity::Parse(text);
+  if (!q.ok()) return std::nullopt;
+  return q->MilliValue();
+}
+
+std::optional<int64_t> QuantityValue(const Json& list, const char* name) {
+  const std::string text = Str(list, name);
+  if (text.empty()) return std::nullopt;
+  auto q = api::Quantity::Parse(text);
+  if (!q.ok()) return std::nullopt;
+  return q->Value();
+}
+
+CgroupLimits ContainerLimits(const Json& c) {
+  const Json& res = Child(c, "resources");
+  const Json& limits = Child(res, "limits");
+  const Json& requests = Child(res, "requests");
+  CgroupLimits l;
+  l.memory_bytes = QuantityValue(limits, "memory");
+  l.cpu_limit_milli = QuantityMilli(limits, "cpu");
+  // A container with a limit and no request gets the limit as its request (defaulted by the
+  // API already; kept here for pods written before that).
+  l.cpu_request_milli = QuantityMilli(requests, "cpu").value_or(l.cpu_limit_milli.value_or(0));
+  return l;
+}
+
+// The pod's own cgroup: the sum of its app containers' limits, or the largest init
+// container's when that is larger; unlimited when any container is unlimited (as the kubelet).
+CgroupLimits PodLimits(const Json& spec) {
+  CgroupLimits pod;
+  int64_t memory = 0, cpu = 0, request = 0;
+  bool memory_bounded = true, cpu_bounded = true;
+  for (const Json& c : Child(spec, "containers")) {
+    CgroupLimits l = ContainerLimits(c);
+    if (l.memory_bytes) memory += *l.memory_bytes; else memory_bounded = false;
+    if (l.cpu_limit_milli) cpu += *l.cpu_limit_milli; else cpu_bounded = false;
+    request += l.cpu_request_milli;
+  }
+  const Json& inits = Child(spec, "initContainers");
+  if (inits.is_array()) {
+    for (const Json& c : inits) {
+      CgroupLimits l = ContainerLimits(c);
+      if (l.memory_bytes) memory = std::max(memory, *l.memory_bytes); else memory_bounded = false;
+      if (l.cpu_limit_milli) cpu = std::max(cpu, *l.cpu_limit_milli); else cpu_bounded = false;
+      request = std::max(request, l.cpu_request_milli);
+    }
+  }
+  if (memory_bounded) pod.memory_bytes = memory;
+  if (cpu_bounded) pod.cpu_limit_milli = cpu;
+  pod.cpu_request_milli = request;
+  return pod;
+}
+
+int GpuRequest(const Json& spec) {
+  auto count = [](const Json& c) {
+    const Json& limits = Child(Child(c, "resources"), "limits");
+    return static_cast<int>(QuantityValue(limits, "nvidia.com/gpu").value_or(0));
+  };
+  int apps = 0, inits = 0;
+  for (const Json& c : Child(spec, "containers")) apps += count(c);
+  const Json& ic = Child(spec, "initContainers");
+  if (ic.is_array()) {
+    for (const Json& c : ic) inits = std::max(inits, count(c));
+  }
+  return std::max(apps, inits);
+}
+
+std::string NowRfc3339() { return FormatRfc3339(std::chrono::system_clock::now()); }
+
+Json Condition(const Json& previous, const std::string& type, bool status,
+               const std::string& reason = "", const std::string& message = "") {
+  const std::string s = status ? "True" : "False";
+  std::string transition = NowRfc3339();
+  if (previous.is_array()) {
+    for (const Json& c : previous) {
+      if (Str(c, "type") == type && Str(c, "status") == s) transition = Str(c, "lastTransitionTime");
+    }
+  }
+  Json c = {{"type", type}, {"status", s}, {"lastProbeTime", nullptr}, {"lastTransitionTime", transition}};
+  if (!reason.empty()) c["reason"] = reason;
+  if (!message.empty()) c["message"] = message;
+  return c;
+}
+
+std::string NameList(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? " " : "") + names[i];
+  return out + "]";
+}
+
+}  // namespace
+
+PodWorker::PodWorker(WorkerContext& ctx, Json pod)
+    : ctx_(ctx),
+      uid_(Str(Child(pod, "metadata"), "uid")),
+      ns_(Str(Child(pod, "metadata"), "namespace")),
+      name_(Str(Child(pod, "metadata"), "name")),
+      pod_(std::move(pod)) {
+  pod_["kind"] = "Pod";  // list items come without them; events name the object by them
+  pod_["apiVersion"] = "v1";
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  const Json& spec = Child(pod_, "spec");
+  for (const char* list : {"initContainers", "containers"}) {
+    const Json& cs = Child(spec, list);
+    if (!cs.is_array()) continue;
+    for (const Json& c : cs) {
+      Container k;
+      k.name = Str(c, "name");
+      k.init = std::string(list) == "initContainers";
+      containers_.push_back(std::move(k));
+    }
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+PodWorker::~PodWorker() {
+  Stop();
+  for (Container& c : containers_) {
+    if (c.pidfd >= 0) ::close(c.pidfd);
+  }
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void PodWorker::Update(Json pod) {
+  pod["kind"] = "Pod";
+  pod["apiVersion"] = "v1";
+  {
+    std::lock_guard lock(mu_);
+    pod_ = std::move(pod);
+  }
+  Wake();
+}
+
+void PodWorker::Delete() {
+  {
+    std::lock_guard lock(mu_);
+    deleted_ = true;
+  }
+  Wake();
+}
+
+void PodWorker::Stop() {
+  stop_ = true;
+  Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PodWorker::Wake() {
+  uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void PodWorker::Wait(Clock::time_point until) {
+  std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
+  for (const Container& c : containers_) {
+    if (c.running && c.pidfd >= 0) fds.push_back({c.pidfd, POLLIN, 0});
+  }
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+  ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(left, 0, 1000)));
+  uint64_t drained;
+  (void)!::read(wake_fd_, &drained, sizeof drained);
+}
+
+fs::path PodWorker::StateDir(const Container& c, int attempt) const {
+  return ctx_.pods_dir / uid_ / c.name / std::to_string(attempt);
+}
+
+fs::path PodWorker::LogPath(const std::string& name, int attempt) const {
+  return ctx_.logs_dir / (ns_ + "_" + name_ + "_" + uid_) / name / (std::to_string(attempt) + ".log");
+}
+
+std::string PodWorker::CgroupOf(const std::string& container) const {
+  return container.empty() ? "pod" + uid_ : "pod" + uid_ + "/" + container;
+}
+
+PodWorker::Container* PodWorker::Find(const std::string& name) {
+  for (Container& c : containers_) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+const PodWorker::Container* PodWorker::Find(const std::string& name) const {
+  for (const Container& c : containers_) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+Result<PodWorker::LogInfo> PodWorker::Log(const std::string& container, bool previous) const {
+  std::lock_guard lock(mu_);
+  const Container* c = Find(container);
+  if (c == nullptr) {
+    return Status(Code::kBadRequest, "container " + container + " is not valid for pod " + name_);
+  }
+  if (previous) {
+    if (c->attempt < 1) {
+      return Status(Code::kBadRequest, "previous terminated container \"" + container + "\" in pod \"" +
+                                           name_ + "\" not found");
+    }
+    return LogInfo{LogPath(container, c->attempt - 1), false};
+  }
+  if (c->attempt < 0) {
+    std::string reason = c->waiting_reason.empty() ? "ContainerCreating" : c->waiting_reason;
+    return Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" + name_ +
+                                         "\" is waiting to start: " + reason);
+  }
+  return LogInfo{LogPath(container, c->attempt), c->running};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void PodWorker::Run() {
+  Adopt();
+  while (!stop_) {
+    try {
+      Sync();
+    } catch (const std::exception& e) {
+      // Level-triggered: the next pass tries again.
+      std::fprintf(stderr, "mlkube: agent: pod %s/%s: %s\n", ns_.c_str(), name_.c_str(), e.what());
+    }
+    if (finished_) return;
+    Clock::time_point next = Clock::now() + 1s;
+    for (const Container& c : containers_) {
+      if (c.restart_at > Clock::now()) next = std::min(next, c.restart_at);
+    }
+    Wait(next);
+  }
+}
+
+// Picks up what earlier agents started: the newest attempt of each container, running (its
+// shim is alive) or ended (exit.json).
+void PodWorker::Adopt() {
+  std::lock_guard lock(mu_);
+  const Json& status = Child(pod_, "status");
+  start_time_ = Str(status, "startTime");
+  for (Container& c : containers_) {
+    std::error_code ec;
+    int newest = -1;
+    for (const auto& entry : fs::directory_iterator(ctx_.pods_dir / uid_ / c.name, ec)) {
+      const std::string n = entry.path().filename().string();
+      if (!n.empty() && std::all_of(n.begin(), n.end(), ::isdigit)) newest = std::max(newest, std::stoi(n));
+    }
+    if (newest < 0) continue;
+    sandbox_ = true;  // admission runs again: it re-finds the pod's GPUs in the checkpoint
+    c.attempt = newest;
+    const fs::path dir = StateDir(c, newest);
+    if (newest > 0) {
+      auto prev = ReadContainerExit(StateDir(c, newest - 1));
+      if (prev.ok()) c.last = *prev;
+    }
+    auto exit = ReadContainerExit(dir);
+    if (exit.ok()) {
+      c.exit = *exit;
+      continue;
+    }
+    auto started = ReadFile(dir / "started.json");
+    Json s = started.ok() ? Json::parse(*started, nullptr, false) : Json();
+    c.shim_pid = s.is_object() ? s.value("shimPid", 0) : 0;
+    c.pid = s.is_object() ? s.value("pid", 0) : 0;
+    c.started_at = s.is_object() ? s.value("startedAt", "") : "";
+    c.oom_base = s.is_object() ? s.value("oomBase", uint64_t{0}) : 0;
+    if (ShimAlive(c.shim_pid, dir)) {
+      c.pidfd = PidfdOpen(c.shim_pid);
+      c.running = true;
+      continue;
+    }
+    // The shim is gone without a record (killed with the node, say): what Kubernetes reports
+    // for a container it cannot find.
+    ContainerExit lost;
+    lost.exit_code = 137;
+    lost.reason = "ContainerStatusUnknown";
+    lost.message = "The container could not be located when the pod was terminated";
+    lost.started_at = c.started_at;
+    lost.finished_at = NowRfc3339();
+    c.exit = lost;
+  }
+}
+
+bool PodWorker::Admit(const Json& pod) {
+  const Json& spec = Child(pod, "spec");
+  for (const char* list : {"initContainers", "containers"}) {
+    const Json& cs = Child(spec, list);
+    if (!cs.is_array()) continue;
+    for (const Json& c : cs) {
+      const Json& command = Child(c, "command");
+      if (command.is_array() && !command.empty()) continue;
+      rejected_ = true;
+      failed_reason_ = "ImageNotSupported";
+      failed_message_ = "container \"" + Str(c, "name") +
+                        "\" has no command: mlkube runs containers as host processes and cannot "
+                        "run the entrypoint of image \"" + Str(c, "image") + "\"; set command";
+      ctx_.events.Record(pod, "Warning", failed_reason_, failed_message_);
+      return false;
+    }
+  }
+  auto gpus = ctx_.gpus.Allocate(uid_, GpuRequest(spec));
+  if (!gpus.ok()) {
+    rejected_ = true;
+    failed_reason_ = "UnexpectedAdmissionError";
+    failed_message_ = gpus.status().message();
+    ctx_.events.Record(pod, "Warning", failed_reason_, failed_message_);
+    return false;
+  }
+  return true;
+}
+
+void PodWorker::ObserveExits() {
+  for (Container& c : containers_) {
+    if (!c.running) continue;
+    auto exit = ReadContainerExit(StateDir(c, c.attempt));
+    if (!exit.ok()) {
+      if (ShimAlive(c.shim_pid, StateDir(c, c.attempt))) continue;
+      exit = ReadContainerExit(StateDir(c, c.attempt));  // it may have written just before exiting
+      if (!exit.ok()) {
+        ContainerExit lost;
+        lost.exit_code = 137;
+        lost.reason = "ContainerStatusUnknown";
+        lost.message = "The container could not be located when the pod was terminated";
+        lost.started_at = c.started_at;
+        lost.finished_at = NowRfc3339();
+        exit = lost;
+      }
+    }
+    ContainerExit e = *exit;
+    if (e.reason.empty()) {
+      // The kernel's OOM killer sends SIGKILL; only the cgroup's counter tells it from a kill.
+      // The victim may be a child of the main process, which then exits with its own code.
+      if (e.exit_code != 0 && ctx_.cgroups.OomKills(CgroupOf(c.name)) > c.oom_base) {
+        e.reason = "OOMKilled";
+      } else {
+        e.reason = e.exit_code == 0 ? "Completed" : "Error";
+      }
+    }
+    // When it may run again: at once the first time, then after 10 s doubling to 5 min
+    // (CrashLoopBackOff); a container that ran for 10 minutes starts over.
+    const auto finished = ParseRfc3339(e.finished_at).value_or(Clock::now());
+    const auto started = ParseRfc3339(e.started_at).value_or(finished);
+    if (finished - started >= kBackoffReset) c.backoff = 0s;
+    c.restart_at = finished + c.backoff;
+    c.backoff = c.backoff == 0s ? kInitialBackoff : std::min<std::chrono::seconds>(c.backoff * 2, kMaxBackoff);
+    {
+      std::lock_guard lock(mu_);
+      c.running = false;
+      c.exit = e;
+    }
+    if (c.pidfd >= 0) ::close(c.pidfd);
+    c.pidfd = -1;
+    if (e.reason == "ContainerCannotRun") {
+      std::lock_guard lock(mu_);
+      ctx_.events.Record(pod_, "Warning", "Failed", "Error: " + e.message);
+    }
+    if (e.reason == "OOMKilled") {
+      std::lock_guard lock(mu_);
+      ctx_.events.Record(pod_, "Warning", "OOMKilled",
+                         "Container " + c.name + " was killed: it used more memory than its limit");
+    }
+  }
+}
+
+bool PodWorker::ShouldRestart(const Json& pod, const Container& c) const {
+  if (!c.exit) return false;
+  const std::string policy = Str(Child(pod, "spec"), "restartPolicy");
+  if (c.init) return c.exit->exit_code != 0 && policy != "Never";
+  if (policy == "Never") return false;
+  if (policy == "OnFailure") return c.exit->exit_code != 0;
+  return true;  // Always
+}
+
+bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
+  const Json* container = nullptr;
+  for (const char* list : {"initContainers", "containers"}) {
+    const Json& cs = Child(spec, list);
+    if (!cs.is_array()) continue;
+    for (const Json& x : cs) {
+      if (Str(x, "name") == c.name) container = &x;
+    }
+  }
+  if (container == nullptr) return false;
+  const Json& meta = Child(pod, "metadata");
+  const bool host_network = Child(spec, "hostNetwork").is_boolean() && spec["hostNetwork"].get<bool>();
+
+  EnvInputs in;
+  in.pod = &pod;
+  in.container = container;
+  in.pod_ip = ctx_.node.internal_ip;
+  in.host_ip = ctx_.node.internal_ip;
+  in.node_cpu_milli = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN)) * 1000;
+  in.node_memory_bytes = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
+  const std::string hostname = host_network ? "" : Str(meta, "name");
+  in.base = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+             {"HOSTNAME", hostname.empty() ? ctx_.node.name : hostname},
+             {"HOME", "/root"}};
+  std::vector<Gpu> gpus = ctx_.gpus.Of(uid_);
+  std::string visible;
+  for (const Gpu& g : gpus) visible += (visible.empty() ? "" : ",") + g.uuid;
+  // A pod without GPUs must see none: CUDA takes an empty list as "no devices".
+  in.base.emplace_back("NVIDIA_VISIBLE_DEVICES", visible.empty() ? "void" : visible);
+  in.base.emplace_back("CUDA_VISIBLE_DEVICES", visible);
+  in.lookup = [&](const std::string& kind, const std::string& name) {
+    return ctx_.client.Get("/api/v1/namespaces/" + ns_ + (kind == "ConfigMap" ? "/configmaps/" : "/secrets/") + name);
+  };
+  auto env = ResolveEnv(in);
+  if (!env.ok()) {
+    std::lock_guard lock(mu_);
+    if (c.waiting_message != env.status().message()) {
+      ctx_.events.Record(pod, "Warning", "Failed", "Error: " + env.status().message());
+    }
+    c.waiting_reason = "CreateContainerConfigError";
+    c.waiting_message = env.status().message();
+    c.restart_at = Clock::now() + 2s;  // the missing object may appear: try again soon
+    return false;
+  }
+
+  ContainerSpec s;
+  s.argv = CommandLine(*container, *env);
+  for (const auto& [k, v] : *env) s.env.push_back(k + "=" + v);
+  s.working_dir = Str(*container, "workingDir");
+  for (const Json* sc : {&Child(spec, "securityContext"), &Child(*container, "securityContext")}) {
+    if (Child(*sc, "runAsUser").is_number_integer()) s.uid = (*sc)["runAsUser"].get<uint32_t>();
+    if (Child(*sc, "runAsGroup").is_number_integer()) s.gid = (*sc)["runAsGroup"].get<uint32_t>();
+  }
+  s.hostname = hostname;
+  s.pid_namespace = !(Child(spec, "hostPID").is_boolean() && spec["hostPID"].get<bool>());
+  const int attempt = c.attempt + 1;
+  s.log_path = LogPath(c.name, attempt);
+  s.state_dir = StateDir(c, attempt);
+
+  Status st = ctx_.cgroups.Create(CgroupOf(c.name), ContainerLimits(*container));
+  if (!st.ok()) {
+    std::lock_guard lock(mu_);
+    c.waiting_reason = "CreateContainerError";
+    c.waiting_message = st.message();
+    c.restart_at = Clock::now() + 2s;
+    return false;
+  }
+  for (const auto& p : ctx_.cgroups.ProcsFiles(CgroupOf(c.name))) s.cgroup_procs.push_back(p.string());
+  const uint64_t oom_base = ctx_.cgroups.OomKills(CgroupOf(c.name));
+  auto started = StartShim(ctx_.self_exe, s);
+  if (!started.ok()) {
+    std::lock_guard lock(mu_);
+    c.waiting_reason = "CreateContainerError";
+    c.waiting_message = started.status().message();
+    c.restart_at = Clock::now() + 2s;
+    return false;
+  }
+  (void)WriteFileAtomic(s.state_dir / "started.json",
+                        Json({{"shimPid", started->shim_pid},
+                              {"pid", started->pid},
+                              {"startedAt", started->started_at},
+                              {"oomBase", oom_base}})
+                            .dump());
+  std::lock_guard lock(mu_);
+  if (c.exit) c.last = c.exit;
+  c.exit.reset();
+  c.attempt = attempt;
+  c.shim_pid = started->shim_pid;
+  c.pid = started->pid;
+  c.started_at = started->started_at;
+  c.oom_base = oom_base;
+  c.running = true;
+  c.pidfd = PidfdOpen(started->shim_pid);
+  c.waiting_reason.clear();
+  c.waiting_message.clear();
+  if (started->pid > 0) {
+    ctx_.events.Record(pod, "Normal", "Created", "Created container " + c.name);
+    ctx_.events.Record(pod, "Normal", "Started", "Started container " + c.name);
+  }
+  return true;
+}
+
+void PodWorker::Terminate(const Json& pod, std::chrono::seconds grace) {
+  bool any = false;
+  for (Container& c : containers_) {
+    if (!c.running || c.pid <= 0) continue;
+    ctx_.events.Record(pod, "Normal", "Killing", "Stopping container " + c.name);
+    ::kill(c.pid, SIGTERM);
+    any = true;
+  }
+  const auto deadline = Clock::now() + grace;
+  while (any && Clock::now() < deadline && !stop_) {
+    ObserveExits();
+    any = std::any_of(containers_.begin(), containers_.end(), [](const Container& c) { return c.running; });
+    if (any) Wait(std::min(deadline, Clock::now() + 100ms));
+  }
+  // Past the grace period: everything in the pod's cgroup goes, forks and all.
+  (void)ctx_.cgroups.KillAll(CgroupOf());
+  for (int i = 0; i < 200; ++i) {
+    ObserveExits();
+    if (std::none_of(containers_.begin(), containers_.end(), [](const Container& c) { return c.running; })) break;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+void PodWorker::Cleanup() {
+  (void)ctx_.cgroups.Remove(CgroupOf());
+  ctx_.gpus.Release(uid_);
+  std::error_code ec;
+  fs::remove_all(ctx_.pods_dir / uid_, ec);
+  fs::remove_all(ctx_.logs_dir / (ns_ + "_" + name_ + "_" + uid_), ec);
+}
+
+void PodWorker::Sync() {
+  Json pod;
+  bool deleted;
+  {
+    std::lock_guard lock(mu_);
+    pod = pod_;
+    deleted = deleted_;
+  }
+  const Json& meta = Child(pod, "metadata");
+  const Json& spec = Child(pod, "spec");
+  const std::string phase = Str(Child(pod, "status"), "phase");
+
+  if (deleted || Child(meta, "deletionTimestamp").is_string()) {
+    int64_t grace = 30;
+    if (Child(meta, "deletionGracePeriodSeconds").is_number_integer()) {
+      grace = meta["deletionGracePeriodSeconds"].get<int64_t>();
+    } else if (Child(spec, "terminationGracePeriodSeconds").is_number_integer()) {
+      grace = spec["terminationGracePeriodSeconds"].get<int64_t>();
+    }
+    Terminate(pod, std::chrono::seconds(std::max<int64_t>(grace, 0)));
+    if (stop_) return;
+    if (!deleted) {
+      PostStatus(pod);
+      // The containers are gone: finish the graceful deletion, as the kubelet does.
+      Json options = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}, {"gracePeriodSeconds", 0},
+                      {"preconditions", {{"uid", uid_}}}};
+      (void)ctx_.client.Send("DELETE", "/api/v1/namespaces/" + ns_ + "/pods/" + name_, options);
+    }
+    Cleanup();
+    finished_ = true;
+    return;
+  }
+
+  ObserveExits();
+  const bool running = std::any_of(containers_.begin(), containers_.end(), [](const Container& c) { return c.running; });
+  if ((phase == "Succeeded" || phase == "Failed") && !running) {
+    // Terminal: nothing runs again; its GPUs go back to the pool, its logs stay until deletion.
+    ctx_.gpus.Release(uid_);
+    (void)ctx_.cgroups.Remove(CgroupOf());
+    return;
+  }
+  if (!failed_reason_.empty()) return PostStatus(pod);
+  if (!admitted_) {
+    if (!Admit(pod)) return PostStatus(pod);
+    admitted_ = true;
+  }
+  if (start_time_.empty()) start_time_ = NowRfc3339();
+  if (!sandbox_) {
+    Status st = ctx_.cgroups.Create(CgroupOf(), PodLimits(spec));
+    if (!st.ok()) {
+      ctx_.events.Record(pod, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: " + st.message());
+      return;
+    }
+    sandbox_ = true;
+  }
+  if (Child(spec, "activeDeadlineSeconds").is_number_integer()) {
+    auto started = ParseRfc3339(start_time_);
+    if (started && Clock::now() - *started >= std::chrono::seconds(spec["activeDeadlineSeconds"].get<int64_t>())) {
+      failed_reason_ = "DeadlineExceeded";
+      failed_message_ = "Pod was active on the node longer than the specified deadline";
+      ctx_.events.Record(pod, "Normal", "DeadlineExceeded", failed_message_);
+      Terminate(pod, std::chrono::seconds(Child(spec, "terminationGracePeriodSeconds").is_number_integer()
+                                               ? spec["terminationGracePeriodSeconds"].get<int64_t>()
+                                               : 30));
+      return PostStatus(pod);
+    }
+  }
+
+  auto try_start = [&](Container& c) {
+    if (Clock::now() >= c.restart_at) {
+      Start(pod, spec, c);
+      return;
+    }
+    if (!c.exit) return;  // a start that failed (config error) is retried at restart_at
+    std::lock_guard lock(mu_);
+    if (c.waiting_reason != "CrashLoopBackOff") {
+      ctx_.events.Record(pod, "Warning", "BackOff", "Back-off restarting failed container " + c.name +
+                                                        " in pod " + name_ + "_" + ns_ + "(" + uid_ + ")");
+    }
+    const auto delay = std::chrono::duration_cast<std::chrono::seconds>(
+        c.restart_at - ParseRfc3339(c.exit->finished_at).value_or(c.restart_at));
+    c.waiting_reason = "CrashLoopBackOff";
+    c.waiting_message = "back-off " + std::to_string(delay.count()) + "s restarting failed container=" +
+                        c.name + " pod=" + name_ + "_" + ns_ + "(" + uid_ + ")";
+  };
+
+  // Init containers, one at a time, each to success.
+  bool initialized = true;
+  for (Container& c : containers_) {
+    if (!c.init) continue;
+    if (c.exit && c.exit->exit_code == 0) continue;
+    initialized = false;
+    if (c.running) break;
+    if (c.exit && !ShouldRestart(pod, c)) break;  // failed under restartPolicy Never: the pod fails
+    try_start(c);
+    break;
+  }
+  if (initialized) {
+    for (Container& c : containers_) {
+      if (c.init || c.running) continue;
+      if (c.attempt >= 0 && !ShouldRestart(pod, c)) continue;
+      try_start(c);
+    }
+  }
+  PostStatus(pod);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status.
+
+Json PodWorker::BuildStatus(const Json& pod) const {
+  const Json& spec = Child(pod, "spec");
+  const Json& old = Child(pod, "status");
+  const Json& old_conditions = Child(old, "conditions");
+  if (rejected_) {
+    // As the kubelet's rejectPod: a failed phase and why, no containers, scheduling kept.
+    Json status = {{"phase", "Failed"}, {"reason", failed_reason_},
+                   {"message", "Pod was rejected: " + failed_message_}};
+    Json conditions = Json::array();
+    if (old_conditions.is_array()) {
+      for (const Json& c : old_conditions) {
+        if (Str(c, "type") == "PodScheduled") conditions.push_back(c);
+      }
+    }
+    status["conditions"] = conditions;
+    if (Child(old, "qosClass").is_string()) status["qosClass"] = old["qosClass"];
+    return status;
+  }
+  std::map<std::string, std::string> images;
+  for (const char* list : {"initContainers", "containers"}) {
+    const Json& cs = Child(spec, list);
+    if (!cs.is_array()) continue;
+    for (const Json& c : cs) images[Str(c, "name")] = Str(c, "image");
+  }
+
+  auto terminated = [&](const Container& c, const ContainerExit& e, int attempt) {
+    Json t = {{"exitCode", e.exit_code},
+              {"reason", e.reason},
+              {"startedAt", e.started_at},
+              {"finishedAt", e.finished_at},
+              {"containerID", "mlkube://" + uid_ + "/" + c.name + "/" + std::to_string(attempt)}};
+    if (e.signal) t["signal"] = e.signal;
+    if (!e.message.empty()) t["message"] = e.message;
+    return t;
+  };
+
+  bool init_done = true, init_failed = false;
+  std::vector<std::string> incomplete_init, unready;
+  bool all_started = true, any_running = false, any_restarting = false, any_failed = false;
+  Json init_statuses = Json::array(), statuses = Json::array();
+  for (const Container& c : containers_) {
+    Json s = {{"name", c.name}, {"image", images[c.name]}, {"imageID", ""},
+              {"restartCount", std::max(c.attempt, 0)}, {"ready", false}, {"started", c.running}};
+    if (c.attempt >= 0) s["containerID"] = "mlkube://" + uid_ + "/" + c.name + "/" + std::to_string(c.attempt);
+    Json state;
+    if (c.running) {
+      state = {{"running", {{"startedAt", c.started_at}}}};
+    } else if (c.exit && (c.waiting_reason.empty() || !ShouldRestart(pod, c))) {
+      state = {{"terminated", terminated(c, *c.exit, c.attempt)}};
+    } else {
+      std::string reason = c.waiting_reason;
+      if (reason.empty()) reason = !c.init && !init_done ? "PodInitializing" : "ContainerCreating";
+      state = {{"waiting", {{"reason", reason}}}};
+      if (!c.waiting_message.empty()) state["waiting"]["message"] = c.waiting_message;
+    }
+    s["state"] = state;
+    if (c.exit && (c.running || !c.waiting_reason.empty())) {
+      s["lastState"] = {{"terminated", terminated(c, *c.exit, c.attempt)}};
+    } else if (c.last) {
+      s["lastState"] = {{"terminated", terminated(c, *c.last, c.attempt - 1)}};
+    } else {
+      s["lastState"] = Json::object();
+    }
+    if (c.init) {
+      const bool ok = c.exit && c.exit->exit_code == 0 && !c.running;
+      if (!ok) {
+        init_done = false;
+        incomplete_init.push_back(c.name);
+        if (c.exit && c.exit->exit_code != 0 && !ShouldRestart(pod, c)) init_failed = true;
+      }
+      s["ready"] = ok;
+      init_statuses.push_back(std::move(s));
+      continue;
+    }
+    // Without a readiness probe a running container is ready.
+    s["ready"] = c.running;
+    if (!c.running) unready.push_back(c.name);
+    if (c.attempt < 0) all_started = false;
+    if (c.running) any_running = true;
+    if (!c.running && c.exit && ShouldRestart(pod, c)) any_restarting = true;
+    if (!c.running && c.exit && c.exit->exit_code != 0) any_failed = true;
+    statuses.push_back(std::move(s));
+  }
+
+  std::string phase = "Pending";
+  if (!failed_reason_.empty() || init_failed) {
+    phase = "Failed";
+  } else if (init_done && all_started) {
+    if (any_running || any_restarting) {
+      phase = "Running";
+    } else {
+      phase = any_failed ? "Failed" : "Succeeded";
+    }
+  }
+  const bool terminal = phase == "Succeeded" || phase == "Failed";
+
+  Json conditions = Json::array();
+  conditions.push_back(Condition(old_conditions, "PodReadyToStartContainers", sandbox_ && !terminal));
+  if (init_done) {
+    conditions.push_back(Condition(old_conditions, "Initialized", true));
+  } else {
+    conditions.push_back(Condition(old_conditions, "Initialized", false, "ContainersNotInitialized",
+                                   "containers with incomplete status: " + NameList(incomplete_init)));
+  }
+  if (terminal) {
+    conditions.push_back(Condition(old_conditions, "Ready", false, "PodCompleted"));
+    conditions.push_back(Condition(old_conditions, "ContainersReady", false, "PodCompleted"));
+  } else if (unready.empty() && init_done) {
+    conditions.push_back(Condition(old_conditions, "Ready", true));
+    conditions.push_back(Condition(old_conditions, "ContainersReady", true));
+  } else {
+    const std::string msg = "containers with unready status: " + NameList(unready);
+    conditions.push_back(Condition(old_conditions, "Ready", false, "ContainersNotReady", msg));
+    conditions.push_back(Condition(old_conditions, "ContainersReady", false, "ContainersNotReady", msg));
+  }
+  bool scheduled = false;
+  if (old_conditions.is_array()) {
+    for (const Json& c : old_conditions) {
+      if (Str(c, "type") == "PodScheduled") {
+        conditions.push_back(c);
+        scheduled = true;
+      }
+    }
+  }
+  if (!scheduled) conditions.push_back(Condition(old_conditions, "PodScheduled", true));
+
+  Json status = {{"phase", phase},
+                 {"conditions", conditions},
+                 {"hostIP", ctx_.node.internal_ip},
+                 {"hostIPs", {{{"ip", ctx_.node.internal_ip}}}},
+                 {"containerStatuses", statuses}};
+  if (!init_statuses.empty()) status["initContainerStatuses"] = init_statuses;
+  if (!start_time_.empty()) status["startTime"] = start_time_;
+  if (sandbox_) {
+    status["podIP"] = ctx_.node.internal_ip;
+    status["podIPs"] = {{{"ip", ctx_.node.internal_ip}}};
+  }
+  if (!failed_reason_.empty()) {
+    status["reason"] = failed_reason_;
+    status["message"] = failed_message_;
+  }
+  if (Child(old, "qosClass").is_string()) status["qosClass"] = old["qosClass"];
+  return status;
+}
+
+void PodWorker::PostStatus(const Json& pod) {
+  Json status = BuildStatus(pod);
+  if (status == posted_) return;
+  // Keep the merge patch from merging into fields the kubelet owns: lists are replaced whole
+  // by a merge patch, and fields we no longer set are nulled.
+  Json patch = {{"status", status}};
+  const Json& old = Child(pod, "status");
+  for (const char* field : {"reason", "message", "initContainerStatuses", "containerStatuses", "podIP",
+                            "podIPs", "hostIP", "hostIPs", "startTime"}) {
+    if (!status.contains(field) && Child(old, field).is_null() == false) patch["status"][field] = nullptr;
+  }
+  auto r = ctx_.client.Send("PATCH", "/api/v1/namespaces/" + ns_ + "/pods/" + name_ + "/status", patch,
+                            "application/merge-patch+json");
+  if (r.ok()) posted_ = status;
+}
+
+}  // namespace mlkube::agent

@@ -1,0 +1,121 @@
+#pragma once
+// One pod on this node, from admission to cleanup: the kubelet's pod worker. A level-triggered
+// loop on a thread of its own compares the pod's spec with what runs and moves one towards the
+// other: admit (GPUs), create the pod's cgroup, run init containers in order, then the app
+// containers, restart them by restartPolicy with CrashLoopBackOff, and write status back.
+// Containers run under shims (runtime/shim.h), so their state is on disk: a new worker (after
+// an agent restart) adopts them as they are instead of starting them again.
+// Thread-safety: Update/Delete/Stop from any thread; the rest runs on the worker's thread.
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/cgroups/cgroups.h"
+#include "agent/gpu/gpus.h"
+#include "agent/node_status.h"
+#include "agent/runtime/shim.h"
+#include "api/json.h"
+#include "client/client.h"
+#include "client/events.h"
+
+namespace mlkube::agent {
+
+// What every worker shares, owned by the agent.
+struct WorkerContext {
+  const client::Client& client;
+  client::EventRecorder& events;
+  const Cgroups& cgroups;
+  GpuAllocator& gpus;
+  const NodeFacts& node;
+  std::filesystem::path pods_dir;  // per-container state: <uid>/<container>/<attempt>/
+  std::filesystem::path logs_dir;  // <namespace>_<name>_<uid>/<container>/<attempt>.log
+  std::filesystem::path self_exe;  // this binary, to start shims
+};
+
+class PodWorker {
+ public:
+  PodWorker(WorkerContext& ctx, Json pod);
+  ~PodWorker();
+  PodWorker(const PodWorker&) = delete;
+  PodWorker& operator=(const PodWorker&) = delete;
+
+  void Update(Json pod);
+  // The pod is gone from the API: stop its containers and clean up.
+  void Delete();
+  // Agent shutdown: the worker stops; the containers go on running.
+  void Stop();
+  bool finished() const { return finished_; }
+
+  // A container's log file (the previous attempt's with `previous`), and whether that
+  // container has stopped for good (a follower can stop at the end of the file).
+  struct LogInfo {
+    std::filesystem::path path;
+    bool running = false;
+  };
+  Result<LogInfo> Log(const std::string& container, bool previous) const;
+
+ private:
+  using Clock = std::chrono::system_clock;
+
+  struct Container {
+    std::string name;
+    bool init = false;
+    int attempt = -1;  // -1: never started; also the restart count once started
+    int shim_pid = 0, pid = 0, pidfd = -1;
+    std::string started_at;
+    bool running = false;
+    std::optional<ContainerExit> exit;  // how the current attempt ended
+    std::optional<ContainerExit> last;  // how the one before it ended (lastState)
+    uint64_t oom_base = 0;              // the cgroup's oom_kill count at start
+    std::chrono::seconds backoff{0};
+    Clock::time_point restart_at{};
+    std::string waiting_reason, waiting_message;
+  };
+
+  void Run();
+  void Sync();
+  void Adopt();
+  bool Admit(const Json& pod);
+  void ObserveExits();
+  // Starts `c` (its next attempt); false when it could not be started this time.
+  bool Start(const Json& pod, const Json& spec, Container& c);
+  void Terminate(const Json& pod, std::chrono::seconds grace);
+  void Cleanup();
+  void PostStatus(const Json& pod);
+  Json BuildStatus(const Json& pod) const;
+  bool ShouldRestart(const Json& pod, const Container& c) const;
+  Container* Find(const std::string& name);
+  const Container* Find(const std::string& name) const;
+  std::filesystem::path StateDir(const Container& c, int attempt) const;
+  std::filesystem::path LogPath(const std::string& name, int attempt) const;
+  std::string CgroupOf(const std::string& container = "") const;
+  void Wait(Clock::time_point until);
+  void Wake();
+
+  WorkerContext& ctx_;
+  const std::string uid_, ns_, name_;
+  mutable std::mutex mu_;
+  Json pod_;  // the latest from the API, under mu_
+  bool deleted_ = false;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  int wake_fd_ = -1;
+
+  // Worker-thread state (Log() reads containers_ under mu_).
+  std::vector<Container> containers_;
+  bool admitted_ = false;
+  bool rejected_ = false;  // refused at admission: fails without running anything
+  bool sandbox_ = false;
+  std::string start_time_;
+  std::string failed_reason_, failed_message_;  // the pod failed as a whole (admission, deadline)
+  Json posted_;                                  // the last status written
+  std::thread thread_;
+};
+
+}  // namespace mlkube::agent

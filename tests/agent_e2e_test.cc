@@ -1,0 +1,324 @@
+// The node agent end to end: `mlkube server --fake-gpus 4` with its local agent, driven by the
+// real kubectl; pods run as real processes in real cgroups and namespaces (root, as in CI).
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include "e2e_util.h"
+
+namespace mlkube::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class AgentE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess("agent", /*agent=*/true);
+    ASSERT_TRUE(server_->Start({"--fake-gpus", "4"})) << server_->log();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  static CmdResult K(const std::string& args, const std::string& input = "") {
+    return server_->Kubectl(args, input);
+  }
+  static std::string Get(const std::string& pod, const std::string& jsonpath) {
+    return K("get pod " + pod + " -o jsonpath='" + jsonpath + "'").out;
+  }
+  static bool WaitFor(const std::function<bool()>& ok, std::chrono::seconds limit = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ok()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return ok();
+  }
+  static bool WaitPhase(const std::string& pod, const std::string& phase, std::chrono::seconds limit = 30s) {
+    return WaitFor([&] { return Get(pod, "{.status.phase}") == phase; }, limit);
+  }
+  // A pod bound to node-1 (no scheduler needed) running `script` with sh.
+  static std::string PodYaml(const std::string& name, const std::string& script,
+                             const std::string& extra_container = "", const std::string& extra_spec = "",
+                             const std::string& restart = "Never") {
+    return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " + name + "\nspec:\n  nodeName: node-1\n"
+           "  restartPolicy: " + restart + "\n" + extra_spec +
+           "  containers:\n  - name: main\n    image: busybox\n    command: [\"sh\", \"-c\", " +
+           "\"" + script + "\"]\n" + extra_container;
+  }
+  static CmdResult Apply(const std::string& yaml) { return K("apply -f -", yaml); }
+
+  static ServerProcess* server_;
+};
+
+ServerProcess* AgentE2E::server_ = nullptr;
+
+TEST_F(AgentE2E, NodeRegistersWithCapacityGpusAndLease) {
+  auto nodes = K("get nodes -o wide");
+  EXPECT_NE(nodes.out.find("node-1"), std::string::npos) << nodes.out << nodes.err;
+  EXPECT_NE(nodes.out.find("Ready"), std::string::npos) << nodes.out;
+  EXPECT_EQ(K("get node node-1 -o jsonpath='{.status.capacity.nvidia\\.com/gpu}'").out, "4");
+  EXPECT_EQ(K("get node node-1 -o jsonpath='{.status.allocatable.pods}'").out, "110");
+  EXPECT_EQ(K("get node node-1 -o jsonpath='{.metadata.labels.nvidia\\.com/gpu\\.product}'").out, "Fake-GPU");
+  EXPECT_EQ(K("get node node-1 -o jsonpath='{.metadata.labels.kubernetes\\.io/hostname}'").out, "node-1");
+  std::string conditions = K("get node node-1 -o jsonpath='{range .status.conditions[*]}{.type}={.status} {end}'").out;
+  EXPECT_EQ(conditions, "MemoryPressure=False DiskPressure=False PIDPressure=False Ready=True ") << conditions;
+  EXPECT_EQ(K("get lease -n kube-node-lease node-1 -o jsonpath='{.spec.holderIdentity}'").out, "node-1");
+}
+
+TEST_F(AgentE2E, PodRunsToCompletionWithLogs) {
+  // `read` is a shell builtin: /proc/self is the shell, PID 1 of the pod's namespace.
+  ASSERT_EQ(Apply(PodYaml("hello", "echo hello from $HOSTNAME; read p x < /proc/self/stat; echo pid=$p; "
+                                   "sleep 0.1; echo to stderr >&2")).code, 0);
+  ASSERT_TRUE(WaitPhase("hello", "Succeeded")) << K("get pod hello -o yaml").out;
+  EXPECT_EQ(Get("hello", "{.status.containerStatuses[0].state.terminated.exitCode}"), "0");
+  EXPECT_EQ(Get("hello", "{.status.containerStatuses[0].state.terminated.reason}"), "Completed");
+  EXPECT_EQ(K("get pod hello").out.find("Completed") != std::string::npos, true);
+  auto logs = K("logs hello");
+  EXPECT_EQ(logs.out, "hello from hello\npid=1\nto stderr\n") << logs.err;
+  auto ts = K("logs hello --timestamps --tail=1");
+  EXPECT_NE(ts.out.find("Z to stderr\n"), std::string::npos) << ts.out;
+  EXPECT_EQ(ts.out.find("hello from"), std::string::npos) << ts.out;
+  auto events = K("get events --field-selector involvedObject.name=hello -o jsonpath='{.items[*].reason}'");
+  EXPECT_NE(events.out.find("Started"), std::string::npos) << events.out;
+}
+
+TEST_F(AgentE2E, MemoryLimitIsOomKilled) {
+  ASSERT_EQ(Apply(PodYaml("oom", "python3 -c 'b = bytearray(300 * 1024 * 1024)'",
+                          "    resources:\n      limits:\n        memory: 64Mi\n")).code, 0);
+  ASSERT_TRUE(WaitPhase("oom", "Failed"));
+  EXPECT_EQ(Get("oom", "{.status.containerStatuses[0].state.terminated.reason}"), "OOMKilled");
+  EXPECT_EQ(Get("oom", "{.status.containerStatuses[0].state.terminated.exitCode}"), "137");
+  EXPECT_TRUE(WaitFor([] {
+    return K("get events --field-selector involvedObject.name=oom -o jsonpath='{.items[*].reason}'").out.find(
+               "OOMKilled") != std::string::npos;
+  }));
+}
+
+TEST_F(AgentE2E, CpuLimitThrottles) {
+  ASSERT_EQ(Apply(PodYaml("busy", "while :; do :; done",
+                          "    resources:\n      limits:\n        cpu: 300m\n")).code, 0);
+  ASSERT_TRUE(WaitPhase("busy", "Running"));
+  const std::string uid = Get("busy", "{.metadata.uid}");
+  const std::string usage = "/sys/fs/cgroup/cpuacct/" + server_->cgroup_root() + "/pod" + uid + "/main/cpuacct.usage";
+  const bool v2 = std::filesystem::exists("/sys/fs/cgroup/cgroup.controllers");
+  auto read = [&]() -> double {
+    if (!v2) return std::stod(ReadFile(usage)) / 1e9;
+    std::string stat = ReadFile("/sys/fs/cgroup/" + server_->cgroup_root() + "/pod" + uid + "/main/cpu.stat");
+    return std::stod(stat.substr(stat.find("usage_usec") + 11)) / 1e6;
+  };
+  std::this_thread::sleep_for(500ms);
+  double before = read();
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(3s);
+  double used = read() - before;
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NEAR(used / wall, 0.3, 0.03) << "cores used: " << used / wall;
+  ASSERT_EQ(K("delete pod busy --grace-period=1").code, 0);
+}
+
+TEST_F(AgentE2E, InitContainersRunInOrderAndAFailureBlocksTheApp) {
+  const std::string stamp = "/tmp/mlkube-init-order-" + std::to_string(::getpid());
+  std::filesystem::remove(stamp);
+  std::string yaml =
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: init-ok\nspec:\n  nodeName: node-1\n  restartPolicy: Never\n"
+      "  initContainers:\n"
+      "  - {name: one, image: x, command: [sh, -c, 'sleep 0.3; echo one >> " + stamp + "']}\n"
+      "  - {name: two, image: x, command: [sh, -c, 'echo two >> " + stamp + "']}\n"
+      "  containers:\n  - {name: main, image: x, command: [sh, -c, 'echo main >> " + stamp + "']}\n";
+  ASSERT_EQ(Apply(yaml).code, 0);
+  ASSERT_TRUE(WaitPhase("init-ok", "Succeeded"));
+  EXPECT_EQ(ReadFile(stamp), "one\ntwo\nmain\n");
+  std::filesystem::remove(stamp);
+
+  std::string failing =
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: init-bad\nspec:\n  nodeName: node-1\n  restartPolicy: Never\n"
+      "  initContainers:\n  - {name: fetch, image: x, command: [sh, -c, 'echo no data; exit 3']}\n"
+      "  containers:\n  - {name: train, image: x, command: [sh, -c, 'echo should not run']}\n";
+  ASSERT_EQ(Apply(failing).code, 0);
+  ASSERT_TRUE(WaitPhase("init-bad", "Failed"));
+  EXPECT_EQ(Get("init-bad", "{.status.initContainerStatuses[0].state.terminated.exitCode}"), "3");
+  EXPECT_EQ(Get("init-bad", "{.status.containerStatuses[0].state.waiting.reason}"), "PodInitializing");
+  EXPECT_NE(K("get pod init-bad").out.find("Init:Error"), std::string::npos) << K("get pod init-bad").out;
+  EXPECT_EQ(K("logs init-bad -c fetch").out, "no data\n");
+  EXPECT_NE(K("logs init-bad -c train").err.find("is waiting to start"), std::string::npos);
+}
+
+TEST_F(AgentE2E, CrashingContainerBacksOff) {
+  ASSERT_EQ(Apply(PodYaml("crash", "echo crashing; exit 1", "", "", "Always")).code, 0);
+  // First restart at once, then 10 s, then 20 s.
+  ASSERT_TRUE(WaitFor([] {
+    return Get("crash", "{.status.containerStatuses[0].state.waiting.message}").find("back-off 10s") != std::string::npos;
+  })) << K("get pod crash -o yaml").out;
+  EXPECT_EQ(Get("crash", "{.status.containerStatuses[0].restartCount}"), "1");
+  EXPECT_EQ(Get("crash", "{.status.containerStatuses[0].state.waiting.reason}"), "CrashLoopBackOff");
+  EXPECT_EQ(Get("crash", "{.status.containerStatuses[0].lastState.terminated.exitCode}"), "1");
+  EXPECT_EQ(Get("crash", "{.status.phase}"), "Running");
+  ASSERT_TRUE(WaitFor([] {
+    return Get("crash", "{.status.containerStatuses[0].state.waiting.message}").find("back-off 20s") != std::string::npos;
+  }, 20s)) << K("get pod crash -o yaml").out;
+  EXPECT_EQ(Get("crash", "{.status.containerStatuses[0].restartCount}"), "2");
+  EXPECT_EQ(K("logs crash --previous").out, "crashing\n");
+  auto events = K("get events --field-selector involvedObject.name=crash,reason=BackOff -o name");
+  EXPECT_FALSE(events.out.empty());
+  ASSERT_EQ(K("delete pod crash --grace-period=0").code, 0);
+}
+
+TEST_F(AgentE2E, GracefulTerminationSendsTermThenKills) {
+  const std::string mark = "/tmp/mlkube-term-" + std::to_string(::getpid());
+  std::filesystem::remove(mark);
+  ASSERT_EQ(Apply(PodYaml("polite", "trap 'echo got TERM > " + mark + "; exit 0' TERM; while :; do sleep 0.1; done")).code, 0);
+  ASSERT_EQ(Apply(PodYaml("stubborn", "trap '' TERM; while :; do sleep 0.1; done", "",
+                          "  terminationGracePeriodSeconds: 2\n")).code, 0);
+  ASSERT_TRUE(WaitPhase("polite", "Running"));
+  ASSERT_TRUE(WaitPhase("stubborn", "Running"));
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(K("delete pod polite").code, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(ReadFile(mark), "got TERM\n");
+  const std::string uid = Get("stubborn", "{.metadata.uid}");
+  t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(K("delete pod stubborn").code, 0);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 1800ms);
+  EXPECT_LT(took, 8s);
+  // Nothing of it is left: no processes, no cgroup.
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids/" + server_->cgroup_root() + "/pod" + uid));
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/" + server_->cgroup_root() + "/pod" + uid));
+  std::filesystem::remove(mark);
+}
+
+TEST_F(AgentE2E, BadCommandsGiveClearReasons) {
+  std::string yaml =
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: nocmd\nspec:\n  nodeName: node-1\n"
+      "  containers:\n  - {name: web, image: nginx}\n---\n"
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: notfound\nspec:\n  nodeName: node-1\n  restartPolicy: Never\n"
+      "  containers:\n  - {name: main, image: x, command: [no-such-binary-mlkube]}\n";
+  ASSERT_EQ(Apply(yaml).code, 0);
+  ASSERT_TRUE(WaitPhase("nocmd", "Failed"));
+  EXPECT_EQ(Get("nocmd", "{.status.reason}"), "ImageNotSupported");
+  EXPECT_NE(Get("nocmd", "{.status.message}").find("has no command"), std::string::npos);
+  ASSERT_TRUE(WaitPhase("notfound", "Failed"));
+  EXPECT_EQ(Get("notfound", "{.status.containerStatuses[0].state.terminated.reason}"), "ContainerCannotRun");
+  EXPECT_EQ(Get("notfound", "{.status.containerStatuses[0].state.terminated.message}"),
+            "exec: \"no-such-binary-mlkube\": executable file not found in $PATH");
+  EXPECT_TRUE(WaitFor([] {
+    return K("get events --field-selector involvedObject.name=notfound,reason=Failed -o jsonpath='{.items[*].message}'")
+               .out.find("executable file not found") != std::string::npos;
+  }));
+}
+
+TEST_F(AgentE2E, EnvironmentFromTheApi) {
+  ASSERT_EQ(K("create configmap train-config --from-literal=LR=0.01").code, 0);
+  std::string yaml = PodYaml("env", "echo lr=$LR node=$NODE mem=$MEM",
+                             "    resources:\n      limits:\n        memory: 128Mi\n"
+                             "    env:\n"
+                             "    - name: LR\n      valueFrom: {configMapKeyRef: {name: train-config, key: LR}}\n"
+                             "    - name: NODE\n      valueFrom: {fieldRef: {fieldPath: spec.nodeName}}\n"
+                             "    - name: MEM\n      valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}\n");
+  ASSERT_EQ(Apply(yaml).code, 0);
+  ASSERT_TRUE(WaitPhase("env", "Succeeded"));
+  EXPECT_EQ(K("logs env").out, "lr=0.01 node=node-1 mem=128\n");
+
+  ASSERT_EQ(Apply(PodYaml("env-missing", "echo $X",
+                          "    env:\n    - name: X\n      valueFrom: {configMapKeyRef: {name: absent, key: k}}\n")).code, 0);
+  ASSERT_TRUE(WaitFor([] {
+    return Get("env-missing", "{.status.containerStatuses[0].state.waiting.reason}") == "CreateContainerConfigError";
+  }));
+  EXPECT_EQ(Get("env-missing", "{.status.containerStatuses[0].state.waiting.message}"), "configmap \"absent\" not found");
+  // The missing object appears: the container starts.
+  ASSERT_EQ(K("create configmap absent --from-literal=k=v").code, 0);
+  EXPECT_TRUE(WaitPhase("env-missing", "Succeeded"));
+}
+
+TEST_F(AgentE2E, LogsFollowStreams) {
+  ASSERT_EQ(Apply(PodYaml("ticker", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.3; done")).code, 0);
+  ASSERT_TRUE(WaitPhase("ticker", "Running"));
+  auto t0 = std::chrono::steady_clock::now();
+  auto follow = K("logs -f ticker");
+  EXPECT_EQ(follow.out, "tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n") << follow.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+TEST_F(AgentE2E, GpusAreWholeDisjointAndHiddenFromOthers) {
+  auto gpu_pod = [](const std::string& name, int n) {
+    return PodYaml(name, "echo gpus=$CUDA_VISIBLE_DEVICES; sleep 1000",
+                   "    resources:\n      limits:\n        nvidia.com/gpu: " + std::to_string(n) + "\n", "", "Always");
+  };
+  ASSERT_EQ(Apply(gpu_pod("gpu-a", 1) + "---\n" + gpu_pod("gpu-b", 2) + "---\n" + gpu_pod("gpu-c", 1) + "---\n" +
+                  PodYaml("cpu-only", "echo gpus=[$CUDA_VISIBLE_DEVICES] nvidia=$NVIDIA_VISIBLE_DEVICES; sleep 1000",
+                          "", "", "Always")).code, 0);
+  std::set<std::string> seen;
+  size_t total = 0;
+  for (const char* p : {"gpu-a", "gpu-b", "gpu-c"}) {
+    ASSERT_TRUE(WaitFor([&] { return K(std::string("logs ") + p).out.rfind("gpus=", 0) == 0; })) << p;
+    std::string line = K(std::string("logs ") + p).out;
+    std::string list = line.substr(5, line.find('\n') - 5);
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t comma = list.find(',', start);
+      std::string uuid = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      EXPECT_EQ(uuid.rfind("GPU-fake-node-1-", 0), 0u) << uuid;
+      seen.insert(uuid);
+      ++total;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  EXPECT_EQ(total, 4u);
+  EXPECT_EQ(seen.size(), 4u);  // disjoint
+  ASSERT_TRUE(WaitFor([] { return !K("logs cpu-only").out.empty(); }));
+  EXPECT_EQ(K("logs cpu-only").out, "gpus=[] nvidia=void\n");
+
+  // A fifth GPU is not there: the agent refuses the pod as the kubelet does.
+  ASSERT_EQ(Apply(gpu_pod("gpu-d", 1)).code, 0);
+  ASSERT_TRUE(WaitPhase("gpu-d", "Failed"));
+  EXPECT_EQ(Get("gpu-d", "{.status.reason}"), "UnexpectedAdmissionError");
+  EXPECT_EQ(Get("gpu-d", "{.status.message}"),
+            "Pod was rejected: Allocate failed due to requested number of devices unavailable for "
+            "nvidia.com/gpu. Requested: 1, Available: 0, which is unexpected");
+
+  // The allocations survive a restart of the agent (here, of the whole server, with kill -9).
+  const std::string before = K("logs gpu-b").out;
+  server_->Kill9();
+  ASSERT_TRUE(server_->Start());
+  ASSERT_EQ(Apply(gpu_pod("gpu-e", 1)).code, 0);
+  ASSERT_TRUE(WaitPhase("gpu-e", "Failed"));
+  EXPECT_EQ(Get("gpu-e", "{.status.reason}"), "UnexpectedAdmissionError");
+  // Releasing one (deleting its pod) makes room.
+  ASSERT_EQ(K("delete pod gpu-a --grace-period=0 --force").code, 0);
+  ASSERT_EQ(Apply(gpu_pod("gpu-f", 1)).code, 0);
+  EXPECT_TRUE(WaitPhase("gpu-f", "Running"));
+  EXPECT_EQ(K("logs gpu-b").out, before);
+  for (const char* p : {"gpu-b", "gpu-c", "gpu-d", "gpu-e", "gpu-f", "cpu-only"}) {
+    K(std::string("delete pod ") + p + " --grace-period=0 --force");
+  }
+}
+
+TEST_F(AgentE2E, PodsSurviveServerKill9AndAreNotStartedTwice) {
+  const std::string starts = "/tmp/mlkube-starts-" + std::to_string(::getpid());
+  std::filesystem::remove(starts);
+  ASSERT_EQ(Apply(PodYaml("survivor", "echo started >> " + starts + "; sleep 1000", "", "", "Always")).code, 0);
+  ASSERT_TRUE(WaitPhase("survivor", "Running"));
+  const std::string started_at = Get("survivor", "{.status.containerStatuses[0].state.running.startedAt}");
+  server_->Kill9();
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_EQ(ReadFile(starts), "started\n");  // still running, alone
+  ASSERT_TRUE(server_->Start());
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(ReadFile(starts), "started\n");
+  EXPECT_EQ(Get("survivor", "{.status.phase}"), "Running");
+  EXPECT_EQ(Get("survivor", "{.status.containerStatuses[0].restartCount}"), "0");
+  EXPECT_EQ(Get("survivor", "{.status.containerStatuses[0].state.running.startedAt}"), started_at);
+  ASSERT_EQ(K("delete pod survivor --grace-period=1").code, 0);
+  std::filesystem::remove(starts);
+}
+
+}  // namespace
+}  // namespace mlkube::testing
