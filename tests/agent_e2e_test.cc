@@ -320,5 +320,45 @@ TEST_F(AgentE2E, PodsSurviveServerKill9AndAreNotStartedTwice) {
   std::filesystem::remove(starts);
 }
 
+TEST_F(AgentE2E, PodsHaveTheirOwnAddressesAndShareNoPorts) {
+  // Two replicas of one server, both on port 8080, each answering on its own IP.
+  auto server = [](const std::string& name) {
+    return PodYaml(name, "python3 -c \\\"import http.server, socket\\n"
+                         "class H(http.server.BaseHTTPRequestHandler):\\n"
+                         "  def do_GET(self):\\n"
+                         "    self.send_response(200); self.end_headers(); self.wfile.write(socket.gethostname().encode())\\n"
+                         "http.server.HTTPServer(('0.0.0.0', 8080), H).serve_forever()\\\"",
+                   "", "", "Always");
+  };
+  ASSERT_EQ(Apply(server("web-a") + "---\n" + server("web-b")).code, 0);
+  ASSERT_TRUE(WaitPhase("web-a", "Running"));
+  ASSERT_TRUE(WaitPhase("web-b", "Running"));
+  const std::string ip_a = Get("web-a", "{.status.podIP}"), ip_b = Get("web-b", "{.status.podIP}");
+  EXPECT_NE(ip_a, ip_b);
+  const std::string prefix = server_->pod_cidr().substr(0, server_->pod_cidr().rfind('.') + 1);
+  EXPECT_EQ(ip_a.rfind(prefix, 0), 0u) << ip_a << " not in " << server_->pod_cidr();
+  auto answer = [](const std::string& ip) {
+    for (int i = 0; i < 100; ++i) {
+      auto r = Sh("curl -s --max-time 2 http://" + ip + ":8080/");
+      if (r.code == 0) return r.out;
+      std::this_thread::sleep_for(100ms);
+    }
+    return std::string("no answer");
+  };
+  EXPECT_EQ(answer(ip_a), "web-a");
+  EXPECT_EQ(answer(ip_b), "web-b");
+  // Pod to pod, and the pod's own name in its /etc/hosts.
+  ASSERT_EQ(Apply(PodYaml("client", "cat /etc/hosts | tail -1; python3 -c \\\"import urllib.request; "
+                                    "print(urllib.request.urlopen('http://" + ip_b + ":8080/').read().decode())\\\"")).code, 0);
+  ASSERT_TRUE(WaitPhase("client", "Succeeded")) << K("logs client").out;
+  const std::string client_ip = Get("client", "{.status.podIP}");
+  EXPECT_EQ(K("logs client").out, client_ip + "\tclient\nweb-b\n");
+  // hostNetwork pods use the node's address and network.
+  ASSERT_EQ(Apply(PodYaml("hostnet", "echo ok", "", "  hostNetwork: true\n")).code, 0);
+  ASSERT_TRUE(WaitPhase("hostnet", "Succeeded"));
+  EXPECT_EQ(Get("hostnet", "{.status.podIP}"), Get("hostnet", "{.status.hostIP}"));
+  K("delete pod web-a web-b --grace-period=0 --force");
+}
+
 }  // namespace
 }  // namespace mlkube::testing

@@ -102,15 +102,27 @@ class ServerProcess {
     dir_ = std::filesystem::temp_directory_path() /
            ("mlkube-e2e-" + name + "-" + std::to_string(::getpid()));
     cgroup_root_ = "mlkube-e2e-" + name + "-" + std::to_string(::getpid());
+    // A bridge and a /24 of its own, so that test servers running side by side do not meet.
+    const int pid = ::getpid();
+    bridge_ = "mk" + std::to_string(pid % 10000000);
+    pod_cidr_ = "10." + std::to_string(200 + (pid / 256) % 56) + "." + std::to_string(pid % 256) + ".0/24";
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "home");
   }
   ~ServerProcess() {
     Stop();
-    if (agent_) RemoveCgroupTree(cgroup_root_);
+    if (agent_) {
+      RemoveCgroupTree(cgroup_root_);
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(dir_ / "data" / "agent" / "ipam", ec)) {
+        Sh("ip netns del mlk-" + ReadFile(e.path()));
+      }
+      Sh("ip link del " + bridge_);
+    }
     std::filesystem::remove_all(dir_);
   }
   const std::string& cgroup_root() const { return cgroup_root_; }
+  const std::string& pod_cidr() const { return pod_cidr_; }
 
   // Starts the server and waits for /readyz. Returns false if it did not come up.
   bool Start(const std::vector<std::string>& extra = {}) {
@@ -126,7 +138,8 @@ class ServerProcess {
                                        "--listen", "127.0.0.1:" + std::to_string(port_)};
       if (agent_) {
         for (const std::string& a : {std::string("--node-name"), std::string("node-1"),
-                                     std::string("--cgroup-root"), cgroup_root_}) {
+                                     std::string("--cgroup-root"), cgroup_root_,
+                                     std::string("--bridge-name"), bridge_, std::string("--pod-cidr"), pod_cidr_}) {
           args.push_back(a);
         }
       } else {
@@ -201,7 +214,7 @@ class ServerProcess {
   int port_ = 0;
   std::vector<std::string> extra_;  // flags kept for restarts
   bool agent_ = false;
-  std::string cgroup_root_;
+  std::string cgroup_root_, bridge_, pod_cidr_;
 };
 
 }  // namespace mlkube::testing

@@ -60,6 +60,7 @@ struct Agent::Impl {
   NodeFacts facts;
   std::unique_ptr<Cgroups> cgroups;
   std::unique_ptr<GpuAllocator> gpus;
+  std::unique_ptr<PodNetwork> network;
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<WorkerContext> ctx;
   std::unique_ptr<client::Informer> informer;
@@ -159,6 +160,7 @@ struct Agent::Impl {
       if (!live.count(uid)) fs::remove_all(entry.path(), ec);
     }
     gpus->Retain({live.begin(), live.end()});
+    network->Retain({live.begin(), live.end()});
   }
 
   void Heartbeat() {
@@ -206,9 +208,15 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   ASSIGN_OR_RETURN(impl->cgroups, Cgroups::Detect("/sys/fs/cgroup", options.cgroup_parent));
   impl->gpus = std::make_unique<GpuAllocator>(f.gpus, options.data_dir / "gpu-allocations.json");
   RETURN_IF_ERROR(impl->gpus->Load());
+  PodNetwork::Options no;
+  no.bridge = options.bridge;
+  no.cidr = options.pod_cidr;
+  no.state_dir = options.data_dir / "ipam";
+  ASSIGN_OR_RETURN(impl->network, PodNetwork::Setup(no));
+  f.pod_cidr = options.pod_cidr;
   impl->events = std::make_unique<client::EventRecorder>(client, "kubelet", f.name);
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  impl->ctx.reset(new WorkerContext{client, *impl->events, *impl->cgroups, *impl->gpus, f,
+  impl->ctx.reset(new WorkerContext{client, *impl->events, *impl->cgroups, *impl->gpus, *impl->network, f,
                                     options.data_dir / "pods", options.data_dir / "logs", self});
   RETURN_IF_ERROR(impl->Register());
   RETURN_IF_ERROR(impl->RenewLease());

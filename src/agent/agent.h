@@ -28,6 +28,8 @@ class Agent {
     std::filesystem::path gpu_inventory;  // or a JSON list of GPUs
     std::string nvml_library = "libnvidia-ml.so.1";
     std::string cgroup_parent = "mlkube";
+    std::string pod_cidr = "10.88.0.0/16";  // pod addresses; the first is the bridge's
+    std::string bridge = "mlkube0";
     std::map<std::string, std::string> labels;
     int max_pods = 110;
     std::chrono::seconds heartbeat{10};

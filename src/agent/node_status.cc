@@ -114,7 +114,8 @@ Json NodeObject(const NodeFacts& facts) {
   return {{"apiVersion", "v1"},
           {"kind", "Node"},
           {"metadata", {{"name", facts.name}, {"labels", labels}}},
-          {"spec", Json::object()}};
+          {"spec", facts.pod_cidr.empty() ? Json::object()
+                                          : Json{{"podCIDR", facts.pod_cidr}, {"podCIDRs", {facts.pod_cidr}}}}};
 }
 
 Json NodeStatus(const NodeFacts& facts, const Json& previous) {

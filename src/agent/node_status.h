@@ -18,6 +18,7 @@ struct NodeFacts {
   std::string internal_ip;
   int daemon_port = 0;  // where the agent serves logs and exec (status.daemonEndpoints)
   int max_pods = 110;
+  std::string pod_cidr;
   std::filesystem::path data_dir;  // its filesystem is the node's ephemeral storage
   std::vector<Gpu> gpus;
   std::map<std::string, std::string> labels;  // extra labels (--node-labels)

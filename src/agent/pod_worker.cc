@@ -118,6 +118,20 @@ int GpuRequest(const Json& spec) {
   return std::max(apps, inits);
 }
 
+bool HostNetwork(const Json& spec) {
+  const Json& v = Child(spec, "hostNetwork");
+  return v.is_boolean() && v.get<bool>();
+}
+
+// spec.hostname, else the pod's name (cut to a DNS label, as the kubelet does).
+std::string Hostname(const Json& pod) {
+  std::string name = Str(Child(pod, "spec"), "hostname");
+  if (name.empty()) name = Str(Child(pod, "metadata"), "name");
+  if (name.size() > 63) name.resize(63);
+  while (!name.empty() && (name.back() == '-' || name.back() == '.')) name.pop_back();
+  return name;
+}
+
 std::string NowRfc3339() { return FormatRfc3339(std::chrono::system_clock::now()); }
 
 Json Condition(const Json& previous, const std::string& type, bool status,
@@ -295,7 +309,8 @@ void PodWorker::Adopt() {
       if (!n.empty() && std::all_of(n.begin(), n.end(), ::isdigit)) newest = std::max(newest, std::stoi(n));
     }
     if (newest < 0) continue;
-    sandbox_ = true;  // admission runs again: it re-finds the pod's GPUs in the checkpoint
+    // Admission and the sandbox are made again: both find what was there (the GPUs in the
+    // checkpoint, the cgroup, the network namespace and its address).
     c.attempt = newest;
     const fs::path dir = StateDir(c, newest);
     if (newest > 0) {
@@ -430,17 +445,16 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
     }
   }
   if (container == nullptr) return false;
-  const Json& meta = Child(pod, "metadata");
-  const bool host_network = Child(spec, "hostNetwork").is_boolean() && spec["hostNetwork"].get<bool>();
+  const bool host_network = HostNetwork(spec);
 
   EnvInputs in;
   in.pod = &pod;
   in.container = container;
-  in.pod_ip = ctx_.node.internal_ip;
+  in.pod_ip = pod_ip_;
   in.host_ip = ctx_.node.internal_ip;
   in.node_cpu_milli = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN)) * 1000;
   in.node_memory_bytes = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
-  const std::string hostname = host_network ? "" : Str(meta, "name");
+  const std::string hostname = host_network ? "" : Hostname(pod);
   in.base = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
              {"HOSTNAME", hostname.empty() ? ctx_.node.name : hostname},
              {"HOME", "/root"}};
@@ -474,6 +488,11 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
     if (Child(*sc, "runAsGroup").is_number_integer()) s.gid = (*sc)["runAsGroup"].get<uint32_t>();
   }
   s.hostname = hostname;
+  if (!host_network) {
+    s.net_namespace = ctx_.network.NamespacePath(uid_);
+    s.mounts.push_back({(ctx_.pods_dir / uid_ / "etc-hosts").string(), "/etc/hosts", false});
+    s.mounts.push_back({(ctx_.pods_dir / uid_ / "resolv.conf").string(), "/etc/resolv.conf", false});
+  }
   s.pid_namespace = !(Child(spec, "hostPID").is_boolean() && spec["hostPID"].get<bool>());
   const int attempt = c.attempt + 1;
   s.log_path = LogPath(c.name, attempt);
@@ -547,10 +566,47 @@ void PodWorker::Terminate(const Json& pod, std::chrono::seconds grace) {
 
 void PodWorker::Cleanup() {
   (void)ctx_.cgroups.Remove(CgroupOf());
+  ctx_.network.Teardown(uid_);
   ctx_.gpus.Release(uid_);
   std::error_code ec;
   fs::remove_all(ctx_.pods_dir / uid_, ec);
   fs::remove_all(ctx_.logs_dir / (ns_ + "_" + name_ + "_" + uid_), ec);
+}
+
+// The pod's cgroup, network namespace and address, and its /etc/hosts and /etc/resolv.conf.
+Status PodWorker::MakeSandbox(const Json& pod) {
+  const Json& spec = Child(pod, "spec");
+  RETURN_IF_ERROR(ctx_.cgroups.Create(CgroupOf(), PodLimits(spec)));
+  if (HostNetwork(spec)) {
+    pod_ip_ = ctx_.node.internal_ip;
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(pod_ip_, ctx_.network.Ensure(uid_));
+  // As the kubelet's managed hosts file: localhost, the pod's own name, then hostAliases.
+  std::string hosts = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+                      "::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+                      "fe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n";
+  const std::string hostname = Hostname(pod);
+  const std::string subdomain = Str(spec, "subdomain");
+  hosts += pod_ip_ + "\t" +
+           (subdomain.empty() ? hostname : hostname + "." + subdomain + "." + ns_ + ".svc.cluster.local\t" + hostname) + "\n";
+  const Json& aliases = Child(spec, "hostAliases");
+  if (aliases.is_array()) {
+    hosts += "\n# Entries added by HostAliases.\n";
+    for (const Json& a : aliases) {
+      std::string line = Str(a, "ip");
+      for (const Json& h : Child(a, "hostnames")) line += "\t" + (h.is_string() ? h.get<std::string>() : "");
+      hosts += line + "\n";
+    }
+  }
+  const fs::path dir = ctx_.pods_dir / uid_;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  RETURN_IF_ERROR(WriteFileAtomic(dir / "etc-hosts", hosts));
+  // Until the cluster DNS serves names, pods resolve as the host does.
+  auto resolv = ReadFile("/etc/resolv.conf");
+  RETURN_IF_ERROR(WriteFileAtomic(dir / "resolv.conf", resolv.ok() ? *resolv : ""));
+  return Status::Ok();
 }
 
 void PodWorker::Sync() {
@@ -601,7 +657,7 @@ void PodWorker::Sync() {
   }
   if (start_time_.empty()) start_time_ = NowRfc3339();
   if (!sandbox_) {
-    Status st = ctx_.cgroups.Create(CgroupOf(), PodLimits(spec));
+    Status st = MakeSandbox(pod);
     if (!st.ok()) {
       ctx_.events.Record(pod, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: " + st.message());
       return;
@@ -796,9 +852,9 @@ Json PodWorker::BuildStatus(const Json& pod) const {
                  {"containerStatuses", statuses}};
   if (!init_statuses.empty()) status["initContainerStatuses"] = init_statuses;
   if (!start_time_.empty()) status["startTime"] = start_time_;
-  if (sandbox_) {
-    status["podIP"] = ctx_.node.internal_ip;
-    status["podIPs"] = {{{"ip", ctx_.node.internal_ip}}};
+  if (sandbox_ && !pod_ip_.empty()) {
+    status["podIP"] = pod_ip_;
+    status["podIPs"] = {{{"ip", pod_ip_}}};
   }
   if (!failed_reason_.empty()) {
     status["reason"] = failed_reason_;

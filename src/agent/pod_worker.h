@@ -18,6 +18,7 @@
 
 #include "agent/cgroups/cgroups.h"
 #include "agent/gpu/gpus.h"
+#include "agent/network/pod_network.h"
 #include "agent/node_status.h"
 #include "agent/runtime/shim.h"
 #include "api/json.h"
@@ -32,6 +33,7 @@ struct WorkerContext {
   client::EventRecorder& events;
   const Cgroups& cgroups;
   GpuAllocator& gpus;
+  PodNetwork& network;
   const NodeFacts& node;
   std::filesystem::path pods_dir;  // per-container state: <uid>/<container>/<attempt>/
   std::filesystem::path logs_dir;  // <namespace>_<name>_<uid>/<container>/<attempt>.log
@@ -82,6 +84,7 @@ class PodWorker {
   void Sync();
   void Adopt();
   bool Admit(const Json& pod);
+  Status MakeSandbox(const Json& pod);
   void ObserveExits();
   // Starts `c` (its next attempt); false when it could not be started this time.
   bool Start(const Json& pod, const Json& spec, Container& c);
@@ -112,6 +115,7 @@ class PodWorker {
   bool admitted_ = false;
   bool rejected_ = false;  // refused at admission: fails without running anything
   bool sandbox_ = false;
+  std::string pod_ip_;
   std::string start_time_;
   std::string failed_reason_, failed_message_;  // the pod failed as a whole (admission, deadline)
   Json posted_;                                  // the last status written

@@ -1,5 +1,6 @@
 // mlkube: one binary for the API server, the node agent and a kubectl-like CLI.
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   // The container shim is internal (the agent starts it) and should cost as little as can be:
   // it skips the CLI altogether.
   if (argc == 3 && std::strcmp(argv[1], "shim") == 0) return mlkube::agent::RunShim(argv[2]);
+  // Peers and helper processes that go away must not take the server with them.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mlkube: Kubernetes-style ML workloads from one binary"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags (-n, --kubeconfig) may follow the verb, as with kubectl

@@ -50,6 +50,8 @@ void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) 
   cmd->add_option("--gpu-inventory", o.gpu_inventory, "JSON file listing the node's GPUs (instead of NVML)");
   cmd->add_option("--cgroup-root", o.cgroup_parent, "Cgroup below which pods get theirs")->capture_default_str();
   cmd->add_option("--max-pods", o.max_pods, "Pods this node accepts")->capture_default_str();
+  cmd->add_option("--pod-cidr", o.pod_cidr, "IPv4 range for this node's pod addresses")->capture_default_str();
+  cmd->add_option("--bridge-name", o.bridge, "Linux bridge the node's pods attach to")->capture_default_str();
   cmd->add_option("--node-labels", labels, "Extra node labels: key=value,key2=value2");
 }
 

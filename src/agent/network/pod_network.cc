@@ -1,0 +1,135 @@
+#include "agent/network/pod_network.h"
+
+#include <algorithm>
+
+#include <arpa/inet.h>
+
+#include "common/files.h"
+#include "common/subprocess.h"
+
+namespace mlkube::agent {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Ip(uint32_t host_order) {
+  in_addr a{htonl(host_order)};
+  char buf[INET_ADDRSTRLEN];
+  ::inet_ntop(AF_INET, &a, buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace
+
+Result<std::pair<uint32_t, int>> ParseCidr(const std::string& cidr) {
+  auto slash = cidr.find('/');
+  in_addr a{};
+  if (slash == std::string::npos || ::inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &a) != 1) {
+    return Status(Code::kInvalid, "invalid pod CIDR \"" + cidr + "\": want an IPv4 network like 10.88.0.0/16");
+  }
+  int prefix = std::atoi(cidr.c_str() + slash + 1);
+  if (prefix < 8 || prefix > 28) return Status(Code::kInvalid, "pod CIDR \"" + cidr + "\": prefix must be /8 to /28");
+  uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  return std::make_pair(ntohl(a.s_addr) & mask, prefix);
+}
+
+std::string PodNetwork::NamespaceName(const std::string& uid) { return "mlk-" + uid; }
+
+std::string PodNetwork::VethName(const std::string& uid) {
+  std::string hex;
+  for (char c : uid) {
+    if (c != '-') hex += c;
+  }
+  return "mlk" + hex.substr(0, 12);  // interface names are at most 15 characters
+}
+
+std::string PodNetwork::NamespacePath(const std::string& uid) const { return "/run/netns/" + NamespaceName(uid); }
+
+Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
+  std::unique_ptr<PodNetwork> n(new PodNetwork(options));
+  ASSIGN_OR_RETURN(auto net, ParseCidr(options.cidr));
+  n->network_ = net.first;
+  n->prefix_ = net.second;
+  n->first_ = net.first + 2;  // .0 is the network, .1 the gateway
+  n->last_ = net.first + (uint32_t{1} << (32 - net.second)) - 2;
+  n->gateway_ = Ip(net.first + 1);
+  std::error_code ec;
+  fs::create_directories(options.state_dir, ec);
+  if (ec) return Status(Code::kInternal, "cannot create " + options.state_dir.string() + ": " + ec.message());
+  const std::string gw = n->gateway_ + "/" + std::to_string(n->prefix_);
+  if (!fs::exists("/sys/class/net/" + options.bridge)) {
+    RETURN_IF_ERROR(RunChecked({"ip", "link", "add", options.bridge, "type", "bridge"}));
+  }
+  auto addrs = RunCommand({"ip", "-o", "-4", "addr", "show", "dev", options.bridge});
+  if (!addrs.ok()) return addrs.status();
+  if (addrs->out.find(" " + gw + " ") == std::string::npos) {
+    RETURN_IF_ERROR(RunChecked({"ip", "addr", "add", gw, "dev", options.bridge}));
+  }
+  RETURN_IF_ERROR(RunChecked({"ip", "link", "set", options.bridge, "up"}));
+  for (const auto& entry : fs::directory_iterator(options.state_dir, ec)) {
+    auto uid = ReadFile(entry.path());
+    if (uid.ok() && !uid->empty()) n->by_pod_[*uid] = entry.path().filename().string();
+  }
+  return n;
+}
+
+Result<std::string> PodNetwork::Ensure(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  const std::string ns = NamespaceName(uid);
+  auto known = by_pod_.find(uid);
+  if (known != by_pod_.end() && fs::exists(NamespacePath(uid))) return known->second;
+  std::string ip;
+  if (known != by_pod_.end()) {
+    ip = known->second;
+  } else {
+    std::map<std::string, bool> taken;
+    for (const auto& [pod, addr] : by_pod_) taken[addr] = true;
+    for (uint32_t a = first_; a <= last_; ++a) {
+      if (!taken.count(Ip(a))) {
+        ip = Ip(a);
+        break;
+      }
+    }
+    if (ip.empty()) return Status(Code::kUnavailable, "no free address left in pod CIDR " + options_.cidr);
+    RETURN_IF_ERROR(WriteFileAtomic(options_.state_dir / ip, uid));
+    by_pod_[uid] = ip;
+  }
+  const std::string veth = VethName(uid);
+  (void)RunCommand({"ip", "netns", "del", ns});  // a half-made namespace from before
+  RETURN_IF_ERROR(RunChecked({"ip", "-batch", "-"},
+                             "netns add " + ns + "\n"
+                             "link add " + veth + " type veth peer name eth0 netns " + ns + "\n"
+                             "link set " + veth + " master " + options_.bridge + "\n"
+                             "link set " + veth + " up\n"));
+  RETURN_IF_ERROR(RunChecked({"ip", "-n", ns, "-batch", "-"},
+                             "link set lo up\n"
+                             "addr add " + ip + "/" + std::to_string(prefix_) + " dev eth0\n"
+                             "link set eth0 up\n"
+                             "route add default via " + gateway_ + "\n"));
+  return ip;
+}
+
+void PodNetwork::Teardown(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  (void)RunCommand({"ip", "netns", "del", NamespaceName(uid)});
+  (void)RunCommand({"ip", "link", "del", VethName(uid)});  // gone with the namespace, normally
+  auto it = by_pod_.find(uid);
+  if (it == by_pod_.end()) return;
+  std::error_code ec;
+  fs::remove(options_.state_dir / it->second, ec);
+  by_pod_.erase(it);
+}
+
+void PodNetwork::Retain(const std::vector<std::string>& live) {
+  std::vector<std::string> gone;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [uid, ip] : by_pod_) {
+      if (std::find(live.begin(), live.end(), uid) == live.end()) gone.push_back(uid);
+    }
+  }
+  for (const std::string& uid : gone) Teardown(uid);
+}
+
+}  // namespace mlkube::agent
