@@ -23,6 +23,7 @@
 
 #include "api/json.h"
 #include "client/http_client.h"
+#include "common/base64.h"
 
 namespace {
 
@@ -120,13 +121,6 @@ std::string PodJson(const std::string& name) {
   return pod.dump();
 }
 
-std::string B64(const std::string& s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()), s.size());
-  out.resize(n);
-  return out;
-}
 
 struct LoadResult {
   double per_second;
@@ -230,7 +224,7 @@ int main(int argc, char** argv) {
     }, 201);
     auto theirs = Load(etcd_cfg, clients, duration, [&](int c, int i) {
       std::string name = "p" + std::to_string(clients) + "-" + std::to_string(c) + "-" + std::to_string(i);
-      Json put = {{"key", B64("/registry/pods/default/" + name)}, {"value", B64(PodJson(name))}};
+      Json put = {{"key", mlkube::Base64Encode("/registry/pods/default/" + name)}, {"value", mlkube::Base64Encode(PodJson(name))}};
       return std::make_pair(std::string("/v3/kv/put"), put.dump());
     }, 200);
     std::printf("| %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.1fx |\n", clients, ours.per_second,
@@ -256,7 +250,7 @@ int main(int argc, char** argv) {
   // --- fill to 10k pods in a namespace of their own, list ---
   auto fill = [&](const std::string& ns, int count) {
     mlkube::client::HttpClient h(m.cfg);
-    h.Do("POST", "/api/v1/namespaces",
+    (void)h.Do("POST", "/api/v1/namespaces",
          Json({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns}}}}).dump());
     std::atomic<int> next{0};
     std::vector<std::thread> ts;
@@ -264,7 +258,7 @@ int main(int argc, char** argv) {
       ts.emplace_back([&] {
         mlkube::client::HttpClient hc(m.cfg);
         for (int i; (i = next++) < count;) {
-          hc.Do("POST", "/api/v1/namespaces/" + ns + "/pods", PodJson("pod-" + std::to_string(i)));
+          (void)hc.Do("POST", "/api/v1/namespaces/" + ns + "/pods", PodJson("pod-" + std::to_string(i)));
         }
       });
     }

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "api/quantity.h"
+#include "common/base64.h"
 #include "common/files.h"
 
 namespace mlkube::agent {
@@ -18,24 +19,6 @@ const Json& Child(const Json& j, const char* key) {
   static const Json kNull;
   auto it = j.find(key);
   return it == j.end() ? kNull : *it;
-}
-
-std::string Base64Decode(const std::string& in) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  int val = 0, bits = -8;
-  for (char c : in) {
-    auto pos = kAlphabet.find(c);
-    if (pos == std::string::npos) continue;  // '=' padding and whitespace
-    val = (val << 6) + static_cast<int>(pos);
-    bits += 6;
-    if (bits >= 0) {
-      out.push_back(static_cast<char>((val >> bits) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
 }
 
 // metadata.labels['app'] -> labels, app
@@ -113,7 +96,7 @@ std::map<std::string, std::string> DataOf(const std::string& kind, const Json& o
   const Json& data = Child(obj, "data");
   if (data.is_object()) {
     for (const auto& [k, v] : data.items()) {
-      if (v.is_string()) out[k] = kind == "Secret" ? Base64Decode(v.get<std::string>()) : v.get<std::string>();
+      if (v.is_string()) out[k] = kind == "Secret" ? Base64Decode(v.get<std::string>()).value_or("") : v.get<std::string>();
     }
   }
   if (kind == "Secret") {

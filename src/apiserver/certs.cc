@@ -1,5 +1,7 @@
 #include "apiserver/certs.h"
 
+#include "common/base64.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/bn.h>
@@ -559,19 +561,9 @@ std::string Quote(const std::string& s) {
   return Json(s).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-Result<std::string> Base64(const std::string& data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  if (n < 0) return SslError("base64");
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 Status WriteKubeconfigImpl(const fs::path& file, const std::string& server_url,
                            const Credentials& creds) {
-  ASSIGN_OR_RETURN(std::string ca_data, Base64(creds.ca_cert_pem));
+  const std::string ca_data = Base64Encode(creds.ca_cert_pem);
   std::string yaml;
   yaml += "apiVersion: v1\n";
   yaml += "kind: Config\n";

@@ -1,5 +1,7 @@
 #include "client/http_client.h"
 
+#include "common/base64.h"
+
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
@@ -21,17 +23,6 @@ namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 
 namespace {
-
-std::string Base64Decode(const std::string& in) {
-  std::string out(in.size() * 3 / 4 + 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), in.size());
-  if (n < 0) return "";
-  size_t pad = 0;
-  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
-  out.resize(n - pad);
-  return out;
-}
 
 YAML::Node Named(const YAML::Node& list, const std::string& name, const char* field) {
   for (const auto& item : list) {
@@ -98,7 +89,7 @@ Result<Kubeconfig> LoadKubeconfig(const std::string& path) {
     }
     k.server = cluster["server"].as<std::string>();
     if (cluster["certificate-authority-data"]) {
-      k.ca_pem = Base64Decode(cluster["certificate-authority-data"].as<std::string>());
+      k.ca_pem = Base64Decode(cluster["certificate-authority-data"].as<std::string>()).value_or("");
     } else if (cluster["certificate-authority"]) {
       std::ifstream f(cluster["certificate-authority"].as<std::string>());
       std::stringstream ss;

@@ -3,7 +3,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
+#include <set>
 #include <string_view>
 
 #include <fcntl.h>
@@ -38,7 +40,9 @@ Json ToJson(const ContainerSpec& s) {
             {"netNamespace", s.net_namespace},
             {"hostname", s.hostname},
             {"pidNamespace", s.pid_namespace},
+            {"privateRoot", s.private_root},
             {"mounts", mounts},
+            {"hiddenDevices", s.hidden_devices},
             {"logPath", s.log_path.string()},
             {"logMaxBytes", s.log_max_bytes},
             {"logMaxFiles", s.log_max_files},
@@ -60,6 +64,8 @@ Result<ContainerSpec> ContainerSpecFromJson(const Json& j) {
     s.net_namespace = j.value("netNamespace", "");
     s.hostname = j.value("hostname", "");
     s.pid_namespace = j.value("pidNamespace", true);
+    s.private_root = j.value("privateRoot", true);
+    s.hidden_devices = j.value("hiddenDevices", std::vector<std::string>{});
     for (const Json& m : j.value("mounts", Json::array())) {
       s.mounts.push_back({m.at("source"), m.at("target"), m.value("readOnly", false)});
     }
@@ -272,6 +278,143 @@ std::string ExecError(const std::string& file, int err) {
   return "exec: \"" + file + "\": " + std::strerror(err);
 }
 
+// Creates `path` (and its parents) as a directory, or as an empty file when `file`.
+bool MakePath(const std::string& path, bool file) {
+  std::error_code ec;
+  if (fs::exists(path, ec)) return true;
+  fs::create_directories(file ? fs::path(path).parent_path() : fs::path(path), ec);
+  if (!file) return !ec;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+// Bind-mounts `m.source` at `root` + `m.target`, creating the mount point.
+std::string BindInto(const std::string& root, const Mount& m) {
+  const std::string target = root + m.target;
+  struct stat st{};
+  if (::stat(m.source.c_str(), &st) != 0) return "cannot mount " + m.source + ": " + std::strerror(errno);
+  if (!MakePath(target, !S_ISDIR(st.st_mode))) return "cannot create mount point " + m.target + ": " + std::strerror(errno);
+  if (::mount(m.source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    return "cannot mount " + m.source + " at " + m.target + ": " + std::strerror(errno);
+  }
+  if (m.read_only && ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+    return "cannot make " + m.target + " read-only: " + std::strerror(errno);
+  }
+  return "";
+}
+
+struct MountEntry {
+  std::string point, fstype;
+};
+
+// /proc/self/mountinfo, parents before children. Mount points escape blanks as \040.
+std::vector<MountEntry> MountTable() {
+  std::vector<MountEntry> out;
+  auto text = ReadFile("/proc/self/mountinfo");
+  if (!text.ok()) return out;
+  size_t start = 0;
+  while (start < text->size()) {
+    size_t nl = text->find('\n', start);
+    std::string line = text->substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    start = nl == std::string::npos ? text->size() : nl + 1;
+    std::vector<std::string> f;
+    size_t p = 0;
+    while (p < line.size()) {
+      size_t q = line.find(' ', p);
+      f.push_back(line.substr(p, q == std::string::npos ? std::string::npos : q - p));
+      p = q == std::string::npos ? line.size() : q + 1;
+    }
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || dash + 1 == f.end()) continue;
+    std::string point;
+    for (size_t i = 0; i < f[4].size(); ++i) {
+      if (f[4][i] == '\\' && i + 3 < f[4].size()) {
+        point += static_cast<char>(std::stoi(f[4].substr(i + 1, 3), nullptr, 8));
+        i += 3;
+      } else {
+        point += f[4][i];
+      }
+    }
+    out.push_back({point, *(dash + 1)});
+  }
+  return out;
+}
+
+bool Under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         (dir == "/" || path[dir.size()] == '/'));
+}
+
+// Builds the container's root: every filesystem of the host under an overlay whose upper
+// layer lives in a tmpfs of this mount namespace; /dev and /sys bound from the host (/sys
+// read-only), a private /dev/shm, fresh /proc; then the volumes; then pivot_root into it.
+std::string EnterPrivateRoot(const ContainerSpec& spec) {
+  const std::string base = (spec.state_dir / "rootfs").string();
+  if (!MakePath(base, false)) return "cannot create " + base + ": " + std::strerror(errno);
+  if (::mount("tmpfs", base.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") != 0) {
+    return std::string("cannot mount the container's writable layer: ") + std::strerror(errno);
+  }
+  const std::string root = base + "/merged";
+  int layer = 0;
+  auto overlay = [&](const std::string& lower, const std::string& target) -> bool {
+    const std::string upper = base + "/upper" + std::to_string(layer), work = base + "/work" + std::to_string(layer);
+    ++layer;
+    if (!MakePath(upper, false) || !MakePath(work, false) || !MakePath(target, false)) return false;
+    const std::string opts = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+    return ::mount("overlay", target.c_str(), "overlay", 0, opts.c_str()) == 0;
+  };
+  if (!overlay("/", root)) return std::string("cannot mount the container's root overlay: ") + std::strerror(errno);
+  static const std::set<std::string> kPseudo = {
+      "proc", "sysfs", "cgroup", "cgroup2", "nsfs", "mqueue", "bpf", "tracefs", "debugfs",
+      "securityfs", "pstore", "configfs", "fusectl", "binfmt_misc", "autofs", "hugetlbfs",
+      "devpts", "devtmpfs", "efivarfs", "rpc_pipefs", "nfsd", "selinuxfs"};
+  std::vector<std::string> covered;  // bound recursively: their submounts came along
+  for (const MountEntry& m : MountTable()) {
+    if (m.point == "/" || Under(m.point, "/proc") || Under(m.point, base)) continue;
+    if (std::any_of(covered.begin(), covered.end(), [&](const std::string& c) { return Under(m.point, c); })) continue;
+    const std::string target = root + m.point;
+    if (m.point == "/dev" || m.point == "/sys") {
+      if (!MakePath(target, false) || ::mount(m.point.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        return "cannot mount " + m.point + ": " + std::strerror(errno);
+      }
+      if (m.point == "/sys") ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr);
+      covered.push_back(m.point);
+      continue;
+    }
+    if (kPseudo.count(m.fstype)) continue;
+    struct stat st{};
+    if (::stat(m.point.c_str(), &st) != 0) continue;
+    // A directory gets a private layer of its own; a bound file (a runtime's /etc/hosts) is
+    // bound as it is, and so is anything overlayfs refuses.
+    if (S_ISDIR(st.st_mode) && overlay(m.point, target)) continue;
+    if (!MakePath(target, !S_ISDIR(st.st_mode))) continue;
+    ::mount(m.point.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr);
+  }
+  const std::string shm = root + "/dev/shm";
+  if (MakePath(shm, false)) ::mount("shm", shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+  for (const Mount& m : spec.mounts) {
+    if (std::string err = BindInto(root, m); !err.empty()) return err;
+  }
+  for (const std::string& dev : spec.hidden_devices) {
+    const std::string target = root + dev;
+    if (fs::exists(target)) ::mount("/dev/null", target.c_str(), nullptr, MS_BIND, nullptr);
+  }
+  const std::string old_root = root + "/.mlkube-old-root";
+  if (!MakePath(old_root, false)) return std::string("cannot prepare pivot_root: ") + std::strerror(errno);
+  if (::syscall(SYS_pivot_root, root.c_str(), old_root.c_str()) != 0) {
+    return std::string("cannot pivot_root into the container's root: ") + std::strerror(errno);
+  }
+  if (::chdir("/") != 0) return std::string("cannot chdir to /: ") + std::strerror(errno);
+  if (::umount2("/.mlkube-old-root", MNT_DETACH) != 0) return std::string("cannot detach the host's root: ") + std::strerror(errno);
+  ::rmdir("/.mlkube-old-root");
+  if (spec.pid_namespace && ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    return std::string("cannot mount /proc: ") + std::strerror(errno);
+  }
+  return "";
+}
+
 // In the container's child: everything up to exec. Errors go to `err_fd` and end the child.
 [[noreturn]] void ContainerChild(const ContainerSpec& spec, int out_fd, int err_fd_stream,
                                  int report_fd) {
@@ -296,18 +439,16 @@ std::string ExecError(const std::string& file, int err) {
   }
   // Mounts made below stay in this namespace; the host's new mounts still show up here.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) fail("cannot make / a slave mount");
-  for (const Mount& m : spec.mounts) {
-    if (::mount(m.source.c_str(), m.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-      fail("cannot mount " + m.source + " at " + m.target);
+  if (spec.private_root) {
+    if (std::string err = EnterPrivateRoot(spec); !err.empty()) fail(err);
+  } else {
+    for (const Mount& m : spec.mounts) {
+      if (std::string err = BindInto("", m); !err.empty()) fail(err);
     }
-    if (m.read_only && ::mount(nullptr, m.target.c_str(), nullptr,
-                               MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) != 0) {
-      fail("cannot make " + m.target + " read-only");
+    if (spec.pid_namespace &&
+        ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+      fail("cannot mount /proc");
     }
-  }
-  if (spec.pid_namespace &&
-      ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
-    fail("cannot mount /proc");
   }
   int devnull = ::open("/dev/null", O_RDONLY);
   if (devnull < 0) fail("cannot open /dev/null");

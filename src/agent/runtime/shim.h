@@ -35,7 +35,11 @@ struct ContainerSpec {
   std::string net_namespace;  // a bind-mounted netns to join; empty: the host's network
   std::string hostname;       // set in a UTS namespace of its own; empty: the host's
   bool pid_namespace = true;  // the container is PID 1 of a namespace of its own
-  std::vector<Mount> mounts;  // bind mounts in a mount namespace of its own
+  // The host's filesystems seen through a private writable layer (an overlay whose upper
+  // layer is a tmpfs of the container's own mount namespace): writes vanish with the container.
+  bool private_root = true;
+  std::vector<Mount> mounts;  // bind mounts (volumes, /etc/hosts) at paths inside the container
+  std::vector<std::string> hidden_devices;  // device nodes masked with /dev/null (others' GPUs)
   std::filesystem::path log_path;
   int64_t log_max_bytes = 10 << 20;  // the kubelet's containerLogMaxSize default
   int log_max_files = 5;             // containerLogMaxFiles

@@ -124,6 +124,24 @@ TEST_F(ShimTest, BindMountsAreVisibleOnlyInside) {
   EXPECT_FALSE(fs::exists(dir_ / "mnt" / "data.txt"));  // the host's mount table is untouched
 }
 
+TEST_F(ShimTest, PrivateRootKeepsWritesInside) {
+  const std::string name = "mlkube-shim-test-" + std::to_string(::getpid());
+  fs::create_directories(dir_ / "vol");
+  auto s = Spec({"sh", "-c", "echo inside > /usr/" + name + " && cat /usr/" + name + " && echo tmp > /tmp/" + name +
+                                 " && ls /data-" + name + " && head -1 /etc/os-release && ls /dev/shm | wc -l"});
+  s.mounts.push_back({(dir_ / "vol").string(), "/data-" + name, false});
+  ASSERT_TRUE(StartShim(MLKUBE_BINARY, s).ok());
+  ContainerExit e = Wait(s);
+  EXPECT_EQ(e.exit_code, 0) << Log(s) << e.message;
+  EXPECT_NE(Log(s).find(" stdout F inside\n"), std::string::npos) << Log(s);
+  EXPECT_NE(Log(s).find(" stdout F PRETTY_NAME="), std::string::npos) << Log(s);  // the host's files show
+  EXPECT_NE(Log(s).find(" stdout F 0\n"), std::string::npos) << Log(s);  // a /dev/shm of its own
+  // Nothing of it reached the host: not the files, not the mount point.
+  EXPECT_FALSE(fs::exists("/usr/" + name));
+  EXPECT_FALSE(fs::exists("/tmp/" + name));
+  EXPECT_FALSE(fs::exists("/data-" + name));
+}
+
 TEST_F(ShimTest, LongLinesArePartialAndLogsRotate) {
   auto s = Spec({"sh", "-c", "head -c 40000 /dev/zero | tr '\\0' x; echo; for i in $(seq 1 300); do echo line-$i; done"});
   s.log_max_bytes = 4096;
