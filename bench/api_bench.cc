@@ -293,7 +293,7 @@ int main(int argc, char** argv) {
     std::string rv;
     {
       mlkube::client::HttpClient h(m.cfg);
-      h.Do("POST", "/api/v1/namespaces",
+      (void)h.Do("POST", "/api/v1/namespaces",
            Json({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "watch"}}}}).dump());
       auto r = h.Do("GET", "/api/v1/namespaces/watch/configmaps");
       rv = Json::parse(r->body)["metadata"]["resourceVersion"];
@@ -303,7 +303,7 @@ int main(int argc, char** argv) {
         mlkube::client::HttpClient h(m.cfg);
         long mine = 0;
         ++ready;
-        h.Stream("/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=" + rv,
+        (void)h.Stream("/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=" + rv,
                  [&](std::string_view data) {
                    long n = std::count(data.begin(), data.end(), '\n');
                    mine += n;
@@ -321,7 +321,7 @@ int main(int argc, char** argv) {
       writers.emplace_back([&] {
         mlkube::client::HttpClient h(m.cfg);
         for (int i; (i = next++) < events;) {
-          h.Do("POST", "/api/v1/namespaces/watch/configmaps",
+          (void)h.Do("POST", "/api/v1/namespaces/watch/configmaps",
                Json({{"apiVersion", "v1"}, {"kind", "ConfigMap"},
                      {"metadata", {{"name", "cm-" + std::to_string(i)}}}, {"data", {{"k", "v"}}}})
                    .dump());
