@@ -53,6 +53,14 @@ class AgentE2E : public ::testing::Test {
            "\"" + script + "\"]\n" + extra_container;
   }
   static CmdResult Apply(const std::string& yaml) { return K("apply -f -", yaml); }
+  // A directory of the host shared with a pod at /host (containers' own writes stay private).
+  static std::string HostDir() {
+    std::string dir = (server_->dir() / "shared").string();
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+  static std::string HostMount() { return "    volumeMounts: [{name: host, mountPath: /host}]\n"; }
+  static std::string HostVolume() { return "  volumes: [{name: host, hostPath: {path: " + HostDir() + "}}]\n"; }
 
   static ServerProcess* server_;
 };
@@ -124,18 +132,18 @@ TEST_F(AgentE2E, CpuLimitThrottles) {
 }
 
 TEST_F(AgentE2E, InitContainersRunInOrderAndAFailureBlocksTheApp) {
-  const std::string stamp = "/tmp/mlkube-init-order-" + std::to_string(::getpid());
-  std::filesystem::remove(stamp);
+  const std::string stamp = HostDir() + "/init-order";
+  const std::string mount = ", volumeMounts: [{name: host, mountPath: /host}]";
   std::string yaml =
-      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: init-ok\nspec:\n  nodeName: node-1\n  restartPolicy: Never\n"
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: init-ok\nspec:\n  nodeName: node-1\n  restartPolicy: Never\n" +
+      HostVolume() +
       "  initContainers:\n"
-      "  - {name: one, image: x, command: [sh, -c, 'sleep 0.3; echo one >> " + stamp + "']}\n"
-      "  - {name: two, image: x, command: [sh, -c, 'echo two >> " + stamp + "']}\n"
-      "  containers:\n  - {name: main, image: x, command: [sh, -c, 'echo main >> " + stamp + "']}\n";
+      "  - {name: one, image: x, command: [sh, -c, 'sleep 0.3; echo one >> /host/init-order']" + mount + "}\n"
+      "  - {name: two, image: x, command: [sh, -c, 'echo two >> /host/init-order']" + mount + "}\n"
+      "  containers:\n  - {name: main, image: x, command: [sh, -c, 'echo main >> /host/init-order']" + mount + "}\n";
   ASSERT_EQ(Apply(yaml).code, 0);
-  ASSERT_TRUE(WaitPhase("init-ok", "Succeeded"));
+  ASSERT_TRUE(WaitPhase("init-ok", "Succeeded")) << K("get pod init-ok -o yaml").out;
   EXPECT_EQ(ReadFile(stamp), "one\ntwo\nmain\n");
-  std::filesystem::remove(stamp);
 
   std::string failing =
       "apiVersion: v1\nkind: Pod\nmetadata:\n  name: init-bad\nspec:\n  nodeName: node-1\n  restartPolicy: Never\n"
@@ -171,9 +179,9 @@ TEST_F(AgentE2E, CrashingContainerBacksOff) {
 }
 
 TEST_F(AgentE2E, GracefulTerminationSendsTermThenKills) {
-  const std::string mark = "/tmp/mlkube-term-" + std::to_string(::getpid());
-  std::filesystem::remove(mark);
-  ASSERT_EQ(Apply(PodYaml("polite", "trap 'echo got TERM > " + mark + "; exit 0' TERM; while :; do sleep 0.1; done")).code, 0);
+  const std::string mark = HostDir() + "/term";
+  ASSERT_EQ(Apply(PodYaml("polite", "trap 'echo got TERM > /host/term; exit 0' TERM; while :; do sleep 0.1; done",
+                          HostMount(), HostVolume())).code, 0);
   ASSERT_EQ(Apply(PodYaml("stubborn", "trap '' TERM; while :; do sleep 0.1; done", "",
                           "  terminationGracePeriodSeconds: 2\n")).code, 0);
   ASSERT_TRUE(WaitPhase("polite", "Running"));
@@ -191,7 +199,6 @@ TEST_F(AgentE2E, GracefulTerminationSendsTermThenKills) {
   // Nothing of it is left: no processes, no cgroup.
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids/" + server_->cgroup_root() + "/pod" + uid));
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/" + server_->cgroup_root() + "/pod" + uid));
-  std::filesystem::remove(mark);
 }
 
 TEST_F(AgentE2E, BadCommandsGiveClearReasons) {
@@ -302,9 +309,8 @@ TEST_F(AgentE2E, GpusAreWholeDisjointAndHiddenFromOthers) {
 }
 
 TEST_F(AgentE2E, PodsSurviveServerKill9AndAreNotStartedTwice) {
-  const std::string starts = "/tmp/mlkube-starts-" + std::to_string(::getpid());
-  std::filesystem::remove(starts);
-  ASSERT_EQ(Apply(PodYaml("survivor", "echo started >> " + starts + "; sleep 1000", "", "", "Always")).code, 0);
+  const std::string starts = HostDir() + "/starts";
+  ASSERT_EQ(Apply(PodYaml("survivor", "echo started >> /host/starts; sleep 1000", HostMount(), HostVolume(), "Always")).code, 0);
   ASSERT_TRUE(WaitPhase("survivor", "Running"));
   const std::string started_at = Get("survivor", "{.status.containerStatuses[0].state.running.startedAt}");
   server_->Kill9();
@@ -317,7 +323,6 @@ TEST_F(AgentE2E, PodsSurviveServerKill9AndAreNotStartedTwice) {
   EXPECT_EQ(Get("survivor", "{.status.containerStatuses[0].restartCount}"), "0");
   EXPECT_EQ(Get("survivor", "{.status.containerStatuses[0].state.running.startedAt}"), started_at);
   ASSERT_EQ(K("delete pod survivor --grace-period=1").code, 0);
-  std::filesystem::remove(starts);
 }
 
 TEST_F(AgentE2E, PodsHaveTheirOwnAddressesAndShareNoPorts) {
@@ -358,6 +363,102 @@ TEST_F(AgentE2E, PodsHaveTheirOwnAddressesAndShareNoPorts) {
   ASSERT_TRUE(WaitPhase("hostnet", "Succeeded"));
   EXPECT_EQ(Get("hostnet", "{.status.podIP}"), Get("hostnet", "{.status.hostIP}"));
   K("delete pod web-a web-b --grace-period=0 --force");
+}
+
+TEST_F(AgentE2E, WritesOutsideVolumesStayInTheContainer) {
+  const std::string name = "mlkube-e2e-" + std::to_string(::getpid());
+  ASSERT_EQ(Apply(PodYaml("scribbler", "echo x > /usr/" + name + " && cat /usr/" + name)).code, 0);
+  ASSERT_TRUE(WaitPhase("scribbler", "Succeeded"));
+  EXPECT_EQ(K("logs scribbler").out, "x\n");
+  EXPECT_FALSE(std::filesystem::exists("/usr/" + name));
+}
+
+TEST_F(AgentE2E, EmptyDirIsSharedBetweenContainers) {
+  std::string yaml =
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shared\nspec:\n  nodeName: node-1\n  restartPolicy: Never\n"
+      "  volumes: [{name: scratch, emptyDir: {}}, {name: fast, emptyDir: {medium: Memory, sizeLimit: 16Mi}}]\n"
+      "  containers:\n"
+      "  - {name: writer, image: x, command: [sh, -c, 'echo batch-1 > /scratch/data; echo m > /fast/m'],\n"
+      "     volumeMounts: [{name: scratch, mountPath: /scratch}, {name: fast, mountPath: /fast}]}\n"
+      "  - {name: reader, image: x, command: [sh, -c, 'while [ ! -f /in/data ]; do sleep 0.1; done; cat /in/data; "
+      "df -k /fast | tail -1 | tr -s \" \" | cut -d\" \" -f1,2'],\n"
+      "     volumeMounts: [{name: scratch, mountPath: /in, readOnly: true}, {name: fast, mountPath: /fast}]}\n";
+  ASSERT_EQ(Apply(yaml).code, 0);
+  ASSERT_TRUE(WaitPhase("shared", "Succeeded")) << K("get pod shared -o yaml").out;
+  EXPECT_EQ(K("logs shared -c reader").out, "batch-1\ntmpfs 16384\n");
+}
+
+TEST_F(AgentE2E, PersistentVolumeKeepsFilesAcrossPods) {
+  const std::string path = HostDir() + "/pv-data";
+  std::string pv =
+      "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: ckpt-pv\nspec:\n  capacity: {storage: 1Gi}\n"
+      "  accessModes: [ReadWriteOnce]\n  hostPath: {path: " + path + "}\n---\n"
+      "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: ckpt\nspec:\n  accessModes: [ReadWriteOnce]\n"
+      "  resources: {requests: {storage: 1Gi}}\n  volumeName: ckpt-pv\n";
+  ASSERT_EQ(Apply(pv).code, 0);
+  auto writer = PodYaml("trainer", "echo epoch-3 > /ckpt/last", "    volumeMounts: [{name: c, mountPath: /ckpt}]\n",
+                        "  volumes: [{name: c, persistentVolumeClaim: {claimName: ckpt}}]\n");
+  ASSERT_EQ(Apply(writer).code, 0);
+  // Until the claim is bound the pod waits, and says why.
+  ASSERT_TRUE(WaitFor([] {
+    return K("get events --field-selector involvedObject.name=trainer,reason=FailedMount -o jsonpath='{.items[*].message}'")
+               .out.find("persistentvolumeclaim \"ckpt\" is not bound") != std::string::npos;
+  }));
+  EXPECT_EQ(Get("trainer", "{.status.phase}"), "Pending");
+  // Bind it, as the volume binding controller does.
+  ASSERT_EQ(K("patch pvc ckpt --subresource=status --type=merge -p '{\"status\":{\"phase\":\"Bound\"}}'").code, 0);
+  ASSERT_TRUE(WaitPhase("trainer", "Succeeded"));
+  ASSERT_EQ(K("delete pod trainer").code, 0);
+  ASSERT_EQ(Apply(PodYaml("resumer", "cat /ckpt/last", "    volumeMounts: [{name: c, mountPath: /ckpt}]\n",
+                          "  volumes: [{name: c, persistentVolumeClaim: {claimName: ckpt}}]\n")).code, 0);
+  ASSERT_TRUE(WaitPhase("resumer", "Succeeded"));
+  EXPECT_EQ(K("logs resumer").out, "epoch-3\n");
+  EXPECT_EQ(ReadFile(path + "/last"), "epoch-3\n");
+}
+
+TEST_F(AgentE2E, ConfigMapAndSecretVolumesFollowChanges) {
+  ASSERT_EQ(K("create configmap model-config --from-literal=threshold=0.5 --from-literal=other=x").code, 0);
+  ASSERT_EQ(K("create secret generic api-key --from-literal=token=s3cr3t").code, 0);
+  std::string yaml = PodYaml("watcher", "cat /secret/token; echo; while :; do cat /config/limit; echo; sleep 0.2; done",
+                             "    volumeMounts: [{name: cfg, mountPath: /config}, {name: key, mountPath: /secret}]\n",
+                             "  volumes:\n  - {name: cfg, configMap: {name: model-config, items: [{key: threshold, path: limit}]}}\n"
+                             "  - {name: key, secret: {secretName: api-key, defaultMode: 0400}}\n",
+                             "Always");
+  ASSERT_EQ(Apply(yaml).code, 0);
+  ASSERT_TRUE(WaitFor([] { return K("logs watcher").out.find("0.5") != std::string::npos; })) << K("logs watcher").out;
+  EXPECT_EQ(K("logs watcher").out.rfind("s3cr3t\n", 0), 0u) << K("logs watcher").out;
+  ASSERT_EQ(K("patch configmap model-config --type=merge -p '{\"data\":{\"threshold\":\"0.7\"}}'").code, 0);
+  EXPECT_TRUE(WaitFor([] { return K("logs watcher --tail=1").out == "0.7\n"; }, 20s)) << K("logs watcher --tail=3").out;
+  K("delete pod watcher --grace-period=0 --force");
+}
+
+TEST_F(AgentE2E, BadVolumesGiveClearReasons) {
+  // A subPath that a container turned into a way out of the volume is refused.
+  std::string escape =
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: escape\nspec:\n  nodeName: node-1\n  restartPolicy: Never\n"
+      "  volumes: [{name: v, emptyDir: {}}]\n"
+      "  initContainers:\n  - {name: plant, image: x, command: [sh, -c, 'ln -s /etc /v/out'], volumeMounts: [{name: v, mountPath: /v}]}\n"
+      "  containers:\n  - {name: main, image: x, command: [cat, /x/passwd], volumeMounts: [{name: v, mountPath: /x, subPath: out}]}\n";
+  ASSERT_EQ(Apply(escape).code, 0);
+  ASSERT_TRUE(WaitFor([] {
+    return Get("escape", "{.status.containerStatuses[0].state.waiting.reason}") == "CreateContainerConfigError";
+  })) << K("get pod escape -o yaml").out;
+  EXPECT_NE(Get("escape", "{.status.containerStatuses[0].state.waiting.message}").find("leads outside the volume"),
+            std::string::npos);
+  // A hostPath that must exist and does not.
+  ASSERT_EQ(Apply(PodYaml("nohost", "true", "    volumeMounts: [{name: d, mountPath: /d}]\n",
+                          "  volumes: [{name: d, hostPath: {path: /no/such/dir/mlkube, type: Directory}}]\n")).code, 0);
+  ASSERT_TRUE(WaitFor([] {
+    return K("get events --field-selector involvedObject.name=nohost,reason=FailedMount -o jsonpath='{.items[*].message}'")
+               .out.find("hostPath type check failed: /no/such/dir/mlkube is not a directory") != std::string::npos;
+  }));
+  EXPECT_EQ(Get("nohost", "{.status.phase}"), "Pending");
+  EXPECT_EQ(Get("nohost", "{.status.containerStatuses[0].state.waiting.reason}"), "ContainerCreating");
+  // A mount of a volume that is not declared never gets past the API.
+  auto undeclared = Apply(PodYaml("undeclared", "true", "    volumeMounts: [{name: ghost, mountPath: /g}]\n"));
+  EXPECT_NE(undeclared.code, 0);
+  EXPECT_NE(undeclared.err.find("spec.containers[0].volumeMounts[0].name: Not found: \"ghost\""), std::string::npos)
+      << undeclared.err;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // drives it with shell commands (kubectl, curl, python3).
 
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,8 +119,20 @@ class ServerProcess {
         Sh("ip netns del mlk-" + ReadFile(e.path()));
       }
       Sh("ip link del " + bridge_);
+      // Memory-backed volumes of pods still there are tmpfs mounts under the data directory.
+      std::ifstream info("/proc/self/mountinfo");
+      std::vector<std::string> points;
+      for (std::string line; std::getline(info, line);) {
+        std::istringstream f(line);
+        std::string id, parent, dev, root, point;
+        f >> id >> parent >> dev >> root >> point;
+        if (point.rfind(dir_.string() + "/", 0) == 0) points.push_back(point);
+      }
+      std::sort(points.rbegin(), points.rend());
+      for (const auto& p : points) ::umount2(p.c_str(), MNT_DETACH);
     }
-    std::filesystem::remove_all(dir_);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
   }
   const std::string& cgroup_root() const { return cgroup_root_; }
   const std::string& pod_cidr() const { return pod_cidr_; }

@@ -13,6 +13,7 @@
 #include "agent/logs.h"
 #include "agent/node_status.h"
 #include "agent/pod_worker.h"
+#include "agent/volumes/volumes.h"
 #include "client/events.h"
 #include "client/informer.h"
 #include "common/time.h"
@@ -152,6 +153,7 @@ struct Agent::Impl {
       if (live.count(uid)) continue;
       (void)cgroups->KillAll("pod" + uid);
       (void)cgroups->Remove("pod" + uid);
+      UnmountAllUnder(entry.path());
       fs::remove_all(entry.path(), ec);
     }
     for (const auto& entry : fs::directory_iterator(ctx->logs_dir, ec)) {

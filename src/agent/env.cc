@@ -43,6 +43,16 @@ Result<std::string> FieldRef(const EnvInputs& in, const Json& ref) {
   if (path == "spec.serviceAccountName") return Str(spec, "serviceAccountName");
   if (path == "status.hostIP" || path == "status.hostIPs") return in.host_ip;
   if (path == "status.podIP" || path == "status.podIPs") return in.pod_ip;
+  if (path == "metadata.labels" || path == "metadata.annotations") {
+    const Json& map = Child(meta, path == "metadata.labels" ? "labels" : "annotations");
+    std::string out;
+    if (map.is_object()) {
+      for (const auto& [k, v] : map.items()) {
+        out += k + "=" + Json(v.is_string() ? v.get<std::string>() : "").dump() + "\n";
+      }
+    }
+    return out;
+  }
   if (Subscript(path, "metadata.labels", &key)) {
     const Json& labels = Child(meta, "labels");
     return labels.is_object() ? Str(labels, key.c_str()) : "";
@@ -123,6 +133,11 @@ void Set(EnvList& env, std::map<std::string, std::string>& vars, const std::stri
 }
 
 }  // namespace
+
+Result<std::string> FieldRefValue(const EnvInputs& in, const Json& ref) { return FieldRef(in, ref); }
+Result<std::string> ResourceFieldRefValue(const EnvInputs& in, const Json& ref) {
+  return ResourceFieldRef(in, ref);
+}
 
 std::string ExpandVars(std::string_view s, const std::map<std::string, std::string>& vars) {
   std::string out;

@@ -29,6 +29,11 @@ struct EnvInputs {
 
 using EnvList = std::vector<std::pair<std::string, std::string>>;
 
+// A downward API value (env vars and downwardAPI volumes share them). metadata.labels and
+// metadata.annotations as a whole print as `key="value"` lines, as in downwardAPI volumes.
+Result<std::string> FieldRefValue(const EnvInputs& in, const Json& ref);
+Result<std::string> ResourceFieldRefValue(const EnvInputs& in, const Json& ref);
+
 // The environment, in order, without duplicates. An error is what the kubelet reports as
 // CreateContainerConfigError ("configmap \"x\" not found").
 Result<EnvList> ResolveEnv(const EnvInputs& in);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/env.h"
+#include "agent/volumes/volumes.h"
 #include "api/quantity.h"
 #include "common/files.h"
 #include "common/time.h"
@@ -26,6 +27,7 @@ namespace {
 constexpr auto kInitialBackoff = 10s;
 constexpr auto kMaxBackoff = 300s;
 constexpr auto kBackoffReset = 600s;  // a container that ran this long starts its back-off over
+constexpr auto kVolumeRefresh = 3s;   // how often configMap/secret/downwardAPI volumes are re-read
 
 const Json& Child(const Json& j, const char* key) {
   static const Json kNull;
@@ -162,7 +164,8 @@ PodWorker::PodWorker(WorkerContext& ctx, Json pod)
       uid_(Str(Child(pod, "metadata"), "uid")),
       ns_(Str(Child(pod, "metadata"), "namespace")),
       name_(Str(Child(pod, "metadata"), "name")),
-      pod_(std::move(pod)) {
+      pod_(std::move(pod)),
+      volumes_(ctx.client, ctx.pods_dir / uid_ / "volumes") {
   pod_["kind"] = "Pod";  // list items come without them; events name the object by them
   pod_["apiVersion"] = "v1";
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -447,13 +450,8 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   if (container == nullptr) return false;
   const bool host_network = HostNetwork(spec);
 
-  EnvInputs in;
-  in.pod = &pod;
+  EnvInputs in = Downward(pod);
   in.container = container;
-  in.pod_ip = pod_ip_;
-  in.host_ip = ctx_.node.internal_ip;
-  in.node_cpu_milli = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN)) * 1000;
-  in.node_memory_bytes = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
   const std::string hostname = host_network ? "" : Hostname(pod);
   in.base = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
              {"HOSTNAME", hostname.empty() ? ctx_.node.name : hostname},
@@ -488,6 +486,32 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
     if (Child(*sc, "runAsGroup").is_number_integer()) s.gid = (*sc)["runAsGroup"].get<uint32_t>();
   }
   s.hostname = hostname;
+  const Json& mounts = Child(*container, "volumeMounts");
+  if (mounts.is_array()) {
+    for (const Json& vm : mounts) {
+      auto volume = volumes_.Find(Str(vm, "name"));
+      Result<Mount> m = volume ? ResolveVolumeMount(*volume, vm, *env)
+                               : Result<Mount>(Status(Code::kNotFound, "volume " + Str(vm, "name") + " is not ready"));
+      if (!m.ok()) {
+        std::lock_guard lock(mu_);
+        if (c.waiting_message != m.status().message()) {
+          ctx_.events.Record(pod, "Warning", "Failed", "Error: " + m.status().message());
+        }
+        c.waiting_reason = "CreateContainerConfigError";
+        c.waiting_message = m.status().message();
+        c.restart_at = Clock::now() + 2s;
+        return false;
+      }
+      s.mounts.push_back(*m);
+    }
+  }
+  // Other pods' GPUs are masked; the container sees only the device nodes of its own.
+  for (const Gpu& g : ctx_.node.gpus) {
+    if (g.minor < 0) continue;
+    if (std::none_of(gpus.begin(), gpus.end(), [&](const Gpu& mine) { return mine.uuid == g.uuid; })) {
+      s.hidden_devices.push_back("/dev/nvidia" + std::to_string(g.minor));
+    }
+  }
   if (!host_network) {
     s.net_namespace = ctx_.network.NamespacePath(uid_);
     s.mounts.push_back({(ctx_.pods_dir / uid_ / "etc-hosts").string(), "/etc/hosts", false});
@@ -568,9 +592,21 @@ void PodWorker::Cleanup() {
   (void)ctx_.cgroups.Remove(CgroupOf());
   ctx_.network.Teardown(uid_);
   ctx_.gpus.Release(uid_);
+  UnmountAllUnder(ctx_.pods_dir / uid_);
   std::error_code ec;
   fs::remove_all(ctx_.pods_dir / uid_, ec);
   fs::remove_all(ctx_.logs_dir / (ns_ + "_" + name_ + "_" + uid_), ec);
+}
+
+// What the downward API reads about this pod (container unset).
+EnvInputs PodWorker::Downward(const Json& pod) const {
+  EnvInputs in;
+  in.pod = &pod;
+  in.pod_ip = pod_ip_;
+  in.host_ip = ctx_.node.internal_ip;
+  in.node_cpu_milli = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN)) * 1000;
+  in.node_memory_bytes = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
+  return in;
 }
 
 // The pod's cgroup, network namespace and address, and its /etc/hosts and /etc/resolv.conf.
@@ -645,9 +681,14 @@ void PodWorker::Sync() {
   ObserveExits();
   const bool running = std::any_of(containers_.begin(), containers_.end(), [](const Container& c) { return c.running; });
   if ((phase == "Succeeded" || phase == "Failed") && !running) {
-    // Terminal: nothing runs again; its GPUs go back to the pool, its logs stay until deletion.
-    ctx_.gpus.Release(uid_);
-    (void)ctx_.cgroups.Remove(CgroupOf());
+    // Terminal: nothing runs again; its GPUs and memory-backed volumes go back, its logs stay
+    // until deletion.
+    if (!released_) {
+      ctx_.gpus.Release(uid_);
+      (void)ctx_.cgroups.Remove(CgroupOf());
+      UnmountAllUnder(ctx_.pods_dir / uid_ / "volumes");
+      released_ = true;
+    }
     return;
   }
   if (!failed_reason_.empty()) return PostStatus(pod);
@@ -663,6 +704,19 @@ void PodWorker::Sync() {
       return;
     }
     sandbox_ = true;
+  }
+  if (!volumes_ready_) {
+    Status st = volumes_.Setup(pod, Downward(pod));
+    if (!st.ok()) {
+      // The kubelet's words; the pod waits in ContainerCreating and the next pass tries again.
+      ctx_.events.Record(pod, "Warning", "FailedMount", st.message());
+      return PostStatus(pod);
+    }
+    volumes_ready_ = true;
+    last_refresh_ = Clock::now();
+  } else if (Clock::now() - last_refresh_ >= kVolumeRefresh) {
+    volumes_.Refresh(pod, Downward(pod));
+    last_refresh_ = Clock::now();
   }
   if (Child(spec, "activeDeadlineSeconds").is_number_integer()) {
     auto started = ParseRfc3339(start_time_);

@@ -20,7 +20,9 @@
 #include "agent/gpu/gpus.h"
 #include "agent/network/pod_network.h"
 #include "agent/node_status.h"
+#include "agent/env.h"
 #include "agent/runtime/shim.h"
+#include "agent/volumes/volumes.h"
 #include "api/json.h"
 #include "client/client.h"
 #include "client/events.h"
@@ -85,6 +87,7 @@ class PodWorker {
   void Adopt();
   bool Admit(const Json& pod);
   Status MakeSandbox(const Json& pod);
+  EnvInputs Downward(const Json& pod) const;
   void ObserveExits();
   // Starts `c` (its next attempt); false when it could not be started this time.
   bool Start(const Json& pod, const Json& spec, Container& c);
@@ -116,6 +119,10 @@ class PodWorker {
   bool rejected_ = false;  // refused at admission: fails without running anything
   bool sandbox_ = false;
   std::string pod_ip_;
+  PodVolumes volumes_;
+  bool volumes_ready_ = false;
+  bool released_ = false;  // a terminal pod's resources are given back
+  Clock::time_point last_refresh_{};
   std::string start_time_;
   std::string failed_reason_, failed_message_;  // the pod failed as a whole (admission, deadline)
   Json posted_;                                  // the last status written
