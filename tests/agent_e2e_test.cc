@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <thread>
@@ -459,6 +460,67 @@ TEST_F(AgentE2E, BadVolumesGiveClearReasons) {
   EXPECT_NE(undeclared.code, 0);
   EXPECT_NE(undeclared.err.find("spec.containers[0].volumeMounts[0].name: Not found: \"ghost\""), std::string::npos)
       << undeclared.err;
+}
+
+TEST_F(AgentE2E, LivenessFailureRestartsWithGrowingBackOff) {
+  ASSERT_EQ(Apply(PodYaml("sick", "touch /tmp/healthy; sleep 1; rm /tmp/healthy; sleep 1000",
+                          "    livenessProbe: {exec: {command: [cat, /tmp/healthy]}, periodSeconds: 1, failureThreshold: 1}\n",
+                          "  terminationGracePeriodSeconds: 1\n", "Always")).code, 0);
+  ASSERT_TRUE(WaitFor([] { return Get("sick", "{.status.containerStatuses[0].restartCount}") == "2"; }, 40s))
+      << K("get pod sick -o yaml").out;
+  auto events = K("get events --field-selector involvedObject.name=sick -o jsonpath='{range .items[*]}{.reason}: {.message}{\"\\n\"}{end}'").out;
+  EXPECT_NE(events.find("Unhealthy: Liveness probe failed: cat: /tmp/healthy: No such file or directory"), std::string::npos) << events;
+  EXPECT_NE(events.find("Killing: Container main failed liveness probe, will be restarted"), std::string::npos) << events;
+  EXPECT_NE(events.find("BackOff: Back-off restarting failed container main"), std::string::npos) << events;
+  K("delete pod sick --grace-period=0 --force");
+}
+
+TEST_F(AgentE2E, ReadinessFlipsBothWays) {
+  const std::string flag = HostDir() + "/ready";
+  std::filesystem::remove(flag);
+  const std::string server =
+      "python3 -c \\\"import http.server, os\\n"
+      "class H(http.server.BaseHTTPRequestHandler):\\n"
+      "  def log_message(self, *a): pass\\n"
+      "  def do_GET(self):\\n"
+      "    self.send_response(200 if os.path.exists('/host/ready') else 503); self.end_headers()\\n"
+      "http.server.HTTPServer(('0.0.0.0', 8080), H).serve_forever()\\\"";
+  ASSERT_EQ(Apply(PodYaml("model", server,
+                          HostMount() + "    ports: [{name: http, containerPort: 8080}]\n"
+                          "    readinessProbe: {httpGet: {path: /ready, port: http}, periodSeconds: 1, failureThreshold: 1}\n",
+                          HostVolume(), "Always")).code, 0);
+  ASSERT_TRUE(WaitPhase("model", "Running"));
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(Get("model", "{.status.containerStatuses[0].ready}"), "false");
+  EXPECT_EQ(Get("model", "{.status.conditions[?(@.type==\"Ready\")].status}"), "False");
+  std::ofstream(flag) << "yes";
+  ASSERT_TRUE(WaitFor([] { return Get("model", "{.status.conditions[?(@.type==\"Ready\")].status}") == "True"; }, 15s));
+  EXPECT_EQ(Get("model", "{.status.containerStatuses[0].ready}"), "true");
+  std::filesystem::remove(flag);
+  ASSERT_TRUE(WaitFor([] { return Get("model", "{.status.conditions[?(@.type==\"Ready\")].status}") == "False"; }, 15s));
+  EXPECT_EQ(Get("model", "{.status.containerStatuses[0].restartCount}"), "0");  // readiness never restarts
+  auto events = K("get events --field-selector involvedObject.name=model,reason=Unhealthy -o jsonpath='{.items[*].message}'").out;
+  EXPECT_NE(events.find("Readiness probe failed: HTTP probe failed with statuscode: 503"), std::string::npos) << events;
+  K("delete pod model --grace-period=0 --force");
+}
+
+TEST_F(AgentE2E, ProbesOnClosedPortsAndStartupGating) {
+  ASSERT_EQ(Apply(PodYaml("closed", "sleep 1000",
+                          "    readinessProbe: {tcpSocket: {port: 9999}, periodSeconds: 1}\n"
+                          "    startupProbe: {exec: {command: [sh, -c, 'test -f /tmp/up || (touch /tmp/up; exit 1)']}, periodSeconds: 1}\n",
+                          "", "Always")).code, 0);
+  ASSERT_TRUE(WaitPhase("closed", "Running"));
+  // Started only once the startup probe passed (its second try); never ready: nothing listens.
+  ASSERT_TRUE(WaitFor([] { return Get("closed", "{.status.containerStatuses[0].started}") == "true"; }, 15s));
+  const std::string ip = Get("closed", "{.status.podIP}");
+  ASSERT_TRUE(WaitFor([&] {
+    return K("get events --field-selector involvedObject.name=closed,reason=Unhealthy -o jsonpath='{.items[*].message}'")
+               .out.find("Readiness probe failed: dial tcp " + ip + ":9999: connect: connection refused") != std::string::npos;
+  }, 15s)) << K("get events --field-selector involvedObject.name=closed").out;
+  EXPECT_EQ(Get("closed", "{.status.containerStatuses[0].ready}"), "false");
+  auto events = K("get events --field-selector involvedObject.name=closed,reason=Unhealthy -o jsonpath='{.items[*].message}'").out;
+  EXPECT_NE(events.find("Startup probe failed"), std::string::npos) << events;
+  K("delete pod closed --grace-period=0 --force");
 }
 
 }  // namespace

@@ -417,6 +417,8 @@ void PodWorker::ObserveExits() {
     }
     if (c.pidfd >= 0) ::close(c.pidfd);
     c.pidfd = -1;
+    c.prober.reset();
+    c.kill_at = {};
     if (e.reason == "ContainerCannotRun") {
       std::lock_guard lock(mu_);
       ctx_.events.Record(pod_, "Warning", "Failed", "Error: " + e.message);
@@ -561,8 +563,43 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   if (started->pid > 0) {
     ctx_.events.Record(pod, "Normal", "Created", "Created container " + c.name);
     ctx_.events.Record(pod, "Normal", "Started", "Started container " + c.name);
+    StartProber(pod, *container, c, s.cgroup_procs);
   }
   return true;
+}
+
+void PodWorker::StartProber(const Json& pod, const Json& container, Container& c,
+                            const std::vector<std::string>& cgroup_procs) {
+  if (!Child(container, "livenessProbe").is_object() && !Child(container, "readinessProbe").is_object() &&
+      !Child(container, "startupProbe").is_object()) {
+    return;
+  }
+  ProbeTarget target{pod_ip_, c.pid, cgroup_procs, nullptr};
+  Json subject = pod;  // events name the pod as it was when the container started
+  c.prober = std::make_unique<ContainerProber>(
+      container, target, [this] { Wake(); },
+      [this, subject](const std::string& type, const std::string& reason, const std::string& message) {
+        ctx_.events.Record(subject, type, reason, message);
+      });
+}
+
+// A container whose liveness or startup probe gave up is stopped (SIGTERM, then the whole
+// container cgroup after the grace period); its exit then goes through the restart policy.
+void PodWorker::EnforceProbes(const Json& pod) {
+  const Json& spec = Child(pod, "spec");
+  for (Container& c : containers_) {
+    if (!c.running || !c.prober || !c.prober->should_restart()) continue;
+    if (c.kill_at == Clock::time_point{}) {
+      ctx_.events.Record(pod, "Normal", "Killing", c.prober->restart_message());
+      int64_t grace = Child(spec, "terminationGracePeriodSeconds").is_number_integer()
+                          ? spec["terminationGracePeriodSeconds"].get<int64_t>()
+                          : 30;
+      c.kill_at = Clock::now() + std::chrono::seconds(grace);
+      if (c.pid > 0) ::kill(c.pid, SIGTERM);
+    } else if (Clock::now() >= c.kill_at) {
+      (void)ctx_.cgroups.KillAll(CgroupOf(c.name));
+    }
+  }
 }
 
 void PodWorker::Terminate(const Json& pod, std::chrono::seconds grace) {
@@ -679,6 +716,7 @@ void PodWorker::Sync() {
   }
 
   ObserveExits();
+  EnforceProbes(pod);
   const bool running = std::any_of(containers_.begin(), containers_.end(), [](const Container& c) { return c.running; });
   if ((phase == "Succeeded" || phase == "Failed") && !running) {
     // Terminal: nothing runs again; its GPUs and memory-backed volumes go back, its logs stay
@@ -704,6 +742,20 @@ void PodWorker::Sync() {
       return;
     }
     sandbox_ = true;
+  }
+  // Containers adopted from an earlier agent get their probes back.
+  for (Container& c : containers_) {
+    if (!c.running || c.prober || c.pid <= 0) continue;
+    for (const char* list : {"initContainers", "containers"}) {
+      const Json& cs = Child(spec, list);
+      if (!cs.is_array()) continue;
+      for (const Json& x : cs) {
+        if (Str(x, "name") != c.name) continue;
+        std::vector<std::string> procs;
+        for (const auto& p : ctx_.cgroups.ProcsFiles(CgroupOf(c.name))) procs.push_back(p.string());
+        StartProber(pod, x, c, procs);
+      }
+    }
   }
   if (!volumes_ready_) {
     Status st = volumes_.Setup(pod, Downward(pod));
@@ -847,9 +899,12 @@ Json PodWorker::BuildStatus(const Json& pod) const {
       init_statuses.push_back(std::move(s));
       continue;
     }
-    // Without a readiness probe a running container is ready.
-    s["ready"] = c.running;
-    if (!c.running) unready.push_back(c.name);
+    // Ready: running, started (startup probe passed) and passing its readiness probe.
+    const bool started = c.running && (!c.prober || c.prober->started());
+    const bool ready = started && (!c.prober || c.prober->ready());
+    s["started"] = started;
+    s["ready"] = ready;
+    if (!ready) unready.push_back(c.name);
     if (c.attempt < 0) all_started = false;
     if (c.running) any_running = true;
     if (!c.running && c.exit && ShouldRestart(pod, c)) any_restarting = true;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "agent/cgroups/cgroups.h"
 #include "agent/gpu/gpus.h"
 #include "agent/network/pod_network.h"
+#include "agent/prober/prober.h"
 #include "agent/node_status.h"
 #include "agent/env.h"
 #include "agent/runtime/shim.h"
@@ -80,6 +82,8 @@ class PodWorker {
     std::chrono::seconds backoff{0};
     Clock::time_point restart_at{};
     std::string waiting_reason, waiting_message;
+    std::unique_ptr<ContainerProber> prober;  // while running, when it has probes
+    Clock::time_point kill_at{};              // set once a failed probe asked for a restart
   };
 
   void Run();
@@ -91,6 +95,9 @@ class PodWorker {
   void ObserveExits();
   // Starts `c` (its next attempt); false when it could not be started this time.
   bool Start(const Json& pod, const Json& spec, Container& c);
+  void StartProber(const Json& pod, const Json& container, Container& c,
+                   const std::vector<std::string>& cgroup_procs);
+  void EnforceProbes(const Json& pod);
   void Terminate(const Json& pod, std::chrono::seconds grace);
   void Cleanup();
   void PostStatus(const Json& pod);
