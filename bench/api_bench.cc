@@ -87,7 +87,7 @@ struct Mlkube {
   double Start(const std::string& bin) {
     auto t0 = Clock::now();
     fs::remove(dir / "kubeconfig");
-    pid = Spawn({bin, "server", "--data-dir", dir.string(), "--listen",
+    pid = Spawn({bin, "server", "--no-agent", "--data-dir", dir.string(), "--listen",
                  "127.0.0.1:" + std::to_string(port)},
                 dir.string() + ".log");
     for (;;) {

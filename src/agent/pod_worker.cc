@@ -28,6 +28,7 @@ constexpr auto kInitialBackoff = 10s;
 constexpr auto kMaxBackoff = 300s;
 constexpr auto kBackoffReset = 600s;  // a container that ran this long starts its back-off over
 constexpr auto kVolumeRefresh = 3s;   // how often configMap/secret/downwardAPI volumes are re-read
+constexpr auto kResync = 10s;         // a pass with nothing to wait for, to stay level-triggered
 
 const Json& Child(const Json& j, const char* key) {
   static const Json kNull;
@@ -226,7 +227,7 @@ void PodWorker::Wait(Clock::time_point until) {
     if (c.running && c.pidfd >= 0) fds.push_back({c.pidfd, POLLIN, 0});
   }
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-  ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(left, 0, 1000)));
+  ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(left, 0, 60000)));
   uint64_t drained;
   (void)!::read(wake_fd_, &drained, sizeof drained);
 }
@@ -290,12 +291,34 @@ void PodWorker::Run() {
       std::fprintf(stderr, "mlkube: agent: pod %s/%s: %s\n", ns_.c_str(), name_.c_str(), e.what());
     }
     if (finished_) return;
-    Clock::time_point next = Clock::now() + 1s;
-    for (const Container& c : containers_) {
-      if (c.restart_at > Clock::now()) next = std::min(next, c.restart_at);
-    }
-    Wait(next);
+    Wait(NextWake());
   }
+}
+
+// When the next pass is due without an event: a restart or kill coming up, a projected volume
+// to re-read, the active deadline; otherwise a slow resync. Exits, probe results and pod
+// updates wake the worker at once.
+PodWorker::Clock::time_point PodWorker::NextWake() const {
+  const auto now = Clock::now();
+  Clock::time_point next = now + kResync;
+  for (const Container& c : containers_) {
+    if (c.restart_at > now) next = std::min(next, c.restart_at);
+    if (c.kill_at != Clock::time_point{}) next = std::min(next, std::max(now, c.kill_at));
+    if (c.attempt < 0 && c.restart_at == Clock::time_point{} && !c.running) next = std::min(next, now + 1s);
+  }
+  if (volumes_.HasProjections()) next = std::min(next, last_refresh_ + kVolumeRefresh);
+  Json pod;
+  {
+    std::lock_guard lock(mu_);
+    pod = pod_;
+  }
+  const Json& spec = Child(pod, "spec");
+  if (Child(spec, "activeDeadlineSeconds").is_number_integer()) {
+    if (auto started = ParseRfc3339(start_time_)) {
+      next = std::min(next, std::max(now, *started + std::chrono::seconds(spec["activeDeadlineSeconds"].get<int64_t>())));
+    }
+  }
+  return std::max(next, now + 10ms);
 }
 
 // Picks up what earlier agents started: the newest attempt of each container, running (its
@@ -547,7 +570,7 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
                               {"pid", started->pid},
                               {"startedAt", started->started_at},
                               {"oomBase", oom_base}})
-                            .dump());
+                            .dump(), Sync::kNoSync);
   std::lock_guard lock(mu_);
   if (c.exit) c.last = c.exit;
   c.exit.reset();
@@ -675,10 +698,10 @@ Status PodWorker::MakeSandbox(const Json& pod) {
   const fs::path dir = ctx_.pods_dir / uid_;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "etc-hosts", hosts));
+  RETURN_IF_ERROR(WriteFileAtomic(dir / "etc-hosts", hosts, Sync::kNoSync));
   // Until the cluster DNS serves names, pods resolve as the host does.
   auto resolv = ReadFile("/etc/resolv.conf");
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "resolv.conf", resolv.ok() ? *resolv : ""));
+  RETURN_IF_ERROR(WriteFileAtomic(dir / "resolv.conf", resolv.ok() ? *resolv : "", Sync::kNoSync));
   return Status::Ok();
 }
 

@@ -108,6 +108,7 @@ class PodWorker {
   std::filesystem::path StateDir(const Container& c, int attempt) const;
   std::filesystem::path LogPath(const std::string& name, int attempt) const;
   std::string CgroupOf(const std::string& container = "") const;
+  Clock::time_point NextWake() const;
   void Wait(Clock::time_point until);
   void Wake();
 

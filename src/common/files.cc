@@ -51,7 +51,7 @@ Status WriteKnob(const std::filesystem::path& path, std::string_view data) {
   return st;
 }
 
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data) {
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data, Sync sync) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -67,7 +67,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data)
     }
     off += n;
   }
-  if (::fsync(fd) != 0) {
+  if (sync == Sync::kDurable && ::fsync(fd) != 0) {
     Status st = Errno("cannot sync", tmp);
     ::close(fd);
     return st;

@@ -124,7 +124,7 @@ Status GpuAllocator::Load() {
 Status GpuAllocator::Save() const {
   Json j = Json::object();
   for (const auto& [pod, uuids] : by_pod_) j[pod] = uuids;
-  return WriteFileAtomic(checkpoint_, j.dump());
+  return WriteFileAtomic(checkpoint_, j.dump(), Sync::kNoSync);
 }
 
 Result<std::vector<Gpu>> GpuAllocator::Allocate(const std::string& pod_uid, int count) {

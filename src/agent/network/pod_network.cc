@@ -75,28 +75,31 @@ Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
 }
 
 Result<std::string> PodNetwork::Ensure(const std::string& uid) {
-  std::lock_guard lock(mu_);
   const std::string ns = NamespaceName(uid);
-  auto known = by_pod_.find(uid);
-  if (known != by_pod_.end() && fs::exists(NamespacePath(uid))) return known->second;
   std::string ip;
-  if (known != by_pod_.end()) {
-    ip = known->second;
-  } else {
-    std::map<std::string, bool> taken;
-    for (const auto& [pod, addr] : by_pod_) taken[addr] = true;
-    for (uint32_t a = first_; a <= last_; ++a) {
-      if (!taken.count(Ip(a))) {
-        ip = Ip(a);
-        break;
+  {
+    // Only the address book is shared; pods' namespaces are made side by side.
+    std::lock_guard lock(mu_);
+    auto known = by_pod_.find(uid);
+    if (known != by_pod_.end() && fs::exists(NamespacePath(uid))) return known->second;
+    if (known != by_pod_.end()) {
+      ip = known->second;
+    } else {
+      std::map<std::string, bool> taken;
+      for (const auto& [pod, addr] : by_pod_) taken[addr] = true;
+      for (uint32_t a = first_; a <= last_; ++a) {
+        if (!taken.count(Ip(a))) {
+          ip = Ip(a);
+          break;
+        }
       }
+      if (ip.empty()) return Status(Code::kUnavailable, "no free address left in pod CIDR " + options_.cidr);
+      RETURN_IF_ERROR(WriteFileAtomic(options_.state_dir / ip, uid, Sync::kNoSync));
+      by_pod_[uid] = ip;
     }
-    if (ip.empty()) return Status(Code::kUnavailable, "no free address left in pod CIDR " + options_.cidr);
-    RETURN_IF_ERROR(WriteFileAtomic(options_.state_dir / ip, uid));
-    by_pod_[uid] = ip;
   }
   const std::string veth = VethName(uid);
-  (void)RunCommand({"ip", "netns", "del", ns});  // a half-made namespace from before
+  if (fs::exists(NamespacePath(uid))) (void)RunCommand({"ip", "netns", "del", ns});  // half-made before
   RETURN_IF_ERROR(RunChecked({"ip", "-batch", "-"},
                              "netns add " + ns + "\n"
                              "link add " + veth + " type veth peer name eth0 netns " + ns + "\n"
@@ -111,9 +114,10 @@ Result<std::string> PodNetwork::Ensure(const std::string& uid) {
 }
 
 void PodNetwork::Teardown(const std::string& uid) {
+  if (fs::exists(NamespacePath(uid))) (void)RunCommand({"ip", "netns", "del", NamespaceName(uid)});
+  // The veth goes with the namespace; one left behind by a half-made sandbox goes here.
+  if (fs::exists("/sys/class/net/" + VethName(uid))) (void)RunCommand({"ip", "link", "del", VethName(uid)});
   std::lock_guard lock(mu_);
-  (void)RunCommand({"ip", "netns", "del", NamespaceName(uid)});
-  (void)RunCommand({"ip", "link", "del", VethName(uid)});  // gone with the namespace, normally
   auto it = by_pod_.find(uid);
   if (it == by_pod_.end()) return;
   std::error_code ec;

@@ -131,7 +131,7 @@ Result<StartedContainer> StartShim(const fs::path& self_exe, const ContainerSpec
   fs::create_directories(spec.log_path.parent_path(), ec);
   fs::remove(spec.state_dir / "exit.json", ec);
   const fs::path spec_path = spec.state_dir / "spec.json";
-  RETURN_IF_ERROR(WriteFileAtomic(spec_path, ToJson(spec).dump()));
+  RETURN_IF_ERROR(WriteFileAtomic(spec_path, ToJson(spec).dump(), Sync::kNoSync));
 
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return Status(Code::kInternal, std::string("pipe: ") + std::strerror(errno));
@@ -437,8 +437,9 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
   if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
     fail("cannot set hostname");
   }
-  // Mounts made below stay in this namespace; the host's new mounts still show up here.
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) fail("cannot make / a slave mount");
+  // Private, as Kubernetes' default mountPropagation (None): nothing propagates either way.
+  // Slave mounts would also cost every later mount on the host a copy into each container.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("cannot make / a private mount");
   if (spec.private_root) {
     if (std::string err = EnterPrivateRoot(spec); !err.empty()) fail(err);
   } else {
@@ -479,7 +480,7 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
 }
 
 void WriteExit(const ContainerSpec& spec, const Json& record) {
-  (void)WriteFileAtomic(spec.state_dir / "exit.json", record.dump());
+  (void)WriteFileAtomic(spec.state_dir / "exit.json", record.dump(), Sync::kNoSync);
 }
 
 }  // namespace

@@ -150,7 +150,7 @@ Status WriteProjection(const fs::path& dir, const Files& files) {
   for (const auto& [path, file] : files) {
     const fs::path target = dir / version / path;
     fs::create_directories(target.parent_path(), ec);
-    RETURN_IF_ERROR(WriteFileAtomic(target, file.first));
+    RETURN_IF_ERROR(WriteFileAtomic(target, file.first, Sync::kNoSync));
     ::chmod(target.c_str(), file.second);
   }
   fs::create_directories(dir / version, ec);
@@ -318,6 +318,10 @@ Result<Files> PodVolumes::Projection(const Json& pod, const Json& v, const EnvIn
     return Status(Code::kNotFound, std::string(is_cm ? "configmap \"" : "secret \"") + name + "\" not found");
   }
   return Project(is_cm ? "ConfigMap" : "Secret", *obj, src);
+}
+
+bool PodVolumes::HasProjections() const {
+  return std::any_of(ready_.begin(), ready_.end(), [](const auto& kv) { return kv.second.read_only; });
 }
 
 std::optional<VolumeSource> PodVolumes::Find(const std::string& name) const {

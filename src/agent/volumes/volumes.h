@@ -33,6 +33,8 @@ class PodVolumes {
   // Projects configMap, secret and downwardAPI volumes again (their sources may have changed).
   void Refresh(const Json& pod, const EnvInputs& downward);
   std::optional<VolumeSource> Find(const std::string& name) const;
+  // Whether any volume is projected from an object that may change (configMap, secret, downwardAPI).
+  bool HasProjections() const;
 
  private:
   Status SetupOne(const Json& pod, const Json& volume, const EnvInputs& downward);
