@@ -523,5 +523,28 @@ TEST_F(AgentE2E, ProbesOnClosedPortsAndStartupGating) {
   K("delete pod closed --grace-period=0 --force");
 }
 
+TEST_F(AgentE2E, ExecRunsInTheContainerWithExitCodesAndStdin) {
+  ASSERT_EQ(Apply(PodYaml("shell", "echo ready; sleep 1000", "", "  terminationGracePeriodSeconds: 0\n", "Always")).code, 0);
+  ASSERT_TRUE(WaitPhase("shell", "Running"));
+  auto out = K("exec shell -- sh -c 'echo out; hostname; ls /proc | grep -c \"^[0-9]\"'");
+  EXPECT_EQ(out.code, 0) << out.err;
+  EXPECT_EQ(out.out.substr(0, out.out.rfind('\n', out.out.size() - 2) + 1), "out\nshell\n");  // its own UTS namespace
+  EXPECT_LT(std::stoi(out.out.substr(out.out.rfind('\n', out.out.size() - 2) + 1)), 6);  // and PID namespace
+  auto err = K("exec shell -- sh -c 'echo oops >&2; exit 3'");
+  EXPECT_EQ(err.code, 3);
+  EXPECT_NE(err.err.find("oops"), std::string::npos);
+  EXPECT_NE(err.err.find("command terminated with exit code 3"), std::string::npos) << err.err;
+  auto in = K("exec -i shell -- sh -c 'cat; echo done'", "from stdin\n");
+  EXPECT_EQ(in.code, 0) << in.err;
+  EXPECT_EQ(in.out, "from stdin\ndone\n");
+  auto missing = K("exec shell -- no-such-tool");
+  EXPECT_EQ(missing.code, 127);
+  EXPECT_NE(missing.err.find("executable file not found in $PATH"), std::string::npos) << missing.err;
+  auto bad = K("exec shell -c nope -- true");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("container nope is not valid for pod shell"), std::string::npos) << bad.err;
+  K("delete pod shell --grace-period=0 --force");
+}
+
 }  // namespace
 }  // namespace mlkube::testing

@@ -6,13 +6,18 @@
 #include <set>
 #include <thread>
 
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include "agent/cgroups/cgroups.h"
 #include "agent/gpu/gpus.h"
 #include "agent/logs.h"
 #include "agent/node_status.h"
 #include "agent/pod_worker.h"
+#include "agent/runtime/exec.h"
 #include "agent/volumes/volumes.h"
 #include "client/events.h"
 #include "client/informer.h"
@@ -259,6 +264,114 @@ void Agent::Stop() {
 }
 
 const std::string& Agent::node_name() const { return impl_->facts.name; }
+
+namespace {
+
+void FailWith(apiserver::Responder& out, const Status& st) {
+  Json s = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Failure"},
+            {"message", st.message()}, {"reason", Reason(st.code())}, {"code", HttpCode(st.code())}};
+  out.Send({HttpCode(st.code()), "application/json", s.dump(), {}});
+}
+
+// The v5.channel.k8s.io framing: one byte of channel, then the data.
+enum Channel : char { kStdin = 0, kStdout = 1, kStderr = 2, kError = 3, kResize = 4, kClose = '\xff' };
+
+std::string Frame(Channel channel, std::string_view data) {
+  std::string m(1, channel);
+  m.append(data);
+  return m;
+}
+
+}  // namespace
+
+void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out) {
+  const std::string uid = pod["metadata"].value("uid", "");
+  const std::string container = req.Query("container");
+  std::shared_ptr<PodWorker> w;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->workers.find(uid);
+    if (it != impl_->workers.end()) w = it->second;
+  }
+  if (!w) return FailWith(out, Status(Code::kBadRequest, "unable to upgrade connection: pod does not exist"));
+  std::vector<std::string> argv;
+  for (auto [it, end] = req.query.equal_range("command"); it != end; ++it) argv.push_back(it->second);
+  if (argv.empty()) return FailWith(out, Status(Code::kBadRequest, "you must specify at least 1 command"));
+  auto flag = [&](const char* name) { return req.Query(name) == "true" || req.Query(name) == "1"; };
+  const bool want_stdin = flag("stdin"), tty = flag("tty");
+  auto target = w->Exec(container);
+  if (!target.ok()) return FailWith(out, target.status());
+  std::unique_ptr<apiserver::WebSocket> ws = out.UpgradeWebSocket("v5.channel.k8s.io");
+  if (!ws) return FailWith(out, Status(Code::kBadRequest, "Upgrade request required"));
+  // Without a terminal, stderr stays apart; with one (not emulated here) it joins stdout.
+  auto proc = SpawnInContainer(target->pid, target->cgroup_procs, argv, /*merge_stderr=*/tty);
+  if (!proc.ok()) {
+    ws->Send(Frame(kError, Json({{"metadata", Json::object()}, {"status", "Failure"},
+                                 {"message", proc.status().message()}, {"reason", "InternalError"}}).dump()));
+    ws->Close();
+    ws->Run([](std::string_view) {});
+    return;
+  }
+  // Signals go through a pidfd: once the pump has reaped the command its pid may be reused.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, proc->pid, 0));
+  int stdin_fd = proc->stdin_fd;
+  if (!want_stdin) {
+    ::close(stdin_fd);
+    stdin_fd = -1;
+  }
+  std::string command;
+  for (const std::string& a : argv) command += (command.empty() ? "" : " ") + a;
+  apiserver::WebSocket* socket = ws.get();
+  std::thread pump([socket, p = *proc, command] {
+    pollfd fds[2] = {{p.stdout_fd, POLLIN, 0}, {p.stderr_fd, POLLIN, 0}};
+    int open = p.stderr_fd >= 0 ? 2 : 1;
+    while (open > 0) {
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        char buf[32768];
+        ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          ::close(fds[i].fd);
+          fds[i].fd = -1;
+          --open;
+          continue;
+        }
+        socket->Send(Frame(i == 0 ? kStdout : kStderr, std::string_view(buf, n)));
+      }
+    }
+    const int code = WaitExec(p);
+    Json status = {{"metadata", Json::object()}, {"status", "Success"}};
+    if (code != 0) {
+      status = {{"metadata", Json::object()},
+                {"status", "Failure"},
+                {"message", "command terminated with non-zero exit code: error executing command [" + command +
+                                "], exit code " + std::to_string(code)},
+                {"reason", "NonZeroExitCode"},
+                {"details", {{"causes", {{{"reason", "ExitCode"}, {"message", std::to_string(code)}}}}}}};
+    }
+    socket->Send(Frame(kError, status.dump()));
+    socket->Close();
+  });
+  ws->Run([&](std::string_view message) {
+    if (message.empty()) return;
+    if (message[0] == kStdin && stdin_fd >= 0) {
+      for (size_t off = 1; off < message.size();) {
+        ssize_t n = ::write(stdin_fd, message.data() + off, message.size() - off);
+        if (n <= 0) break;
+        off += n;
+      }
+    } else if (static_cast<char>(message[0]) == kClose && message.size() > 1 && message[1] == kStdin && stdin_fd >= 0) {
+      ::close(stdin_fd);
+      stdin_fd = -1;
+    }
+  });
+  // The client left (or the command ended): nothing may outlive the session.
+  if (stdin_fd >= 0) ::close(stdin_fd);
+  if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  pump.join();
+  if (pidfd >= 0) ::close(pidfd);
+}
 
 void Agent::ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out) {
   const std::string uid = pod["metadata"].value("uid", "");

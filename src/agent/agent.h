@@ -43,6 +43,8 @@ class Agent {
 
   // Answers the pods/log subresource for a pod bound to this node.
   void ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
+  // Answers pods/exec: a WebSocket with the v5.channel.k8s.io framing kubectl speaks.
+  void ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
 
  private:
   struct Impl;

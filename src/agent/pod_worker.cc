@@ -279,6 +279,17 @@ Result<PodWorker::LogInfo> PodWorker::Log(const std::string& container, bool pre
   return LogInfo{LogPath(container, c->attempt), c->running};
 }
 
+Result<PodWorker::ExecTarget> PodWorker::Exec(const std::string& container) const {
+  std::lock_guard lock(mu_);
+  const Container* c = Find(container);
+  if (c == nullptr || !c->running || c->pid <= 0) {
+    return Status(Code::kBadRequest, "unable to upgrade connection: container not found (\"" + container + "\")");
+  }
+  ExecTarget t{c->pid, {}};
+  for (const auto& p : ctx_.cgroups.ProcsFiles(CgroupOf(container))) t.cgroup_procs.push_back(p.string());
+  return t;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 void PodWorker::Run() {

@@ -66,6 +66,13 @@ class PodWorker {
   };
   Result<LogInfo> Log(const std::string& container, bool previous) const;
 
+  // Where `kubectl exec` runs a command: the container's main process and cgroups.
+  struct ExecTarget {
+    int pid = 0;
+    std::vector<std::string> cgroup_procs;
+  };
+  Result<ExecTarget> Exec(const std::string& container) const;
+
  private:
   using Clock = std::chrono::system_clock;
 

@@ -2,7 +2,9 @@
 // The HTTP exchange the API handlers see, independent of the transport: a parsed request and a
 // responder that sends a whole response or streams one (watch, log follow).
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +33,18 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// A WebSocket a request was upgraded to (exec, attach, port-forward), with binary messages.
+// Run() drives the session on the calling thread until it closes; Send() and Close() may be
+// called from any thread while it runs.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  virtual void Run(const std::function<void(std::string_view message)>& on_message) = 0;
+  virtual void Send(std::string message) = 0;
+  // Closes once everything sent before has been written.
+  virtual void Close() = 0;
+};
+
 class Responder {
  public:
   virtual ~Responder() = default;
@@ -42,6 +56,9 @@ class Responder {
   virtual void EndStream() = 0;
   // True once the client has closed its side (checked by long-lived streams between writes).
   virtual bool ClientGone() = 0;
+  // Accepts a WebSocket upgrade offering `subprotocol` (the 101 is sent); nullptr when the
+  // request is not a WebSocket handshake or the transport cannot upgrade (in-process calls).
+  virtual std::unique_ptr<WebSocket> UpgradeWebSocket(const std::string& subprotocol) { return nullptr; }
 };
 
 // Splits a request target into its decoded path and query parameters.

@@ -6,6 +6,9 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -21,11 +24,109 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// A WebSocket over the connection's stream, driven by asynchronous operations on the
+// connection's own io_context: reads and writes interleave on the one thread that runs it,
+// which TLS requires.
+template <class Stream>
+class BeastWebSocket : public WebSocket {
+ public:
+  explicit BeastWebSocket(Stream& stream) : ws_(stream), ioc_(static_cast<net::io_context&>(stream.get_executor().context())) {}
+
+  bool Accept(const http::request<http::string_body>& req, const std::string& subprotocol) {
+    ws_.set_option(beast::websocket::stream_base::decorator([subprotocol](beast::websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
+    beast::error_code ec;
+    ws_.accept(req, ec);
+    ws_.binary(true);
+    return !ec;
+  }
+
+  void Run(const std::function<void(std::string_view)>& on_message) override {
+    on_message_ = &on_message;
+    auto guard = net::make_work_guard(ioc_);
+    ReadNext();
+    ioc_.restart();
+    while (!finished_ && ioc_.run_one() > 0) {
+    }
+    on_message_ = nullptr;
+  }
+
+  void Send(std::string message) override {
+    net::post(ioc_, [this, m = std::move(message)]() mutable {
+      queue_.push_back(std::move(m));
+      WriteNext();
+    });
+  }
+
+  void Close() override {
+    net::post(ioc_, [this] {
+      closing_ = true;
+      WriteNext();
+    });
+  }
+
+ private:
+  void ReadNext() {
+    ws_.async_read(buffer_, [this](beast::error_code ec, size_t) {
+      if (ec) {
+        finished_ = true;  // the peer closed, or the connection broke
+        return;
+      }
+      std::string data = beast::buffers_to_string(buffer_.data());
+      buffer_.consume(buffer_.size());
+      if (on_message_) (*on_message_)(data);
+      ReadNext();
+    });
+  }
+
+  void WriteNext() {
+    if (writing_ || finished_) return;
+    if (queue_.empty()) {
+      if (closing_ && !close_sent_) {
+        close_sent_ = true;
+        ws_.async_close(beast::websocket::close_code::normal, [this](beast::error_code) { finished_ = true; });
+      }
+      return;
+    }
+    writing_ = true;
+    ws_.async_write(net::buffer(queue_.front()), [this](beast::error_code ec, size_t) {
+      writing_ = false;
+      queue_.pop_front();
+      if (ec) {
+        finished_ = true;
+        return;
+      }
+      WriteNext();
+    });
+  }
+
+  beast::websocket::stream<Stream&> ws_;
+  net::io_context& ioc_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;
+  const std::function<void(std::string_view)>* on_message_ = nullptr;
+  bool writing_ = false, closing_ = false, close_sent_ = false, finished_ = false;
+};
+
 template <class Stream>
 class StreamResponder : public Responder {
  public:
-  StreamResponder(Stream& stream, unsigned version, bool keep_alive)
-      : stream_(stream), version_(version), keep_alive_(keep_alive) {}
+  StreamResponder(Stream& stream, unsigned version, bool keep_alive,
+                  const http::request<http::string_body>* request = nullptr)
+      : stream_(stream), version_(version), keep_alive_(keep_alive), request_(request) {}
+
+  std::unique_ptr<WebSocket> UpgradeWebSocket(const std::string& subprotocol) override {
+    if (done_ || request_ == nullptr || !beast::websocket::is_upgrade(*request_)) return nullptr;
+    auto ws = std::make_unique<BeastWebSocket<Stream>>(stream_);
+    done_ = true;
+    keep_alive_ = false;  // the connection belongs to the WebSocket from now on
+    if (!ws->Accept(*request_, subprotocol)) {
+      broken_ = true;
+      return nullptr;
+    }
+    return ws;
+  }
 
   void Send(HttpResponse r) override {
     if (done_) return;
@@ -90,6 +191,7 @@ class StreamResponder : public Responder {
   Stream& stream_;
   unsigned version_;
   bool keep_alive_;
+  const http::request<http::string_body>* request_;
   bool done_ = false;
   bool streaming_ = false;
   bool broken_ = false;
@@ -184,7 +286,7 @@ struct HttpServer::Impl {
       }
       hr.body = std::move(req.body());
       hr.remote = remote;
-      StreamResponder<Stream> responder(stream, req.version(), req.keep_alive());
+      StreamResponder<Stream> responder(stream, req.version(), req.keep_alive(), &req);
       try {
         handler(hr, responder);
       } catch (const std::exception& e) {
@@ -246,13 +348,21 @@ struct HttpServer::Impl {
       }
       int fd = socket.native_handle();
       try {
-        std::thread([this, s = std::move(socket)]() mutable {
-          Connection(s);
+        std::thread([this, s = std::move(socket), fd]() mutable {
+          // Each connection has an io_context of its own: requests use blocking I/O, and an
+          // upgraded WebSocket runs its asynchronous reads and writes on this thread.
+          net::io_context local;
+          tcp::socket mine(local);
+          beast::error_code ec;
+          const auto protocol = s.local_endpoint(ec).protocol();
+          mine.assign(protocol, s.release(ec), ec);
+          if (!ec) Connection(mine);
           std::lock_guard lock(mu);
           // Forget the descriptor before the socket closes it, so a new connection reusing
           // the number is not mistaken for this one.
-          open_fds.erase(s.native_handle());
+          open_fds.erase(fd);
           beast::error_code ignored;
+          mine.close(ignored);
           s.close(ignored);
           if (--active == 0) cv.notify_all();
         }).detach();

@@ -1300,7 +1300,8 @@ void Rest::Operation::NodeProxyLike() {
   Json obj = Json::parse(o->data);
   const Json* spec = Find(obj, "spec");
   std::string node = spec ? Str(*spec, "nodeName") : "";
-  if (rt_.kind == "Pod" && info_.subresource == "log") {
+  const bool per_container = info_.subresource == "log" || info_.subresource == "exec" || info_.subresource == "attach";
+  if (rt_.kind == "Pod" && per_container) {
     // The container is checked here, as the API server's LogLocation does, with its words.
     std::vector<std::string> names, init_names;
     for (const char* list : {"containers", "initContainers"}) {
@@ -1329,6 +1330,9 @@ void Rest::Operation::NodeProxyLike() {
     req_.query.erase("container");
     req_.query.emplace("container", container);
     if (NodeHandler h = rest_.FindNodeHandler(node)) return h(info_.subresource, obj, req_, out_);
+    if (info_.subresource != "log") {
+      return Fail(Status(Code::kBadRequest, "unable to upgrade connection: container not found (\"" + container + "\")"));
+    }
     return Fail(Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" + info_.name +
                                               "\" is waiting to start: ContainerCreating"));
   }

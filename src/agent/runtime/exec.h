@@ -16,8 +16,21 @@ struct ExecOutput {
   bool timed_out = false;
 };
 
-// `pid` is the container's main process (host PID namespace). Output beyond `max_output`
-// bytes is dropped.
+// A command started in a container: its process (in the host's PID namespace: the helper that
+// waits for it inside) and the pipes to its standard streams.
+struct ExecProcess {
+  int pid = -1;
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // stderr_fd is -1 when merged into stdout
+};
+
+// Starts `argv` in the container whose main process is `pid`.
+Result<ExecProcess> SpawnInContainer(int pid, const std::vector<std::string>& cgroup_procs,
+                                     const std::vector<std::string>& argv, bool merge_stderr);
+// Waits for a spawned command; its exit code (128 + signal when killed).
+int WaitExec(const ExecProcess& p);
+
+// Runs `argv` to completion (exec probes). `pid` is the container's main process (host PID
+// namespace). Output beyond `max_output` bytes is dropped.
 Result<ExecOutput> ExecInContainer(int pid, const std::vector<std::string>& cgroup_procs,
                                    const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                                    size_t max_output = 10 * 1024);
