@@ -546,5 +546,39 @@ TEST_F(AgentE2E, ExecRunsInTheContainerWithExitCodesAndStdin) {
   K("delete pod shell --grace-period=0 --force");
 }
 
+TEST_F(AgentE2E, PreStopHookAndActiveDeadline) {
+  const std::string mark = HostDir() + "/prestop";
+  ASSERT_EQ(Apply(PodYaml("hooked", "sleep 1000",
+                          HostMount() + "    lifecycle: {preStop: {exec: {command: [sh, -c, 'echo bye > /host/prestop']}}}\n",
+                          HostVolume() + "  terminationGracePeriodSeconds: 2\n", "Always")).code, 0);
+  ASSERT_TRUE(WaitPhase("hooked", "Running"));
+  ASSERT_EQ(K("delete pod hooked").code, 0);
+  EXPECT_EQ(ReadFile(mark), "bye\n");
+
+  ASSERT_EQ(Apply(PodYaml("deadline", "sleep 1000", "", "  activeDeadlineSeconds: 2\n  terminationGracePeriodSeconds: 0\n")).code, 0);
+  ASSERT_TRUE(WaitPhase("deadline", "Failed", 20s)) << K("get pod deadline -o yaml").out;
+  EXPECT_EQ(Get("deadline", "{.status.reason}"), "DeadlineExceeded");
+  EXPECT_EQ(Get("deadline", "{.status.message}"), "Pod was active on the node longer than the specified deadline");
+}
+
+TEST_F(AgentE2E, PodsDeletedWhileTheAgentWasDownAreCleanedUp) {
+  ASSERT_EQ(Apply(PodYaml("orphan", "sleep 1000", "", "", "Always")).code, 0);
+  ASSERT_TRUE(WaitPhase("orphan", "Running"));
+  const std::string uid = Get("orphan", "{.metadata.uid}");
+  const std::string pids = "/sys/fs/cgroup/pids/" + server_->cgroup_root() + "/pod" + uid;
+  const bool v1 = std::filesystem::exists("/sys/fs/cgroup/pids");
+  // The control plane alone comes back, and the pod is deleted while no agent watches.
+  server_->Kill9();
+  ASSERT_TRUE(server_->Start({"--fake-gpus", "4", "--no-agent"}));
+  ASSERT_EQ(K("delete pod orphan --grace-period=0 --force").code, 0);
+  if (v1) EXPECT_TRUE(std::filesystem::exists(pids));
+  server_->Kill9();
+  ASSERT_TRUE(server_->Start({"--fake-gpus", "4"}));
+  EXPECT_TRUE(WaitFor([&] {
+    return !std::filesystem::exists(pids) && !std::filesystem::exists("/sys/fs/cgroup/" + server_->cgroup_root() + "/pod" + uid);
+  }, 10s));
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/mlk-" + uid));
+}
+
 }  // namespace
 }  // namespace mlkube::testing

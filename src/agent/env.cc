@@ -139,6 +139,47 @@ Result<std::string> ResourceFieldRefValue(const EnvInputs& in, const Json& ref) 
   return ResourceFieldRef(in, ref);
 }
 
+std::vector<std::pair<std::string, std::string>> ServiceLinkEnv(const Json& services) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!services.is_array()) return out;
+  auto upper = [](std::string s) {
+    for (char& c : s) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (const Json& svc : services) {
+    const Json& spec = Child(svc, "spec");
+    const std::string ip = Str(spec, "clusterIP");
+    const Json& ports = Child(spec, "ports");
+    if (ip.empty() || ip == "None" || !ports.is_array() || ports.empty()) continue;
+    const std::string name = upper(Str(Child(svc, "metadata"), "name"));
+    out.emplace_back(name + "_SERVICE_HOST", ip);
+    out.emplace_back(name + "_SERVICE_PORT", std::to_string(ports[0].value("port", 0)));
+    for (const Json& p : ports) {
+      if (!Str(p, "name").empty()) {
+        out.emplace_back(name + "_SERVICE_PORT_" + upper(Str(p, "name")), std::to_string(p.value("port", 0)));
+      }
+    }
+    std::string proto0 = Str(ports[0], "protocol");
+    if (proto0.empty()) proto0 = "TCP";
+    std::string lower0 = proto0;
+    for (char& c : lower0) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.emplace_back(name + "_PORT", lower0 + "://" + ip + ":" + std::to_string(ports[0].value("port", 0)));
+    for (const Json& p : ports) {
+      std::string proto = Str(p, "protocol");
+      if (proto.empty()) proto = "TCP";
+      std::string lower = proto;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string port = std::to_string(p.value("port", 0));
+      const std::string prefix = name + "_PORT_" + port + "_" + proto;
+      out.emplace_back(prefix, lower + "://" + ip + ":" + port);
+      out.emplace_back(prefix + "_PROTO", lower);
+      out.emplace_back(prefix + "_PORT", port);
+      out.emplace_back(prefix + "_ADDR", ip);
+    }
+  }
+  return out;
+}
+
 std::string ExpandVars(std::string_view s, const std::map<std::string, std::string>& vars) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -34,6 +34,11 @@ using EnvList = std::vector<std::pair<std::string, std::string>>;
 Result<std::string> FieldRefValue(const EnvInputs& in, const Json& ref);
 Result<std::string> ResourceFieldRefValue(const EnvInputs& in, const Json& ref);
 
+// The Docker-link style variables Kubernetes gives every container for each Service of its
+// namespace that has a cluster IP (enableServiceLinks): FOO_SERVICE_HOST, FOO_SERVICE_PORT,
+// FOO_PORT_80_TCP_ADDR... `services` is a ServiceList's items.
+std::vector<std::pair<std::string, std::string>> ServiceLinkEnv(const Json& services);
+
 // The environment, in order, without duplicates. An error is what the kubelet reports as
 // CreateContainerConfigError ("configmap \"x\" not found").
 Result<EnvList> ResolveEnv(const EnvInputs& in);

@@ -103,5 +103,22 @@ TEST(EnvTest, CommandLineExpandsReferences) {
   EXPECT_TRUE(CommandLine(Json::parse(R"({"args": ["x"]})"), {}).empty());
 }
 
+TEST(EnvTest, ServiceLinksAsKubernetesWritesThem) {
+  Json services = Json::parse(R"({"items": [
+    {"metadata": {"name": "model-service"}, "spec": {"clusterIP": "10.96.0.20",
+      "ports": [{"name": "http", "port": 80, "protocol": "TCP"}, {"name": "grpc", "port": 9000}]}},
+    {"metadata": {"name": "headless"}, "spec": {"clusterIP": "None", "ports": [{"port": 80}]}},
+    {"metadata": {"name": "pending"}, "spec": {"ports": [{"port": 80}]}}]})")["items"];
+  EnvList env = ServiceLinkEnv(services);
+  EXPECT_EQ(Value(env, "MODEL_SERVICE_SERVICE_HOST"), "10.96.0.20");
+  EXPECT_EQ(Value(env, "MODEL_SERVICE_SERVICE_PORT"), "80");
+  EXPECT_EQ(Value(env, "MODEL_SERVICE_SERVICE_PORT_GRPC"), "9000");
+  EXPECT_EQ(Value(env, "MODEL_SERVICE_PORT"), "tcp://10.96.0.20:80");
+  EXPECT_EQ(Value(env, "MODEL_SERVICE_PORT_9000_TCP_ADDR"), "10.96.0.20");
+  EXPECT_EQ(Value(env, "MODEL_SERVICE_PORT_80_TCP_PROTO"), "tcp");
+  EXPECT_EQ(Value(env, "HEADLESS_SERVICE_HOST"), "<unset>");
+  EXPECT_EQ(Value(env, "PENDING_SERVICE_HOST"), "<unset>");
+}
+
 }  // namespace
 }  // namespace mlkube::agent

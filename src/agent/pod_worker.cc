@@ -492,6 +492,14 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   in.base = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
              {"HOSTNAME", hostname.empty() ? ctx_.node.name : hostname},
              {"HOME", "/root"}};
+  // Service links come first, so the container's own variables override them.
+  const Json& links = Child(spec, "enableServiceLinks");
+  if (!links.is_boolean() || links.get<bool>()) {
+    if (auto services = ctx_.client.Get("/api/v1/namespaces/" + ns_ + "/services"); services.ok()) {
+      auto env_links = ServiceLinkEnv((*services)["items"]);
+      in.base.insert(in.base.begin(), env_links.begin(), env_links.end());
+    }
+  }
   std::vector<Gpu> gpus = ctx_.gpus.Of(uid_);
   std::string visible;
   for (const Gpu& g : gpus) visible += (visible.empty() ? "" : ",") + g.uuid;
@@ -541,13 +549,6 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
       s.mounts.push_back(*m);
     }
   }
-  // Other pods' GPUs are masked; the container sees only the device nodes of its own.
-  for (const Gpu& g : ctx_.node.gpus) {
-    if (g.minor < 0) continue;
-    if (std::none_of(gpus.begin(), gpus.end(), [&](const Gpu& mine) { return mine.uuid == g.uuid; })) {
-      s.hidden_devices.push_back("/dev/nvidia" + std::to_string(g.minor));
-    }
-  }
   if (!host_network) {
     s.net_namespace = ctx_.network.NamespacePath(uid_);
     s.mounts.push_back({(ctx_.pods_dir / uid_ / "etc-hosts").string(), "/etc/hosts", false});
@@ -558,7 +559,16 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   s.log_path = LogPath(c.name, attempt);
   s.state_dir = StateDir(c, attempt);
 
-  Status st = ctx_.cgroups.Create(CgroupOf(c.name), ContainerLimits(*container));
+  CgroupLimits limits = ContainerLimits(*container);
+  // Other pods' GPUs: masked in the mount namespace, and refused by the devices controller.
+  for (const Gpu& g : ctx_.node.gpus) {
+    if (g.minor < 0) continue;
+    if (std::none_of(gpus.begin(), gpus.end(), [&](const Gpu& mine) { return mine.uuid == g.uuid; })) {
+      s.hidden_devices.push_back("/dev/nvidia" + std::to_string(g.minor));
+      limits.denied_char_devices.push_back("195:" + std::to_string(g.minor));
+    }
+  }
+  Status st = ctx_.cgroups.Create(CgroupOf(c.name), limits);
   if (!st.ok()) {
     std::lock_guard lock(mu_);
     c.waiting_reason = "CreateContainerError";
@@ -636,15 +646,46 @@ void PodWorker::EnforceProbes(const Json& pod) {
   }
 }
 
+// A container's preStop hook (exec, httpGet, tcpSocket or sleep), within what is left of the
+// grace period, as the kubelet runs it before the SIGTERM.
+void PodWorker::RunPreStop(const Json& pod, const Container& c, Clock::time_point deadline) {
+  const Json* hook = nullptr;
+  for (const Json& x : Child(Child(pod, "spec"), "containers")) {
+    if (Str(x, "name") == c.name) hook = &Child(Child(x, "lifecycle"), "preStop");
+  }
+  if (hook == nullptr || !hook->is_object()) return;
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now());
+  if (left.count() <= 0) return;
+  if (const Json& sleep = Child(*hook, "sleep"); sleep.is_object()) {
+    const auto want = std::chrono::seconds(sleep.value("seconds", 0));
+    std::this_thread::sleep_for(std::min<std::chrono::seconds>(want, left));
+    return;
+  }
+  Json handler = *hook;
+  handler["timeoutSeconds"] = left.count();
+  std::vector<std::string> procs;
+  for (const auto& p : ctx_.cgroups.ProcsFiles(CgroupOf(c.name))) procs.push_back(p.string());
+  std::string why;
+  if (!ContainerProber::RunProbe(handler, ProbeTarget{pod_ip_, c.pid, procs, nullptr}, &why)) {
+    ctx_.events.Record(pod, "Warning", "FailedPreStopHook", "PreStopHook failed: " + why);
+  }
+}
+
 void PodWorker::Terminate(const Json& pod, std::chrono::seconds grace) {
+  const auto deadline = Clock::now() + grace;
   bool any = false;
+  std::vector<std::thread> hooks;
   for (Container& c : containers_) {
     if (!c.running || c.pid <= 0) continue;
     ctx_.events.Record(pod, "Normal", "Killing", "Stopping container " + c.name);
-    ::kill(c.pid, SIGTERM);
     any = true;
+    // Each container's hook and then its SIGTERM, side by side with the others'.
+    hooks.emplace_back([this, &pod, &c, deadline] {
+      RunPreStop(pod, c, deadline);
+      ::kill(c.pid, SIGTERM);
+    });
   }
-  const auto deadline = Clock::now() + grace;
+  for (std::thread& t : hooks) t.join();
   while (any && Clock::now() < deadline && !stop_) {
     ObserveExits();
     any = std::any_of(containers_.begin(), containers_.end(), [](const Container& c) { return c.running; });

@@ -105,6 +105,7 @@ class PodWorker {
   void StartProber(const Json& pod, const Json& container, Container& c,
                    const std::vector<std::string>& cgroup_procs);
   void EnforceProbes(const Json& pod);
+  void RunPreStop(const Json& pod, const Container& c, Clock::time_point deadline);
   void Terminate(const Json& pod, std::chrono::seconds grace);
   void Cleanup();
   void PostStatus(const Json& pod);

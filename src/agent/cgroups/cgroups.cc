@@ -175,6 +175,9 @@ Status Cgroups::Create(const std::string& rel, const CgroupLimits& limits) const
   RETURN_IF_ERROR(WriteKnob(cpu / "cpu.shares", std::to_string(shares)));
   RETURN_IF_ERROR(WriteKnob(Dir("pids", rel) / "pids.max",
                             limits.pids ? std::to_string(*limits.pids) : "max"));
+  for (const std::string& dev : limits.denied_char_devices) {
+    RETURN_IF_ERROR(WriteKnob(Dir("devices", rel) / "devices.deny", "c " + dev + " rwm"));
+  }
   return Status::Ok();
 }
 

@@ -21,6 +21,9 @@ struct CgroupLimits {
   std::optional<int64_t> cpu_limit_milli;  // limits.cpu: CFS quota per 100 ms period
   int64_t cpu_request_milli = 0;         // requests.cpu: relative weight under contention
   std::optional<int64_t> pids;           // pids.max
+  // Character devices the cgroup may not open ("195:1"), enforced by v1's devices controller;
+  // v2's needs an eBPF program, so there the mount namespace hides them instead.
+  std::vector<std::string> denied_char_devices;
 };
 
 // The kubelet's conversions (pkg/kubelet/cm/helpers_linux.go).
