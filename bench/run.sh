@@ -4,3 +4,8 @@ set -euo pipefail
 build=${1:-build}
 shift || true
 "$build/api_bench" "$build/mlkube" "$@"
+if [ "$(id -u)" = 0 ]; then
+  "$build/agent_bench" "$build/mlkube" "$@"
+else
+  echo "(agent_bench skipped: it needs root)"
+fi

@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev
   python3 python3-kubernetes python3-yaml curl tzdata
   etcd-server wrk
+  iproute2 procps
 )
 missing=()
 for p in "${packages[@]}"; do

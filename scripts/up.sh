@@ -19,7 +19,7 @@ cat <<MSG
 mlkube is up: https://$listen (log: $data/server.log)
 
   export KUBECONFIG=$data/kubeconfig
-  kubectl get namespaces
+  kubectl get nodes
 
 Stop it with: make down
 MSG

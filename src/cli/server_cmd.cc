@@ -114,7 +114,11 @@ void AddServerCommand(CLI::App& app) {
                  (*server)->url().c_str(), (*server)->kubeconfig().c_str());
     std::unique_ptr<client::LocalClient> agent_client;
     std::unique_ptr<agent::Agent> local_agent;
-    if (!*no_agent) {
+    if (!*no_agent && ::geteuid() != 0) {
+      std::fprintf(stderr, "mlkube: not root: running without a node agent (it needs cgroups and "
+                           "namespaces); pods will stay Pending. Run as root, or join an agent with "
+                           "`mlkube agent`.\n");
+    } else if (!*no_agent) {
       agent::Agent::Options ao = *node;
       if (Status st = ParseNodeLabels(*labels, ao.labels); !st.ok()) Die(st);
       ao.data_dir = std::filesystem::path(*data_dir) / "agent";
