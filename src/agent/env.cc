@@ -10,17 +10,6 @@ namespace mlkube::agent {
 
 namespace {
 
-std::string Str(const Json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-const Json& Child(const Json& j, const char* key) {
-  static const Json kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
 // metadata.labels['app'] -> labels, app
 bool Subscript(const std::string& path, const std::string& prefix, std::string* key) {
   if (path.rfind(prefix + "['", 0) != 0 || path.size() < prefix.size() + 4 || path.substr(path.size() - 2) != "']") {
@@ -32,19 +21,19 @@ bool Subscript(const std::string& path, const std::string& prefix, std::string* 
 
 Result<std::string> FieldRef(const EnvInputs& in, const Json& ref) {
   const Json& pod = *in.pod;
-  const Json& meta = Child(pod, "metadata");
-  const Json& spec = Child(pod, "spec");
-  const std::string path = Str(ref, "fieldPath");
+  const Json& meta = Member(pod, "metadata");
+  const Json& spec = Member(pod, "spec");
+  const std::string path = StringMember(ref, "fieldPath");
   std::string key;
-  if (path == "metadata.name") return Str(meta, "name");
-  if (path == "metadata.namespace") return Str(meta, "namespace");
-  if (path == "metadata.uid") return Str(meta, "uid");
-  if (path == "spec.nodeName") return Str(spec, "nodeName");
-  if (path == "spec.serviceAccountName") return Str(spec, "serviceAccountName");
+  if (path == "metadata.name") return StringMember(meta, "name");
+  if (path == "metadata.namespace") return StringMember(meta, "namespace");
+  if (path == "metadata.uid") return StringMember(meta, "uid");
+  if (path == "spec.nodeName") return StringMember(spec, "nodeName");
+  if (path == "spec.serviceAccountName") return StringMember(spec, "serviceAccountName");
   if (path == "status.hostIP" || path == "status.hostIPs") return in.host_ip;
   if (path == "status.podIP" || path == "status.podIPs") return in.pod_ip;
   if (path == "metadata.labels" || path == "metadata.annotations") {
-    const Json& map = Child(meta, path == "metadata.labels" ? "labels" : "annotations");
+    const Json& map = Member(meta, path == "metadata.labels" ? "labels" : "annotations");
     std::string out;
     if (map.is_object()) {
       for (const auto& [k, v] : map.items()) {
@@ -54,31 +43,31 @@ Result<std::string> FieldRef(const EnvInputs& in, const Json& ref) {
     return out;
   }
   if (Subscript(path, "metadata.labels", &key)) {
-    const Json& labels = Child(meta, "labels");
-    return labels.is_object() ? Str(labels, key.c_str()) : "";
+    const Json& labels = Member(meta, "labels");
+    return labels.is_object() ? StringMember(labels, key.c_str()) : "";
   }
   if (Subscript(path, "metadata.annotations", &key)) {
-    const Json& ann = Child(meta, "annotations");
-    return ann.is_object() ? Str(ann, key.c_str()) : "";
+    const Json& ann = Member(meta, "annotations");
+    return ann.is_object() ? StringMember(ann, key.c_str()) : "";
   }
   return Status(Code::kInvalid, "unsupported fieldPath: " + path);
 }
 
 Result<std::string> ResourceFieldRef(const EnvInputs& in, const Json& ref) {
-  const std::string resource = Str(ref, "resource");
+  const std::string resource = StringMember(ref, "resource");
   auto dot = resource.find('.');
   if (dot == std::string::npos) return Status(Code::kInvalid, "unsupported resource: " + resource);
   const std::string kind = resource.substr(0, dot), name = resource.substr(dot + 1);
-  const Json& res = Child(*in.container, "resources");
-  const Json& list = res.is_object() ? Child(res, kind.c_str()) : Json();
-  std::string text = list.is_object() ? Str(list, name.c_str()) : "";
+  const Json& res = Member(*in.container, "resources");
+  const Json& list = res.is_object() ? Member(res, kind.c_str()) : Json();
+  std::string text = list.is_object() ? StringMember(list, name.c_str()) : "";
   // An unset limit reads as the node's allocatable, as the kubelet fills it in.
   if (text.empty() && kind == "limits" && name == "cpu") text = std::to_string(in.node_cpu_milli) + "m";
   if (text.empty() && kind == "limits" && name == "memory") text = std::to_string(in.node_memory_bytes);
   if (text.empty()) text = "0";
   auto value = api::Quantity::Parse(text);
   if (!value.ok()) return value.status();
-  std::string divisor_text = Str(ref, "divisor");
+  std::string divisor_text = StringMember(ref, "divisor");
   if (divisor_text.empty()) divisor_text = "1";
   auto divisor = api::Quantity::Parse(divisor_text);
   if (!divisor.ok() || divisor->IsZero()) return Status(Code::kInvalid, "invalid divisor " + divisor_text);
@@ -103,14 +92,14 @@ Result<Json> Lookup(const EnvInputs& in, const std::string& kind, const std::str
 // The data of a ConfigMap or Secret as strings (a Secret's values decoded).
 std::map<std::string, std::string> DataOf(const std::string& kind, const Json& obj) {
   std::map<std::string, std::string> out;
-  const Json& data = Child(obj, "data");
+  const Json& data = Member(obj, "data");
   if (data.is_object()) {
     for (const auto& [k, v] : data.items()) {
       if (v.is_string()) out[k] = kind == "Secret" ? Base64Decode(v.get<std::string>()).value_or("") : v.get<std::string>();
     }
   }
   if (kind == "Secret") {
-    const Json& plain = Child(obj, "stringData");
+    const Json& plain = Member(obj, "stringData");
     if (plain.is_object()) {
       for (const auto& [k, v] : plain.items()) {
         if (v.is_string()) out[k] = v;
@@ -147,25 +136,25 @@ std::vector<std::pair<std::string, std::string>> ServiceLinkEnv(const Json& serv
     return s;
   };
   for (const Json& svc : services) {
-    const Json& spec = Child(svc, "spec");
-    const std::string ip = Str(spec, "clusterIP");
-    const Json& ports = Child(spec, "ports");
+    const Json& spec = Member(svc, "spec");
+    const std::string ip = StringMember(spec, "clusterIP");
+    const Json& ports = Member(spec, "ports");
     if (ip.empty() || ip == "None" || !ports.is_array() || ports.empty()) continue;
-    const std::string name = upper(Str(Child(svc, "metadata"), "name"));
+    const std::string name = upper(StringMember(Member(svc, "metadata"), "name"));
     out.emplace_back(name + "_SERVICE_HOST", ip);
     out.emplace_back(name + "_SERVICE_PORT", std::to_string(ports[0].value("port", 0)));
     for (const Json& p : ports) {
-      if (!Str(p, "name").empty()) {
-        out.emplace_back(name + "_SERVICE_PORT_" + upper(Str(p, "name")), std::to_string(p.value("port", 0)));
+      if (!StringMember(p, "name").empty()) {
+        out.emplace_back(name + "_SERVICE_PORT_" + upper(StringMember(p, "name")), std::to_string(p.value("port", 0)));
       }
     }
-    std::string proto0 = Str(ports[0], "protocol");
+    std::string proto0 = StringMember(ports[0], "protocol");
     if (proto0.empty()) proto0 = "TCP";
     std::string lower0 = proto0;
     for (char& c : lower0) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.emplace_back(name + "_PORT", lower0 + "://" + ip + ":" + std::to_string(ports[0].value("port", 0)));
     for (const Json& p : ports) {
-      std::string proto = Str(p, "protocol");
+      std::string proto = StringMember(p, "protocol");
       if (proto.empty()) proto = "TCP";
       std::string lower = proto;
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -216,49 +205,49 @@ Result<EnvList> ResolveEnv(const EnvInputs& in) {
   std::map<std::string, std::string> vars;
   for (const auto& [k, v] : in.base) Set(env, vars, k, v);
   const Json& c = *in.container;
-  const Json& env_from = Child(c, "envFrom");
+  const Json& env_from = Member(c, "envFrom");
   if (env_from.is_array()) {
     for (const Json& source : env_from) {
-      const std::string prefix = Str(source, "prefix");
+      const std::string prefix = StringMember(source, "prefix");
       for (const char* kind : {"ConfigMap", "Secret"}) {
-        const Json& ref = Child(source, kind == std::string("ConfigMap") ? "configMapRef" : "secretRef");
+        const Json& ref = Member(source, kind == std::string("ConfigMap") ? "configMapRef" : "secretRef");
         if (!ref.is_object()) continue;
         bool missing = false;
-        ASSIGN_OR_RETURN(Json obj, Lookup(in, kind, Str(ref, "name"), ref.value("optional", false), &missing));
+        ASSIGN_OR_RETURN(Json obj, Lookup(in, kind, StringMember(ref, "name"), ref.value("optional", false), &missing));
         if (missing) continue;
         for (const auto& [k, v] : DataOf(kind, obj)) Set(env, vars, prefix + k, v);
       }
     }
   }
-  const Json& list = Child(c, "env");
+  const Json& list = Member(c, "env");
   if (list.is_array()) {
     for (const Json& e : list) {
-      const std::string name = Str(e, "name");
-      const Json& from = Child(e, "valueFrom");
+      const std::string name = StringMember(e, "name");
+      const Json& from = Member(e, "valueFrom");
       if (!from.is_object()) {
-        Set(env, vars, name, ExpandVars(Str(e, "value"), vars));
+        Set(env, vars, name, ExpandVars(StringMember(e, "value"), vars));
         continue;
       }
       std::string value;
-      if (const Json& f = Child(from, "fieldRef"); f.is_object()) {
+      if (const Json& f = Member(from, "fieldRef"); f.is_object()) {
         ASSIGN_OR_RETURN(value, FieldRef(in, f));
-      } else if (const Json& r = Child(from, "resourceFieldRef"); r.is_object()) {
+      } else if (const Json& r = Member(from, "resourceFieldRef"); r.is_object()) {
         ASSIGN_OR_RETURN(value, ResourceFieldRef(in, r));
       } else {
-        const bool is_cm = Child(from, "configMapKeyRef").is_object();
-        const Json& ref = Child(from, is_cm ? "configMapKeyRef" : "secretKeyRef");
+        const bool is_cm = Member(from, "configMapKeyRef").is_object();
+        const Json& ref = Member(from, is_cm ? "configMapKeyRef" : "secretKeyRef");
         if (!ref.is_object()) continue;
         const std::string kind = is_cm ? "ConfigMap" : "Secret";
         const bool optional = ref.value("optional", false);
         bool missing = false;
-        ASSIGN_OR_RETURN(Json obj, Lookup(in, kind, Str(ref, "name"), optional, &missing));
+        ASSIGN_OR_RETURN(Json obj, Lookup(in, kind, StringMember(ref, "name"), optional, &missing));
         if (missing) continue;
         auto data = DataOf(kind, obj);
-        auto it = data.find(Str(ref, "key"));
+        auto it = data.find(StringMember(ref, "key"));
         if (it == data.end()) {
           if (optional) continue;
-          return Status(Code::kNotFound, "couldn't find key " + Str(ref, "key") + " in " + kind + " " +
-                                             Str(Child(*in.pod, "metadata"), "namespace") + "/" + Str(ref, "name"));
+          return Status(Code::kNotFound, "couldn't find key " + StringMember(ref, "key") + " in " + kind + " " +
+                                             StringMember(Member(*in.pod, "metadata"), "namespace") + "/" + StringMember(ref, "name"));
         }
         value = it->second;
       }
@@ -272,13 +261,13 @@ std::vector<std::string> CommandLine(const Json& container, const EnvList& env) 
   std::map<std::string, std::string> vars(env.begin(), env.end());
   std::vector<std::string> out;
   for (const char* key : {"command", "args"}) {
-    const Json& list = Child(container, key);
+    const Json& list = Member(container, key);
     if (!list.is_array()) continue;
     for (const Json& a : list) {
       if (a.is_string()) out.push_back(ExpandVars(a.get<std::string>(), vars));
     }
   }
-  if (!Child(container, "command").is_array() || Child(container, "command").empty()) return {};
+  if (!Member(container, "command").is_array() || Member(container, "command").empty()) return {};
   return out;
 }
 

@@ -30,18 +30,6 @@ constexpr auto kBackoffReset = 600s;  // a container that ran this long starts i
 constexpr auto kVolumeRefresh = 3s;   // how often configMap/secret/downwardAPI volumes are re-read
 constexpr auto kResync = 10s;         // a pass with nothing to wait for, to stay level-triggered
 
-const Json& Child(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string Str(const Json& j, const char* key) {
-  const Json& v = Child(j, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
-
 int PidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
 // The shim with this pid is still the one that runs this container (pids are reused).
@@ -52,7 +40,7 @@ bool ShimAlive(int pid, const fs::path& state_dir) {
 }
 
 std::optional<int64_t> QuantityMilli(const Json& list, const char* name) {
-  const std::string text = Str(list, name);
+  const std::string text = StringMember(list, name);
   if (text.empty()) return std::nullopt;
   auto q = api::Quantity::Parse(text);
   if (!q.ok()) return std::nullopt;
@@ -60,7 +48,7 @@ std::optional<int64_t> QuantityMilli(const Json& list, const char* name) {
 }
 
 std::optional<int64_t> QuantityValue(const Json& list, const char* name) {
-  const std::string text = Str(list, name);
+  const std::string text = StringMember(list, name);
   if (text.empty()) return std::nullopt;
   auto q = api::Quantity::Parse(text);
   if (!q.ok()) return std::nullopt;
@@ -68,9 +56,9 @@ std::optional<int64_t> QuantityValue(const Json& list, const char* name) {
 }
 
 CgroupLimits ContainerLimits(const Json& c) {
-  const Json& res = Child(c, "resources");
-  const Json& limits = Child(res, "limits");
-  const Json& requests = Child(res, "requests");
+  const Json& res = Member(c, "resources");
+  const Json& limits = Member(res, "limits");
+  const Json& requests = Member(res, "requests");
   CgroupLimits l;
   l.memory_bytes = QuantityValue(limits, "memory");
   l.cpu_limit_milli = QuantityMilli(limits, "cpu");
@@ -86,13 +74,13 @@ CgroupLimits PodLimits(const Json& spec) {
   CgroupLimits pod;
   int64_t memory = 0, cpu = 0, request = 0;
   bool memory_bounded = true, cpu_bounded = true;
-  for (const Json& c : Child(spec, "containers")) {
+  for (const Json& c : Member(spec, "containers")) {
     CgroupLimits l = ContainerLimits(c);
     if (l.memory_bytes) memory += *l.memory_bytes; else memory_bounded = false;
     if (l.cpu_limit_milli) cpu += *l.cpu_limit_milli; else cpu_bounded = false;
     request += l.cpu_request_milli;
   }
-  const Json& inits = Child(spec, "initContainers");
+  const Json& inits = Member(spec, "initContainers");
   if (inits.is_array()) {
     for (const Json& c : inits) {
       CgroupLimits l = ContainerLimits(c);
@@ -109,12 +97,12 @@ CgroupLimits PodLimits(const Json& spec) {
 
 int GpuRequest(const Json& spec) {
   auto count = [](const Json& c) {
-    const Json& limits = Child(Child(c, "resources"), "limits");
+    const Json& limits = Member(Member(c, "resources"), "limits");
     return static_cast<int>(QuantityValue(limits, "nvidia.com/gpu").value_or(0));
   };
   int apps = 0, inits = 0;
-  for (const Json& c : Child(spec, "containers")) apps += count(c);
-  const Json& ic = Child(spec, "initContainers");
+  for (const Json& c : Member(spec, "containers")) apps += count(c);
+  const Json& ic = Member(spec, "initContainers");
   if (ic.is_array()) {
     for (const Json& c : ic) inits = std::max(inits, count(c));
   }
@@ -122,14 +110,14 @@ int GpuRequest(const Json& spec) {
 }
 
 bool HostNetwork(const Json& spec) {
-  const Json& v = Child(spec, "hostNetwork");
+  const Json& v = Member(spec, "hostNetwork");
   return v.is_boolean() && v.get<bool>();
 }
 
 // spec.hostname, else the pod's name (cut to a DNS label, as the kubelet does).
 std::string Hostname(const Json& pod) {
-  std::string name = Str(Child(pod, "spec"), "hostname");
-  if (name.empty()) name = Str(Child(pod, "metadata"), "name");
+  std::string name = StringMember(Member(pod, "spec"), "hostname");
+  if (name.empty()) name = StringMember(Member(pod, "metadata"), "name");
   if (name.size() > 63) name.resize(63);
   while (!name.empty() && (name.back() == '-' || name.back() == '.')) name.pop_back();
   return name;
@@ -143,7 +131,7 @@ Json Condition(const Json& previous, const std::string& type, bool status,
   std::string transition = NowRfc3339();
   if (previous.is_array()) {
     for (const Json& c : previous) {
-      if (Str(c, "type") == type && Str(c, "status") == s) transition = Str(c, "lastTransitionTime");
+      if (StringMember(c, "type") == type && StringMember(c, "status") == s) transition = StringMember(c, "lastTransitionTime");
     }
   }
   Json c = {{"type", type}, {"status", s}, {"lastProbeTime", nullptr}, {"lastTransitionTime", transition}};
@@ -162,21 +150,21 @@ std::string NameList(const std::vector<std::string>& names) {
 
 PodWorker::PodWorker(WorkerContext& ctx, Json pod)
     : ctx_(ctx),
-      uid_(Str(Child(pod, "metadata"), "uid")),
-      ns_(Str(Child(pod, "metadata"), "namespace")),
-      name_(Str(Child(pod, "metadata"), "name")),
+      uid_(StringMember(Member(pod, "metadata"), "uid")),
+      ns_(StringMember(Member(pod, "metadata"), "namespace")),
+      name_(StringMember(Member(pod, "metadata"), "name")),
       pod_(std::move(pod)),
       volumes_(ctx.client, ctx.pods_dir / uid_ / "volumes") {
   pod_["kind"] = "Pod";  // list items come without them; events name the object by them
   pod_["apiVersion"] = "v1";
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  const Json& spec = Child(pod_, "spec");
+  const Json& spec = Member(pod_, "spec");
   for (const char* list : {"initContainers", "containers"}) {
-    const Json& cs = Child(spec, list);
+    const Json& cs = Member(spec, list);
     if (!cs.is_array()) continue;
     for (const Json& c : cs) {
       Container k;
-      k.name = Str(c, "name");
+      k.name = StringMember(c, "name");
       k.init = std::string(list) == "initContainers";
       containers_.push_back(std::move(k));
     }
@@ -323,8 +311,8 @@ PodWorker::Clock::time_point PodWorker::NextWake() const {
     std::lock_guard lock(mu_);
     pod = pod_;
   }
-  const Json& spec = Child(pod, "spec");
-  if (Child(spec, "activeDeadlineSeconds").is_number_integer()) {
+  const Json& spec = Member(pod, "spec");
+  if (Member(spec, "activeDeadlineSeconds").is_number_integer()) {
     if (auto started = ParseRfc3339(start_time_)) {
       next = std::min(next, std::max(now, *started + std::chrono::seconds(spec["activeDeadlineSeconds"].get<int64_t>())));
     }
@@ -336,8 +324,8 @@ PodWorker::Clock::time_point PodWorker::NextWake() const {
 // shim is alive) or ended (exit.json).
 void PodWorker::Adopt() {
   std::lock_guard lock(mu_);
-  const Json& status = Child(pod_, "status");
-  start_time_ = Str(status, "startTime");
+  const Json& status = Member(pod_, "status");
+  start_time_ = StringMember(status, "startTime");
   for (Container& c : containers_) {
     std::error_code ec;
     int newest = -1;
@@ -383,18 +371,18 @@ void PodWorker::Adopt() {
 }
 
 bool PodWorker::Admit(const Json& pod) {
-  const Json& spec = Child(pod, "spec");
+  const Json& spec = Member(pod, "spec");
   for (const char* list : {"initContainers", "containers"}) {
-    const Json& cs = Child(spec, list);
+    const Json& cs = Member(spec, list);
     if (!cs.is_array()) continue;
     for (const Json& c : cs) {
-      const Json& command = Child(c, "command");
+      const Json& command = Member(c, "command");
       if (command.is_array() && !command.empty()) continue;
       rejected_ = true;
       failed_reason_ = "ImageNotSupported";
-      failed_message_ = "container \"" + Str(c, "name") +
+      failed_message_ = "container \"" + StringMember(c, "name") +
                         "\" has no command: mlkube runs containers as host processes and cannot "
-                        "run the entrypoint of image \"" + Str(c, "image") + "\"; set command";
+                        "run the entrypoint of image \"" + StringMember(c, "image") + "\"; set command";
       ctx_.events.Record(pod, "Warning", failed_reason_, failed_message_);
       return false;
     }
@@ -467,7 +455,7 @@ void PodWorker::ObserveExits() {
 
 bool PodWorker::ShouldRestart(const Json& pod, const Container& c) const {
   if (!c.exit) return false;
-  const std::string policy = Str(Child(pod, "spec"), "restartPolicy");
+  const std::string policy = StringMember(Member(pod, "spec"), "restartPolicy");
   if (c.init) return c.exit->exit_code != 0 && policy != "Never";
   if (policy == "Never") return false;
   if (policy == "OnFailure") return c.exit->exit_code != 0;
@@ -477,10 +465,10 @@ bool PodWorker::ShouldRestart(const Json& pod, const Container& c) const {
 bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   const Json* container = nullptr;
   for (const char* list : {"initContainers", "containers"}) {
-    const Json& cs = Child(spec, list);
+    const Json& cs = Member(spec, list);
     if (!cs.is_array()) continue;
     for (const Json& x : cs) {
-      if (Str(x, "name") == c.name) container = &x;
+      if (StringMember(x, "name") == c.name) container = &x;
     }
   }
   if (container == nullptr) return false;
@@ -493,7 +481,7 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
              {"HOSTNAME", hostname.empty() ? ctx_.node.name : hostname},
              {"HOME", "/root"}};
   // Service links come first, so the container's own variables override them.
-  const Json& links = Child(spec, "enableServiceLinks");
+  const Json& links = Member(spec, "enableServiceLinks");
   if (!links.is_boolean() || links.get<bool>()) {
     if (auto services = ctx_.client.Get("/api/v1/namespaces/" + ns_ + "/services"); services.ok()) {
       auto env_links = ServiceLinkEnv((*services)["items"]);
@@ -524,18 +512,18 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   ContainerSpec s;
   s.argv = CommandLine(*container, *env);
   for (const auto& [k, v] : *env) s.env.push_back(k + "=" + v);
-  s.working_dir = Str(*container, "workingDir");
-  for (const Json* sc : {&Child(spec, "securityContext"), &Child(*container, "securityContext")}) {
-    if (Child(*sc, "runAsUser").is_number_integer()) s.uid = (*sc)["runAsUser"].get<uint32_t>();
-    if (Child(*sc, "runAsGroup").is_number_integer()) s.gid = (*sc)["runAsGroup"].get<uint32_t>();
+  s.working_dir = StringMember(*container, "workingDir");
+  for (const Json* sc : {&Member(spec, "securityContext"), &Member(*container, "securityContext")}) {
+    if (Member(*sc, "runAsUser").is_number_integer()) s.uid = (*sc)["runAsUser"].get<uint32_t>();
+    if (Member(*sc, "runAsGroup").is_number_integer()) s.gid = (*sc)["runAsGroup"].get<uint32_t>();
   }
   s.hostname = hostname;
-  const Json& mounts = Child(*container, "volumeMounts");
+  const Json& mounts = Member(*container, "volumeMounts");
   if (mounts.is_array()) {
     for (const Json& vm : mounts) {
-      auto volume = volumes_.Find(Str(vm, "name"));
+      auto volume = volumes_.Find(StringMember(vm, "name"));
       Result<Mount> m = volume ? ResolveVolumeMount(*volume, vm, *env)
-                               : Result<Mount>(Status(Code::kNotFound, "volume " + Str(vm, "name") + " is not ready"));
+                               : Result<Mount>(Status(Code::kNotFound, "volume " + StringMember(vm, "name") + " is not ready"));
       if (!m.ok()) {
         std::lock_guard lock(mu_);
         if (c.waiting_message != m.status().message()) {
@@ -554,7 +542,7 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
     s.mounts.push_back({(ctx_.pods_dir / uid_ / "etc-hosts").string(), "/etc/hosts", false});
     s.mounts.push_back({(ctx_.pods_dir / uid_ / "resolv.conf").string(), "/etc/resolv.conf", false});
   }
-  s.pid_namespace = !(Child(spec, "hostPID").is_boolean() && spec["hostPID"].get<bool>());
+  s.pid_namespace = !(Member(spec, "hostPID").is_boolean() && spec["hostPID"].get<bool>());
   const int attempt = c.attempt + 1;
   s.log_path = LogPath(c.name, attempt);
   s.state_dir = StateDir(c, attempt);
@@ -614,8 +602,8 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
 
 void PodWorker::StartProber(const Json& pod, const Json& container, Container& c,
                             const std::vector<std::string>& cgroup_procs) {
-  if (!Child(container, "livenessProbe").is_object() && !Child(container, "readinessProbe").is_object() &&
-      !Child(container, "startupProbe").is_object()) {
+  if (!Member(container, "livenessProbe").is_object() && !Member(container, "readinessProbe").is_object() &&
+      !Member(container, "startupProbe").is_object()) {
     return;
   }
   ProbeTarget target{pod_ip_, c.pid, cgroup_procs, nullptr};
@@ -630,12 +618,12 @@ void PodWorker::StartProber(const Json& pod, const Json& container, Container& c
 // A container whose liveness or startup probe gave up is stopped (SIGTERM, then the whole
 // container cgroup after the grace period); its exit then goes through the restart policy.
 void PodWorker::EnforceProbes(const Json& pod) {
-  const Json& spec = Child(pod, "spec");
+  const Json& spec = Member(pod, "spec");
   for (Container& c : containers_) {
     if (!c.running || !c.prober || !c.prober->should_restart()) continue;
     if (c.kill_at == Clock::time_point{}) {
       ctx_.events.Record(pod, "Normal", "Killing", c.prober->restart_message());
-      int64_t grace = Child(spec, "terminationGracePeriodSeconds").is_number_integer()
+      int64_t grace = Member(spec, "terminationGracePeriodSeconds").is_number_integer()
                           ? spec["terminationGracePeriodSeconds"].get<int64_t>()
                           : 30;
       c.kill_at = Clock::now() + std::chrono::seconds(grace);
@@ -650,13 +638,13 @@ void PodWorker::EnforceProbes(const Json& pod) {
 // grace period, as the kubelet runs it before the SIGTERM.
 void PodWorker::RunPreStop(const Json& pod, const Container& c, Clock::time_point deadline) {
   const Json* hook = nullptr;
-  for (const Json& x : Child(Child(pod, "spec"), "containers")) {
-    if (Str(x, "name") == c.name) hook = &Child(Child(x, "lifecycle"), "preStop");
+  for (const Json& x : Member(Member(pod, "spec"), "containers")) {
+    if (StringMember(x, "name") == c.name) hook = &Member(Member(x, "lifecycle"), "preStop");
   }
   if (hook == nullptr || !hook->is_object()) return;
   const auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - Clock::now());
   if (left.count() <= 0) return;
-  if (const Json& sleep = Child(*hook, "sleep"); sleep.is_object()) {
+  if (const Json& sleep = Member(*hook, "sleep"); sleep.is_object()) {
     const auto want = std::chrono::seconds(sleep.value("seconds", 0));
     std::this_thread::sleep_for(std::min<std::chrono::seconds>(want, left));
     return;
@@ -723,7 +711,7 @@ EnvInputs PodWorker::Downward(const Json& pod) const {
 
 // The pod's cgroup, network namespace and address, and its /etc/hosts and /etc/resolv.conf.
 Status PodWorker::MakeSandbox(const Json& pod) {
-  const Json& spec = Child(pod, "spec");
+  const Json& spec = Member(pod, "spec");
   RETURN_IF_ERROR(ctx_.cgroups.Create(CgroupOf(), PodLimits(spec)));
   if (HostNetwork(spec)) {
     pod_ip_ = ctx_.node.internal_ip;
@@ -735,15 +723,15 @@ Status PodWorker::MakeSandbox(const Json& pod) {
                       "::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
                       "fe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n";
   const std::string hostname = Hostname(pod);
-  const std::string subdomain = Str(spec, "subdomain");
+  const std::string subdomain = StringMember(spec, "subdomain");
   hosts += pod_ip_ + "\t" +
            (subdomain.empty() ? hostname : hostname + "." + subdomain + "." + ns_ + ".svc.cluster.local\t" + hostname) + "\n";
-  const Json& aliases = Child(spec, "hostAliases");
+  const Json& aliases = Member(spec, "hostAliases");
   if (aliases.is_array()) {
     hosts += "\n# Entries added by HostAliases.\n";
     for (const Json& a : aliases) {
-      std::string line = Str(a, "ip");
-      for (const Json& h : Child(a, "hostnames")) line += "\t" + (h.is_string() ? h.get<std::string>() : "");
+      std::string line = StringMember(a, "ip");
+      for (const Json& h : Member(a, "hostnames")) line += "\t" + (h.is_string() ? h.get<std::string>() : "");
       hosts += line + "\n";
     }
   }
@@ -765,15 +753,15 @@ void PodWorker::Sync() {
     pod = pod_;
     deleted = deleted_;
   }
-  const Json& meta = Child(pod, "metadata");
-  const Json& spec = Child(pod, "spec");
-  const std::string phase = Str(Child(pod, "status"), "phase");
+  const Json& meta = Member(pod, "metadata");
+  const Json& spec = Member(pod, "spec");
+  const std::string phase = StringMember(Member(pod, "status"), "phase");
 
-  if (deleted || Child(meta, "deletionTimestamp").is_string()) {
+  if (deleted || Member(meta, "deletionTimestamp").is_string()) {
     int64_t grace = 30;
-    if (Child(meta, "deletionGracePeriodSeconds").is_number_integer()) {
+    if (Member(meta, "deletionGracePeriodSeconds").is_number_integer()) {
       grace = meta["deletionGracePeriodSeconds"].get<int64_t>();
-    } else if (Child(spec, "terminationGracePeriodSeconds").is_number_integer()) {
+    } else if (Member(spec, "terminationGracePeriodSeconds").is_number_integer()) {
       grace = spec["terminationGracePeriodSeconds"].get<int64_t>();
     }
     Terminate(pod, std::chrono::seconds(std::max<int64_t>(grace, 0)));
@@ -794,12 +782,13 @@ void PodWorker::Sync() {
   EnforceProbes(pod);
   const bool running = std::any_of(containers_.begin(), containers_.end(), [](const Container& c) { return c.running; });
   if ((phase == "Succeeded" || phase == "Failed") && !running) {
-    // Terminal: nothing runs again; its GPUs and memory-backed volumes go back, its logs stay
-    // until deletion.
+    // Terminal: nothing runs again; its GPUs, address and memory-backed volumes go back, its
+    // logs stay until deletion.
     if (!released_) {
       ctx_.gpus.Release(uid_);
       (void)ctx_.cgroups.Remove(CgroupOf());
       UnmountAllUnder(ctx_.pods_dir / uid_ / "volumes");
+      ctx_.network.Teardown(uid_);  // as the kubelet stops a finished pod's sandbox
       released_ = true;
     }
     return;
@@ -822,10 +811,10 @@ void PodWorker::Sync() {
   for (Container& c : containers_) {
     if (!c.running || c.prober || c.pid <= 0) continue;
     for (const char* list : {"initContainers", "containers"}) {
-      const Json& cs = Child(spec, list);
+      const Json& cs = Member(spec, list);
       if (!cs.is_array()) continue;
       for (const Json& x : cs) {
-        if (Str(x, "name") != c.name) continue;
+        if (StringMember(x, "name") != c.name) continue;
         std::vector<std::string> procs;
         for (const auto& p : ctx_.cgroups.ProcsFiles(CgroupOf(c.name))) procs.push_back(p.string());
         StartProber(pod, x, c, procs);
@@ -845,13 +834,13 @@ void PodWorker::Sync() {
     volumes_.Refresh(pod, Downward(pod));
     last_refresh_ = Clock::now();
   }
-  if (Child(spec, "activeDeadlineSeconds").is_number_integer()) {
+  if (Member(spec, "activeDeadlineSeconds").is_number_integer()) {
     auto started = ParseRfc3339(start_time_);
     if (started && Clock::now() - *started >= std::chrono::seconds(spec["activeDeadlineSeconds"].get<int64_t>())) {
       failed_reason_ = "DeadlineExceeded";
       failed_message_ = "Pod was active on the node longer than the specified deadline";
       ctx_.events.Record(pod, "Normal", "DeadlineExceeded", failed_message_);
-      Terminate(pod, std::chrono::seconds(Child(spec, "terminationGracePeriodSeconds").is_number_integer()
+      Terminate(pod, std::chrono::seconds(Member(spec, "terminationGracePeriodSeconds").is_number_integer()
                                                ? spec["terminationGracePeriodSeconds"].get<int64_t>()
                                                : 30));
       return PostStatus(pod);
@@ -901,9 +890,9 @@ void PodWorker::Sync() {
 // Status.
 
 Json PodWorker::BuildStatus(const Json& pod) const {
-  const Json& spec = Child(pod, "spec");
-  const Json& old = Child(pod, "status");
-  const Json& old_conditions = Child(old, "conditions");
+  const Json& spec = Member(pod, "spec");
+  const Json& old = Member(pod, "status");
+  const Json& old_conditions = Member(old, "conditions");
   if (rejected_) {
     // As the kubelet's rejectPod: a failed phase and why, no containers, scheduling kept.
     Json status = {{"phase", "Failed"}, {"reason", failed_reason_},
@@ -911,18 +900,18 @@ Json PodWorker::BuildStatus(const Json& pod) const {
     Json conditions = Json::array();
     if (old_conditions.is_array()) {
       for (const Json& c : old_conditions) {
-        if (Str(c, "type") == "PodScheduled") conditions.push_back(c);
+        if (StringMember(c, "type") == "PodScheduled") conditions.push_back(c);
       }
     }
     status["conditions"] = conditions;
-    if (Child(old, "qosClass").is_string()) status["qosClass"] = old["qosClass"];
+    if (Member(old, "qosClass").is_string()) status["qosClass"] = old["qosClass"];
     return status;
   }
   std::map<std::string, std::string> images;
   for (const char* list : {"initContainers", "containers"}) {
-    const Json& cs = Child(spec, list);
+    const Json& cs = Member(spec, list);
     if (!cs.is_array()) continue;
-    for (const Json& c : cs) images[Str(c, "name")] = Str(c, "image");
+    for (const Json& c : cs) images[StringMember(c, "name")] = StringMember(c, "image");
   }
 
   auto terminated = [&](const Container& c, const ContainerExit& e, int attempt) {
@@ -1021,7 +1010,7 @@ Json PodWorker::BuildStatus(const Json& pod) const {
   bool scheduled = false;
   if (old_conditions.is_array()) {
     for (const Json& c : old_conditions) {
-      if (Str(c, "type") == "PodScheduled") {
+      if (StringMember(c, "type") == "PodScheduled") {
         conditions.push_back(c);
         scheduled = true;
       }
@@ -1044,7 +1033,7 @@ Json PodWorker::BuildStatus(const Json& pod) const {
     status["reason"] = failed_reason_;
     status["message"] = failed_message_;
   }
-  if (Child(old, "qosClass").is_string()) status["qosClass"] = old["qosClass"];
+  if (Member(old, "qosClass").is_string()) status["qosClass"] = old["qosClass"];
   return status;
 }
 
@@ -1054,10 +1043,10 @@ void PodWorker::PostStatus(const Json& pod) {
   // Keep the merge patch from merging into fields the kubelet owns: lists are replaced whole
   // by a merge patch, and fields we no longer set are nulled.
   Json patch = {{"status", status}};
-  const Json& old = Child(pod, "status");
+  const Json& old = Member(pod, "status");
   for (const char* field : {"reason", "message", "initContainerStatuses", "containerStatuses", "podIP",
                             "podIPs", "hostIP", "hostIPs", "startTime"}) {
-    if (!status.contains(field) && Child(old, field).is_null() == false) patch["status"][field] = nullptr;
+    if (!status.contains(field) && Member(old, field).is_null() == false) patch["status"][field] = nullptr;
   }
   auto r = ctx_.client.Send("PATCH", "/api/v1/namespaces/" + ns_ + "/pods/" + name_ + "/status", patch,
                             "application/merge-patch+json");

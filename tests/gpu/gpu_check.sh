@@ -37,6 +37,8 @@ check "the pod with a GPU sees it in nvidia-smi" 'echo "$with" | grep -q "^GPU 0
 check "the pod with a GPU sees it from PyTorch" 'echo "$with" | grep -q "torch sees 1"'
 check "the pod without a request sees none" 'echo "$without" | grep -q "torch sees 0"'
 check "cgroup v2 memory limit applies in the pod" 'echo "$with" | grep -q "^4294967296$"'
+api -X DELETE "$base/namespaces/default/pods" >/dev/null
+sleep 2
 kill $server; wait $server 2>/dev/null
 tail -5 "$data/server.log"
 exit $fail

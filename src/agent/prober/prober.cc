@@ -18,20 +18,8 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-const Json& Child(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string Str(const Json& j, const char* key) {
-  const Json& v = Child(j, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
-
 int Int(const Json& j, const char* key, int fallback) {
-  const Json& v = Child(j, key);
+  const Json& v = Member(j, key);
   return v.is_number_integer() ? v.get<int>() : fallback;
 }
 
@@ -41,10 +29,10 @@ int Port(const Json& port, const Json* container) {
   if (!port.is_string()) return 0;
   const std::string name = port.get<std::string>();
   if (container != nullptr) {
-    const Json& ports = Child(*container, "ports");
+    const Json& ports = Member(*container, "ports");
     if (ports.is_array()) {
       for (const Json& p : ports) {
-        if (Str(p, "name") == name) return Int(p, "containerPort", 0);
+        if (StringMember(p, "name") == name) return Int(p, "containerPort", 0);
       }
     }
   }
@@ -59,11 +47,11 @@ std::string DialError(const std::string& address, const beast::error_code& ec) {
 }
 
 bool HttpProbe(const Json& get, const ProbeTarget& target, std::chrono::seconds timeout, std::string* failure) {
-  const std::string host = Str(get, "host").empty() ? target.pod_ip : Str(get, "host");
-  const int port = Port(Child(get, "port"), target.container);
-  std::string path = Str(get, "path");
+  const std::string host = StringMember(get, "host").empty() ? target.pod_ip : StringMember(get, "host");
+  const int port = Port(Member(get, "port"), target.container);
+  std::string path = StringMember(get, "path");
   if (path.empty() || path[0] != '/') path = "/" + path;
-  const bool https = Str(get, "scheme") == "HTTPS";
+  const bool https = StringMember(get, "scheme") == "HTTPS";
   const std::string address = host + ":" + std::to_string(port);
   const std::string url = std::string(https ? "https://" : "http://") + address + path;
   net::io_context io;
@@ -84,9 +72,9 @@ bool HttpProbe(const Json& get, const ProbeTarget& target, std::chrono::seconds 
   req.set(http::field::host, address);
   req.set(http::field::user_agent, "kube-probe/1.32");
   req.set(http::field::accept, "*/*");
-  const Json& headers = Child(get, "httpHeaders");
+  const Json& headers = Member(get, "httpHeaders");
   if (headers.is_array()) {
-    for (const Json& h : headers) req.set(Str(h, "name"), Str(h, "value"));
+    for (const Json& h : headers) req.set(StringMember(h, "name"), StringMember(h, "value"));
   }
   http::response<http::string_body> res;
   beast::flat_buffer buf;
@@ -119,8 +107,8 @@ bool HttpProbe(const Json& get, const ProbeTarget& target, std::chrono::seconds 
 }
 
 bool TcpProbe(const Json& sock, const ProbeTarget& target, std::chrono::seconds timeout, std::string* failure) {
-  const std::string host = Str(sock, "host").empty() ? target.pod_ip : Str(sock, "host");
-  const int port = Port(Child(sock, "port"), target.container);
+  const std::string host = StringMember(sock, "host").empty() ? target.pod_ip : StringMember(sock, "host");
+  const int port = Port(Member(sock, "port"), target.container);
   net::io_context io;
   beast::tcp_stream stream(io);
   stream.expires_after(timeout);
@@ -134,7 +122,7 @@ bool TcpProbe(const Json& sock, const ProbeTarget& target, std::chrono::seconds 
 
 bool ExecProbe(const Json& exec, const ProbeTarget& target, std::chrono::seconds timeout, std::string* failure) {
   std::vector<std::string> argv;
-  for (const Json& a : Child(exec, "command")) {
+  for (const Json& a : Member(exec, "command")) {
     if (a.is_string()) argv.push_back(a.get<std::string>());
   }
   auto r = ExecInContainer(target.pid, target.cgroup_procs, argv, timeout);
@@ -159,9 +147,9 @@ bool ExecProbe(const Json& exec, const ProbeTarget& target, std::chrono::seconds
 
 bool ContainerProber::RunProbe(const Json& probe, const ProbeTarget& target, std::string* failure) {
   const auto timeout = std::chrono::seconds(std::max(1, Int(probe, "timeoutSeconds", 1)));
-  if (Child(probe, "httpGet").is_object()) return HttpProbe(probe["httpGet"], target, timeout, failure);
-  if (Child(probe, "tcpSocket").is_object()) return TcpProbe(probe["tcpSocket"], target, timeout, failure);
-  if (Child(probe, "exec").is_object()) return ExecProbe(probe["exec"], target, timeout, failure);
+  if (Member(probe, "httpGet").is_object()) return HttpProbe(probe["httpGet"], target, timeout, failure);
+  if (Member(probe, "tcpSocket").is_object()) return TcpProbe(probe["tcpSocket"], target, timeout, failure);
+  if (Member(probe, "exec").is_object()) return ExecProbe(probe["exec"], target, timeout, failure);
   *failure = "probe has no handler mlkube supports (httpGet, tcpSocket, exec)";
   return false;
 }
@@ -169,17 +157,17 @@ bool ContainerProber::RunProbe(const Json& probe, const ProbeTarget& target, std
 ContainerProber::ContainerProber(const Json& container, ProbeTarget target, std::function<void()> on_change,
                                  std::function<void(const std::string&, const std::string&, const std::string&)> record)
     : target_(std::move(target)),
-      name_(Str(container, "name")),
+      name_(StringMember(container, "name")),
       on_change_(std::move(on_change)),
       record_(std::move(record)),
       container_(container) {
   target_.container = &container_;
-  const bool startup = Child(container_, "startupProbe").is_object();
-  const bool readiness = Child(container_, "readinessProbe").is_object();
+  const bool startup = Member(container_, "startupProbe").is_object();
+  const bool readiness = Member(container_, "readinessProbe").is_object();
   started_ = !startup;
   ready_ = !readiness;  // without a probe a running container is ready; with one, not yet
   if (startup) threads_.emplace_back([this] { Loop(Kind::kStartup, container_["startupProbe"]); });
-  if (Child(container_, "livenessProbe").is_object()) {
+  if (Member(container_, "livenessProbe").is_object()) {
     threads_.emplace_back([this] { Loop(Kind::kLiveness, container_["livenessProbe"]); });
   }
   if (readiness) threads_.emplace_back([this] { Loop(Kind::kReadiness, container_["readinessProbe"]); });

@@ -22,25 +22,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const Json& Child(const Json& j, const char* key) {
-  static const Json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string Str(const Json& j, const char* key) {
-  const Json& v = Child(j, key);
-  return v.is_string() ? v.get<std::string>() : "";
-}
-
 bool Flag(const Json& j, const char* key) {
-  const Json& v = Child(j, key);
+  const Json& v = Member(j, key);
   return v.is_boolean() && v.get<bool>();
 }
 
 int Mode(const Json& j, const char* key, int fallback) {
-  const Json& v = Child(j, key);
+  const Json& v = Member(j, key);
   return v.is_number_integer() ? v.get<int>() : fallback;
 }
 
@@ -49,14 +37,14 @@ using Files = std::map<std::string, std::pair<std::string, int>>;
 // The files of a configMap or secret volume: every key, or the items asked for.
 Result<Files> Project(const std::string& kind, const Json& obj, const Json& source) {
   std::map<std::string, std::string> data;
-  const Json& plain = Child(obj, "data");
+  const Json& plain = Member(obj, "data");
   if (plain.is_object()) {
     for (const auto& [k, v] : plain.items()) {
       if (!v.is_string()) continue;
       data[k] = kind == "Secret" ? Base64Decode(v.get<std::string>()).value_or("") : v.get<std::string>();
     }
   }
-  const Json& binary = Child(obj, "binaryData");
+  const Json& binary = Member(obj, "binaryData");
   if (binary.is_object()) {
     for (const auto& [k, v] : binary.items()) {
       if (v.is_string()) data[k] = Base64Decode(v.get<std::string>()).value_or("");
@@ -64,20 +52,20 @@ Result<Files> Project(const std::string& kind, const Json& obj, const Json& sour
   }
   const int default_mode = Mode(source, "defaultMode", 0644);
   Files files;
-  const Json& items = Child(source, "items");
+  const Json& items = Member(source, "items");
   if (!items.is_array() || items.empty()) {
     for (const auto& [k, v] : data) files[k] = {v, default_mode};
     return files;
   }
   for (const Json& item : items) {
-    const std::string key = Str(item, "key");
+    const std::string key = StringMember(item, "key");
     auto it = data.find(key);
     if (it == data.end()) {
       if (Flag(source, "optional")) continue;
       return Status(Code::kNotFound, (kind == "Secret" ? "references non-existent secret key: "
                                                        : "configmap references non-existent config key: ") + key);
     }
-    files[Str(item, "path")] = {it->second, Mode(item, "mode", default_mode)};
+    files[StringMember(item, "path")] = {it->second, Mode(item, "mode", default_mode)};
   }
   return files;
 }
@@ -198,10 +186,10 @@ void UnmountAllUnder(const fs::path& dir) {
 }
 
 Status PodVolumes::Setup(const Json& pod, const EnvInputs& downward) {
-  const Json& volumes = Child(Child(pod, "spec"), "volumes");
+  const Json& volumes = Member(Member(pod, "spec"), "volumes");
   if (!volumes.is_array()) return Status::Ok();
   for (const Json& v : volumes) {
-    const std::string name = Str(v, "name");
+    const std::string name = StringMember(v, "name");
     if (ready_.count(name)) continue;
     Status st = SetupOne(pod, v, downward);
     if (!st.ok()) {
@@ -212,16 +200,16 @@ Status PodVolumes::Setup(const Json& pod, const EnvInputs& downward) {
 }
 
 Status PodVolumes::SetupOne(const Json& pod, const Json& v, const EnvInputs& downward) {
-  const std::string name = Str(v, "name");
-  const std::string ns = Str(Child(pod, "metadata"), "namespace");
+  const std::string name = StringMember(v, "name");
+  const std::string ns = StringMember(Member(pod, "metadata"), "namespace");
   std::error_code ec;
-  if (const Json& src = Child(v, "emptyDir"); src.is_object()) {
+  if (const Json& src = Member(v, "emptyDir"); src.is_object()) {
     const fs::path path = dir_ / "empty-dir" / name;
     fs::create_directories(path, ec);
     if (ec) return Status(Code::kInternal, ec.message());
-    if (Str(src, "medium") == "Memory" && !IsMountPoint(path)) {
+    if (StringMember(src, "medium") == "Memory" && !IsMountPoint(path)) {
       std::string options = "mode=1777";
-      if (auto limit = api::Quantity::Parse(Str(src, "sizeLimit")); limit.ok() && !limit->IsZero()) {
+      if (auto limit = api::Quantity::Parse(StringMember(src, "sizeLimit")); limit.ok() && !limit->IsZero()) {
         options += ",size=" + std::to_string(limit->Value());
       }
       if (::mount("tmpfs", path.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
@@ -233,36 +221,36 @@ Status PodVolumes::SetupOne(const Json& pod, const Json& v, const EnvInputs& dow
     ready_[name] = {path, false};
     return Status::Ok();
   }
-  if (const Json& src = Child(v, "hostPath"); src.is_object()) {
-    const std::string path = Str(src, "path");
-    RETURN_IF_ERROR(CheckHostPath(path, Str(src, "type")));
+  if (const Json& src = Member(v, "hostPath"); src.is_object()) {
+    const std::string path = StringMember(src, "path");
+    RETURN_IF_ERROR(CheckHostPath(path, StringMember(src, "type")));
     ready_[name] = {path, false};
     return Status::Ok();
   }
-  if (const Json& src = Child(v, "persistentVolumeClaim"); src.is_object()) {
-    const std::string claim = Str(src, "claimName");
+  if (const Json& src = Member(v, "persistentVolumeClaim"); src.is_object()) {
+    const std::string claim = StringMember(src, "claimName");
     auto pvc = client_.Get("/api/v1/namespaces/" + ns + "/persistentvolumeclaims/" + claim);
     if (!pvc.ok()) {
       return Status(Code::kNotFound, "persistentvolumeclaim \"" + claim + "\" not found");
     }
-    const std::string volume = Str(Child(*pvc, "spec"), "volumeName");
-    if (Str(Child(*pvc, "status"), "phase") != "Bound" || volume.empty()) {
+    const std::string volume = StringMember(Member(*pvc, "spec"), "volumeName");
+    if (StringMember(Member(*pvc, "status"), "phase") != "Bound" || volume.empty()) {
       return Status(Code::kUnavailable, "persistentvolumeclaim \"" + claim + "\" is not bound");
     }
     auto pv = client_.Get("/api/v1/persistentvolumes/" + volume);
     if (!pv.ok()) return Status(Code::kNotFound, "persistentvolume \"" + volume + "\" not found");
-    const Json& spec = Child(*pv, "spec");
-    std::string path = Str(Child(spec, "hostPath"), "path");
-    if (path.empty()) path = Str(Child(spec, "local"), "path");
+    const Json& spec = Member(*pv, "spec");
+    std::string path = StringMember(Member(spec, "hostPath"), "path");
+    if (path.empty()) path = StringMember(Member(spec, "local"), "path");
     if (path.empty()) {
       return Status(Code::kInvalid, "persistentvolume \"" + volume + "\" is not a hostPath or local volume");
     }
-    if (Child(spec, "hostPath").is_object()) RETURN_IF_ERROR(CheckHostPath(path, "DirectoryOrCreate"));
+    if (Member(spec, "hostPath").is_object()) RETURN_IF_ERROR(CheckHostPath(path, "DirectoryOrCreate"));
     ready_[name] = {path, Flag(src, "readOnly")};
     return Status::Ok();
   }
-  if (Child(v, "configMap").is_object() || Child(v, "secret").is_object() || Child(v, "downwardAPI").is_object()) {
-    const char* kind = Child(v, "configMap").is_object() ? "configmap" : Child(v, "secret").is_object() ? "secret" : "downward-api";
+  if (Member(v, "configMap").is_object() || Member(v, "secret").is_object() || Member(v, "downwardAPI").is_object()) {
+    const char* kind = Member(v, "configMap").is_object() ? "configmap" : Member(v, "secret").is_object() ? "secret" : "downward-api";
     ASSIGN_OR_RETURN(Files files, Projection(pod, v, downward));
     const fs::path path = dir_ / kind / name;
     RETURN_IF_ERROR(WriteProjection(path, files));
@@ -273,10 +261,10 @@ Status PodVolumes::SetupOne(const Json& pod, const Json& v, const EnvInputs& dow
 }
 
 void PodVolumes::Refresh(const Json& pod, const EnvInputs& downward) {
-  const Json& volumes = Child(Child(pod, "spec"), "volumes");
+  const Json& volumes = Member(Member(pod, "spec"), "volumes");
   if (!volumes.is_array()) return;
   for (const Json& v : volumes) {
-    auto it = ready_.find(Str(v, "name"));
+    auto it = ready_.find(StringMember(v, "name"));
     if (it == ready_.end() || !it->second.read_only || !fs::exists(it->second.host_path / "..data")) continue;
     // A source that went away leaves the files as they were, as the kubelet does.
     if (auto files = Projection(pod, v, downward); files.ok()) (void)WriteProjection(it->second.host_path, *files);
@@ -285,32 +273,32 @@ void PodVolumes::Refresh(const Json& pod, const EnvInputs& downward) {
 
 Result<Files> PodVolumes::Projection(const Json& pod, const Json& v, const EnvInputs& downward) const {
   Files files;
-  if (const Json& src = Child(v, "downwardAPI"); src.is_object()) {
+  if (const Json& src = Member(v, "downwardAPI"); src.is_object()) {
     const int default_mode = Mode(src, "defaultMode", 0644);
-    const Json& items = Child(src, "items");
+    const Json& items = Member(src, "items");
     if (!items.is_array()) return files;
     for (const Json& item : items) {
-      Result<std::string> value = Status(Code::kInvalid, "downwardAPI item " + Str(item, "path") + " has no source");
-      if (Child(item, "fieldRef").is_object()) {
+      Result<std::string> value = Status(Code::kInvalid, "downwardAPI item " + StringMember(item, "path") + " has no source");
+      if (Member(item, "fieldRef").is_object()) {
         value = FieldRefValue(downward, item["fieldRef"]);
-      } else if (const Json& r = Child(item, "resourceFieldRef"); r.is_object()) {
+      } else if (const Json& r = Member(item, "resourceFieldRef"); r.is_object()) {
         EnvInputs in = downward;
         in.container = nullptr;
-        for (const Json& c : Child(Child(pod, "spec"), "containers")) {
-          if (Str(c, "name") == Str(r, "containerName")) in.container = &c;
+        for (const Json& c : Member(Member(pod, "spec"), "containers")) {
+          if (StringMember(c, "name") == StringMember(r, "containerName")) in.container = &c;
         }
-        if (in.container == nullptr) return Status(Code::kInvalid, "container " + Str(r, "containerName") + " not found");
+        if (in.container == nullptr) return Status(Code::kInvalid, "container " + StringMember(r, "containerName") + " not found");
         value = ResourceFieldRefValue(in, r);
       }
       if (!value.ok()) return value.status();
-      files[Str(item, "path")] = {*value, Mode(item, "mode", default_mode)};
+      files[StringMember(item, "path")] = {*value, Mode(item, "mode", default_mode)};
     }
     return files;
   }
-  const bool is_cm = Child(v, "configMap").is_object();
-  const Json& src = Child(v, is_cm ? "configMap" : "secret");
-  const std::string name = Str(src, is_cm ? "name" : "secretName");
-  const std::string ns = Str(Child(pod, "metadata"), "namespace");
+  const bool is_cm = Member(v, "configMap").is_object();
+  const Json& src = Member(v, is_cm ? "configMap" : "secret");
+  const std::string name = StringMember(src, is_cm ? "name" : "secretName");
+  const std::string ns = StringMember(Member(pod, "metadata"), "namespace");
   auto obj = client_.Get("/api/v1/namespaces/" + ns + (is_cm ? "/configmaps/" : "/secrets/") + name);
   if (!obj.ok()) {
     if (obj.status().code() != Code::kNotFound) return obj.status();
@@ -332,17 +320,17 @@ std::optional<VolumeSource> PodVolumes::Find(const std::string& name) const {
 
 Result<Mount> ResolveVolumeMount(const VolumeSource& volume, const Json& vm, const EnvList& env) {
   Mount m;
-  m.target = Str(vm, "mountPath");
+  m.target = StringMember(vm, "mountPath");
   m.read_only = volume.read_only || Flag(vm, "readOnly");
-  std::string sub = Str(vm, "subPath");
-  if (sub.empty() && !Str(vm, "subPathExpr").empty()) {
-    sub = ExpandVars(Str(vm, "subPathExpr"), std::map<std::string, std::string>(env.begin(), env.end()));
+  std::string sub = StringMember(vm, "subPath");
+  if (sub.empty() && !StringMember(vm, "subPathExpr").empty()) {
+    sub = ExpandVars(StringMember(vm, "subPathExpr"), std::map<std::string, std::string>(env.begin(), env.end()));
   }
   if (sub.empty()) {
     m.source = volume.host_path.string();
     return m;
   }
-  const std::string refused = "failed to prepare subPath for volumeMount \"" + Str(vm, "name") + "\": ";
+  const std::string refused = "failed to prepare subPath for volumeMount \"" + StringMember(vm, "name") + "\": ";
   fs::path rel(sub);
   if (rel.is_absolute() ||
       std::any_of(rel.begin(), rel.end(), [](const fs::path& part) { return part == ".."; })) {
