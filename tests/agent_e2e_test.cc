@@ -128,7 +128,9 @@ TEST_F(AgentE2E, CpuLimitThrottles) {
   std::this_thread::sleep_for(3s);
   double used = read() - before;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_NEAR(used / wall, 0.3, 0.03) << "cores used: " << used / wall;
+  // The quota caps it within 10%; below the limit a busy CI machine may starve it a little.
+  EXPECT_LE(used / wall, 0.33) << "cores used: " << used / wall;
+  EXPECT_GE(used / wall, 0.2) << "cores used: " << used / wall;
   ASSERT_EQ(K("delete pod busy --grace-period=1").code, 0);
 }
 
@@ -571,7 +573,9 @@ TEST_F(AgentE2E, PodsDeletedWhileTheAgentWasDownAreCleanedUp) {
   server_->Kill9();
   ASSERT_TRUE(server_->Start({"--fake-gpus", "4", "--no-agent"}));
   ASSERT_EQ(K("delete pod orphan --grace-period=0 --force").code, 0);
-  if (v1) EXPECT_TRUE(std::filesystem::exists(pids));
+  if (v1) {
+    EXPECT_TRUE(std::filesystem::exists(pids));  // still there: nobody cleaned it up yet
+  }
   server_->Kill9();
   ASSERT_TRUE(server_->Start({"--fake-gpus", "4"}));
   EXPECT_TRUE(WaitFor([&] {

@@ -214,7 +214,9 @@ TEST_F(CgroupsTest, CpuQuotaThrottles) {
   std::this_thread::sleep_for(2s);
   const double used = (cg_->CpuUsageNanos("pody/busy") - before) / 1e9;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_NEAR(used / wall, 0.2, 0.03);
+  // Capped by the quota within 10%; a loaded machine may give it less.
+  EXPECT_LE(used / wall, 0.22);
+  EXPECT_GE(used / wall, 0.12);
   EXPECT_FALSE(cg_->Pids("pody").empty());
   ASSERT_TRUE(cg_->KillAll("pody").ok());
   EXPECT_EQ(Wait(s).signal, SIGKILL);
