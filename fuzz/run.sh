@@ -16,7 +16,7 @@ for s in $srcs; do
   fi
   objs+=("$o")
 done
-clang++ $flags fuzz/api_fuzz.cc "${objs[@]}" -lyaml-cpp -o "$out/api_fuzz"
+clang++ $flags fuzz/api_fuzz.cc "${objs[@]}" -lyaml-cpp -lcrypto -o "$out/api_fuzz"
 cp -n fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
 ASAN_OPTIONS=detect_leaks=1 "$out/api_fuzz" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
   -rss_limit_mb=4096 "$out/corpus"
