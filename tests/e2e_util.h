@@ -95,11 +95,13 @@ inline void RemoveCgroupTree(const std::string& root) {
 }
 
 // One `mlkube server` process on a fresh data directory and a free port. Without `agent` it
-// runs the control plane only (--no-agent); with it, a node agent as well, on a cgroup root
-// of its own that is torn down, with everything in it, when the test ends.
+// runs no node agent (--no-agent); with it, one on a cgroup root of its own that is torn down,
+// with everything in it, when the test ends. The scheduler runs only when asked for, so that
+// API tests see no writes but their own.
 class ServerProcess {
  public:
-  explicit ServerProcess(std::string name, bool agent = false) : agent_(agent) {
+  explicit ServerProcess(std::string name, bool agent = false, bool scheduler = false)
+      : agent_(agent), scheduler_(scheduler) {
     dir_ = std::filesystem::temp_directory_path() /
            ("mlkube-e2e-" + name + "-" + std::to_string(::getpid()));
     cgroup_root_ = "mlkube-e2e-" + name + "-" + std::to_string(::getpid());
@@ -158,6 +160,7 @@ class ServerProcess {
       } else {
         args.push_back("--no-agent");
       }
+      if (!scheduler_) args.push_back("--no-scheduler");
       args.insert(args.end(), extra_.begin(), extra_.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
@@ -226,7 +229,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   std::vector<std::string> extra_;  // flags kept for restarts
-  bool agent_ = false;
+  bool agent_ = false, scheduler_ = false;
   std::string cgroup_root_, bridge_, pod_cidr_;
 };
 

@@ -152,6 +152,18 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
         *ns, {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}}));
   }
 
+  // Kubernetes' built-in priority classes, which system pods name.
+  const api::ResourceType* pc = api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"system-cluster-critical", 2000000000},
+                                    {"system-node-critical", 2000001000}}) {
+    RETURN_IF_ERROR(impl->rest->EnsureObject(
+        *pc, {{"apiVersion", "scheduling.k8s.io/v1"},
+              {"kind", "PriorityClass"},
+              {"metadata", {{"name", name}}},
+              {"value", value},
+              {"description", std::string("Used for system critical pods that must not be moved from their current ") +
+                                  (value > 2000000000 ? "node." : "node in most cases.")}}));
+  }
   HttpServer::Options ho;
   ho.host = options.host;
   ho.port = options.port;

@@ -267,6 +267,7 @@ class Rest::Operation {
   // dry run, the would-be) object is left in created_. An apply has already written its
   // managedFields entry, so it passes record_manager = false.
   Status CreateObject(Json obj, bool record_manager = true);
+  Status AdmitPriority(Json& pod, const std::string& name);
 
  private:
   // ---- helpers ----
@@ -780,6 +781,42 @@ Result<store::ObjectPtr> Rest::Operation::GuaranteedUpdate(const std::string& na
   }
 }
 
+// The Priority admission plugin: spec.priority (and preemptionPolicy) from the pod's
+// PriorityClass, or from the globalDefault class when it names none.
+Status Rest::Operation::AdmitPriority(Json& pod, const std::string& name) {
+  Json& spec = pod["spec"];
+  const std::string class_name = Str(spec, "priorityClassName");
+  const api::ResourceType* pc_rt = api::FindResource("scheduling.k8s.io", "v1", "priorityclasses");
+  std::optional<Json> pc;
+  if (!class_name.empty()) {
+    store::ObjectPtr o = store_.Get(pc_rt->Key("", class_name));
+    if (!o) {
+      return Status(Code::kForbidden, "pods \"" + name + "\" is forbidden: no PriorityClass with name " + class_name +
+                                          " was found",
+                    StatusDetails{name, "", "pods", {}, 0});
+    }
+    pc = Json::parse(o->data);
+  } else {
+    for (const store::ObjectPtr& o : store_.List(pc_rt->Prefix(""), "", 0, nullptr).items) {
+      Json c = Json::parse(o->data);
+      if (c.value("globalDefault", false)) pc = std::move(c);
+    }
+  }
+  const int64_t value = pc ? pc->value("value", int64_t{0}) : 0;
+  if (Find(spec, "priority") && spec["priority"].is_number_integer() && spec["priority"].get<int64_t>() != value) {
+    return Status(Code::kForbidden, "pods \"" + name + "\" is forbidden: the integer value of priority (" +
+                                        std::to_string(spec["priority"].get<int64_t>()) +
+                                        ") must not be provided in pod spec; priority admission controller computed " +
+                                        std::to_string(value) + " from the given PriorityClass name",
+                  StatusDetails{name, "", "pods", {}, 0});
+  }
+  spec["priority"] = value;
+  if (pc && !class_name.empty() && (!Find(spec, "preemptionPolicy") || spec["preemptionPolicy"].is_null())) {
+    spec["preemptionPolicy"] = pc->value("preemptionPolicy", "PreemptLowerPriority");
+  }
+  return Status::Ok();
+}
+
 Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   RETURN_IF_ERROR(CheckNamespace(obj));
   Json& meta = obj["metadata"];
@@ -820,7 +857,10 @@ Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   }
   PrepareStatusForCreate(rt_, obj);
   api::ApplyDefaults(rt_.group, rt_.kind, obj);
-  if (rt_.kind == "Pod") obj["status"]["qosClass"] = QosClass(obj);
+  if (rt_.kind == "Pod") {
+    obj["status"]["qosClass"] = QosClass(obj);
+    RETURN_IF_ERROR(AdmitPriority(obj, name));
+  }
   if (record_manager) {
     api::RecordUpdate(Json(), obj, type_, FieldManager("unknown"), rt_.GroupVersion(),
                       FormatRfc3339(now_));

@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "apiserver/api_server.h"
 #include "client/client.h"
+#include "scheduler/scheduler.h"
 
 namespace mlkube::cli {
 
@@ -82,8 +83,10 @@ void AddServerCommand(CLI::App& app) {
   auto node = std::make_shared<agent::Agent::Options>();
   auto labels = std::make_shared<std::string>();
   auto no_agent = std::make_shared<bool>(false);
+  auto no_scheduler = std::make_shared<bool>(false);
   AddNodeFlags(cmd, *node, *labels);
   cmd->add_flag("--no-agent", *no_agent, "Run the control plane only, without a node agent for this machine");
+  cmd->add_flag("--no-scheduler", *no_scheduler, "Do not schedule pods (they wait for spec.nodeName)");
   auto bookmark = std::make_shared<std::string>("60s");
   cmd->add_option("--watch-bookmark-interval", *bookmark,
                   "How often watches that allow bookmarks get one (e.g. 60s, 1s)")
@@ -112,6 +115,13 @@ void AddServerCommand(CLI::App& app) {
                  "  export KUBECONFIG=%s\n"
                  "  kubectl get namespaces\n",
                  (*server)->url().c_str(), (*server)->kubeconfig().c_str());
+    std::unique_ptr<client::LocalClient> scheduler_client;
+    std::unique_ptr<scheduler::Scheduler> pod_scheduler;
+    if (!*no_scheduler) {
+      scheduler_client = std::make_unique<client::LocalClient>((*server)->LocalClient("default-scheduler"));
+      pod_scheduler = std::make_unique<scheduler::Scheduler>(*scheduler_client);
+      pod_scheduler->Start();
+    }
     std::unique_ptr<client::LocalClient> agent_client;
     std::unique_ptr<agent::Agent> local_agent;
     if (!*no_agent && ::geteuid() != 0) {
@@ -137,6 +147,7 @@ void AddServerCommand(CLI::App& app) {
     }
     g_stop.acquire();
     std::fprintf(stderr, "mlkube server shutting down\n");
+    if (pod_scheduler) pod_scheduler->Stop();
     if (local_agent) {
       (*server)->SetNodeHandler(local_agent->node_name(), nullptr);
       local_agent->Stop();

@@ -1,0 +1,79 @@
+#pragma once
+// The scheduling framework's vocabulary: what a pod asks for, what a node has, and the Filter
+// and Score plugins that decide (as kube-scheduler's framework, reduced to what mlkube uses).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/json.h"
+
+namespace mlkube::scheduler {
+
+// Amounts by resource name: cpu in millicores, memory and storage in bytes, others as counts.
+using Resources = std::map<std::string, int64_t>;
+
+// "cpu" -> milli, everything else -> value.
+int64_t ResourceAmount(const std::string& name, const Json& quantity);
+// What a pod requests, as Kubernetes counts it: per resource, the larger of the sum of its
+// containers' requests and the largest init container's request, plus spec.overhead.
+Resources PodRequests(const Json& pod);
+
+struct PodInfo {
+  Json pod;
+  std::string key;  // namespace/name
+  Resources requests;
+  int32_t priority = 0;
+  bool preempt = true;  // preemptionPolicy != Never
+  std::string owner;    // the controller's uid, for spreading replicas
+  explicit PodInfo(Json p);
+};
+
+struct Taint {
+  std::string key, value, effect;
+};
+
+struct NodeInfo {
+  Json node;
+  std::string name;
+  Resources allocatable;
+  Resources requested;  // by the pods bound here that have not finished
+  int pods = 0;
+  std::map<std::string, int> owners;  // pods per owner uid, for spreading
+  std::vector<Taint> taints;          // including node.kubernetes.io/not-ready when not Ready
+  bool unschedulable = false;
+  explicit NodeInfo(Json n);
+  void Add(const PodInfo& p, int sign = 1);
+};
+
+// A filter's verdict on one node: empty when the pod fits, else the reasons (as Kubernetes
+// words them in FailedScheduling, e.g. "Insufficient nvidia.com/gpu").
+using Reasons = std::vector<std::string>;
+
+class FilterPlugin {
+ public:
+  virtual ~FilterPlugin() = default;
+  virtual const char* Name() const = 0;
+  virtual Reasons Filter(const PodInfo& pod, const NodeInfo& node) const = 0;
+};
+
+class ScorePlugin {
+ public:
+  virtual ~ScorePlugin() = default;
+  virtual const char* Name() const = 0;
+  virtual int Weight() const { return 1; }
+  // 0 (worst) to 100 (best).
+  virtual int64_t Score(const PodInfo& pod, const NodeInfo& node) const = 0;
+};
+
+// The default plugins, in Kubernetes' order.
+std::vector<std::unique_ptr<FilterPlugin>> DefaultFilters();
+std::vector<std::unique_ptr<ScorePlugin>> DefaultScores();
+
+// Whether `tolerations` tolerate `taint` (Kubernetes' ToleratesTaint).
+bool Tolerates(const Json& tolerations, const Taint& taint);
+
+}  // namespace mlkube::scheduler

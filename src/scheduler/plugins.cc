@@ -1,0 +1,312 @@
+// The default Filter and Score plugins, each as kube-scheduler's of the same name.
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "api/quantity.h"
+#include "scheduler/framework.h"
+
+namespace mlkube::scheduler {
+
+namespace {
+
+const Json& Array(const Json& j, std::string_view key) {
+  static const Json kEmpty = Json::array();
+  const Json& v = Member(j, key);
+  return v.is_array() ? v : kEmpty;
+}
+
+void AddRequests(Resources& into, const Json& container) {
+  const Json& requests = Member(Member(container, "resources"), "requests");
+  if (!requests.is_object()) return;
+  for (const auto& [name, q] : requests.items()) into[name] += ResourceAmount(name, q);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters.
+
+class NodeUnschedulable : public FilterPlugin {
+ public:
+  const char* Name() const override { return "NodeUnschedulable"; }
+  Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
+    if (!node.unschedulable) return {};
+    // A pod that tolerates the unschedulable taint may go to a cordoned node.
+    if (Tolerates(Member(Member(pod.pod, "spec"), "tolerations"),
+                  Taint{"node.kubernetes.io/unschedulable", "", "NoSchedule"})) {
+      return {};
+    }
+    return {"node(s) were unschedulable"};
+  }
+};
+
+class NodeName : public FilterPlugin {
+ public:
+  const char* Name() const override { return "NodeName"; }
+  Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
+    const std::string want = StringMember(Member(pod.pod, "spec"), "nodeName");
+    if (want.empty() || want == node.name) return {};
+    return {"node(s) didn't match the requested node name"};
+  }
+};
+
+bool MatchesExpression(const Json& expr, const Json& labels, const std::string& node_name, bool field) {
+  const std::string key = StringMember(expr, "key"), op = StringMember(expr, "operator");
+  std::optional<std::string> value;
+  if (field) {
+    if (key == "metadata.name") value = node_name;
+  } else if (labels.is_object() && labels.contains(key) && labels[key].is_string()) {
+    value = labels[key].get<std::string>();
+  }
+  const Json& values = Array(expr, "values");
+  auto in = [&] {
+    return value && std::any_of(values.begin(), values.end(), [&](const Json& v) { return v == *value; });
+  };
+  if (op == "In") return in();
+  if (op == "NotIn") return !in();
+  if (op == "Exists") return value.has_value();
+  if (op == "DoesNotExist") return !value.has_value();
+  if ((op == "Gt" || op == "Lt") && value && values.size() == 1 && values[0].is_string()) {
+    char* end = nullptr;
+    const long long have = std::strtoll(value->c_str(), &end, 10);
+    if (*end) return false;
+    const long long bound = std::strtoll(values[0].get<std::string>().c_str(), &end, 10);
+    if (*end) return false;
+    return op == "Gt" ? have > bound : have < bound;
+  }
+  return false;
+}
+
+bool MatchesTerm(const Json& term, const NodeInfo& node) {
+  const Json& labels = Member(node.node, "metadata").value("labels", Json::object());
+  const Json& exprs = Array(term, "matchExpressions");
+  const Json& fields = Array(term, "matchFields");
+  if (exprs.empty() && fields.empty()) return false;  // an empty term matches nothing
+  for (const Json& e : exprs) {
+    if (!MatchesExpression(e, labels, node.name, false)) return false;
+  }
+  for (const Json& e : fields) {
+    if (!MatchesExpression(e, labels, node.name, true)) return false;
+  }
+  return true;
+}
+
+class NodeAffinity : public FilterPlugin, public ScorePlugin {
+ public:
+  const char* Name() const override { return "NodeAffinity"; }
+  Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
+    const Json& spec = Member(pod.pod, "spec");
+    const Json& selector = Member(spec, "nodeSelector");
+    const Json& labels = Member(node.node, "metadata").value("labels", Json::object());
+    static const Reasons kMismatch = {"node(s) didn't match Pod's node affinity/selector"};
+    if (selector.is_object()) {
+      for (const auto& [k, v] : selector.items()) {
+        if (!labels.contains(k) || labels[k] != v) return kMismatch;
+      }
+    }
+    const Json& required =
+        Member(Member(Member(spec, "affinity"), "nodeAffinity"), "requiredDuringSchedulingIgnoredDuringExecution");
+    const Json& terms = Array(required, "nodeSelectorTerms");
+    if (required.is_object() &&
+        std::none_of(terms.begin(), terms.end(), [&](const Json& t) { return MatchesTerm(t, node); })) {
+      return kMismatch;
+    }
+    return {};
+  }
+  int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
+    const Json& preferred = Array(Member(Member(Member(pod.pod, "spec"), "affinity"), "nodeAffinity"),
+                                  "preferredDuringSchedulingIgnoredDuringExecution");
+    int64_t total = 0, matched = 0;
+    for (const Json& p : preferred) {
+      const int64_t w = p.value("weight", 0);
+      total += w;
+      if (MatchesTerm(Member(p, "preference"), node)) matched += w;
+    }
+    return total == 0 ? 0 : matched * 100 / total;
+  }
+};
+
+class TaintToleration : public FilterPlugin, public ScorePlugin {
+ public:
+  const char* Name() const override { return "TaintToleration"; }
+  Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
+    const Json& tolerations = Member(Member(pod.pod, "spec"), "tolerations");
+    for (const Taint& t : node.taints) {
+      if (t.effect == "PreferNoSchedule") continue;
+      if (!Tolerates(tolerations, t)) return {"node(s) had untolerated taint {" + t.key + ": " + t.value + "}"};
+    }
+    return {};
+  }
+  // Fewer untolerated PreferNoSchedule taints is better.
+  int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
+    const Json& tolerations = Member(Member(pod.pod, "spec"), "tolerations");
+    int64_t bad = 0;
+    for (const Taint& t : node.taints) {
+      if (t.effect == "PreferNoSchedule" && !Tolerates(tolerations, t)) ++bad;
+    }
+    return std::max<int64_t>(0, 100 - bad * 25);
+  }
+};
+
+class NodeResourcesFit : public FilterPlugin, public ScorePlugin {
+ public:
+  const char* Name() const override { return "NodeResourcesFit"; }
+  Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
+    Reasons out;
+    auto allocatable = [&](const std::string& r) {
+      auto it = node.allocatable.find(r);
+      return it == node.allocatable.end() ? int64_t{0} : it->second;
+    };
+    auto requested = [&](const std::string& r) {
+      auto it = node.requested.find(r);
+      return it == node.requested.end() ? int64_t{0} : it->second;
+    };
+    if (node.pods + 1 > allocatable("pods")) out.push_back("Too many pods");
+    for (const auto& [r, want] : pod.requests) {
+      if (want <= 0) continue;
+      if (want > allocatable(r) - requested(r)) out.push_back("Insufficient " + r);
+    }
+    return out;
+  }
+  // LeastAllocated over cpu and memory: the emptier node scores higher.
+  int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
+    int64_t sum = 0;
+    for (const char* r : {"cpu", "memory"}) {
+      auto a = node.allocatable.find(r);
+      if (a == node.allocatable.end() || a->second <= 0) continue;
+      const int64_t used = (node.requested.count(r) ? node.requested.at(r) : 0) +
+                           (pod.requests.count(r) ? pod.requests.at(r) : 0);
+      sum += std::max<int64_t>(0, (a->second - used) * 100 / a->second);
+    }
+    return sum / 2;
+  }
+};
+
+// For pods that ask for GPUs: the node left with the fewest free GPUs scores highest, so that
+// whole nodes stay free for the jobs that need all their GPUs. Weighted above spreading.
+class GpuPacking : public ScorePlugin {
+ public:
+  const char* Name() const override { return "GpuPacking"; }
+  int Weight() const override { return 5; }
+  int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
+    auto want = pod.requests.find("nvidia.com/gpu");
+    if (want == pod.requests.end() || want->second <= 0) return 0;
+    auto cap = node.allocatable.find("nvidia.com/gpu");
+    if (cap == node.allocatable.end() || cap->second <= 0) return 0;
+    const int64_t used = node.requested.count("nvidia.com/gpu") ? node.requested.at("nvidia.com/gpu") : 0;
+    const int64_t free_after = cap->second - used - want->second;
+    return std::max<int64_t>(0, 100 - free_after * 100 / cap->second);
+  }
+};
+
+// Replicas of one owner prefer nodes with fewer of their siblings (SelectorSpread).
+class OwnerSpread : public ScorePlugin {
+ public:
+  const char* Name() const override { return "OwnerSpread"; }
+  int Weight() const override { return 2; }
+  int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
+    if (pod.owner.empty()) return 0;
+    auto it = node.owners.find(pod.owner);
+    const int64_t siblings = it == node.owners.end() ? 0 : it->second;
+    return std::max<int64_t>(0, 100 - siblings * 10);
+  }
+};
+
+}  // namespace
+
+int64_t ResourceAmount(const std::string& name, const Json& quantity) {
+  std::string text = quantity.is_string() ? quantity.get<std::string>() : quantity.dump();
+  auto q = api::Quantity::Parse(text);
+  if (!q.ok()) return 0;
+  return name == "cpu" ? q->MilliValue() : q->Value();
+}
+
+Resources PodRequests(const Json& pod) {
+  const Json& spec = Member(pod, "spec");
+  Resources apps, out;
+  for (const Json& c : Array(spec, "containers")) AddRequests(apps, c);
+  out = apps;
+  for (const Json& c : Array(spec, "initContainers")) {
+    Resources one;
+    AddRequests(one, c);
+    for (const auto& [r, v] : one) out[r] = std::max(out[r], v);
+  }
+  const Json& overhead = Member(spec, "overhead");
+  if (overhead.is_object()) {
+    for (const auto& [r, q] : overhead.items()) out[r] += ResourceAmount(r, q);
+  }
+  return out;
+}
+
+PodInfo::PodInfo(Json p) : pod(std::move(p)) {
+  const Json& meta = Member(pod, "metadata");
+  key = StringMember(meta, "namespace") + "/" + StringMember(meta, "name");
+  requests = PodRequests(pod);
+  const Json& spec = Member(pod, "spec");
+  if (Member(spec, "priority").is_number_integer()) priority = spec["priority"].get<int32_t>();
+  preempt = StringMember(spec, "preemptionPolicy") != "Never";
+  for (const Json& ref : Array(meta, "ownerReferences")) {
+    if (ref.value("controller", false)) owner = StringMember(ref, "uid");
+  }
+}
+
+NodeInfo::NodeInfo(Json n) : node(std::move(n)) {
+  name = StringMember(Member(node, "metadata"), "name");
+  const Json& allocatable = Member(Member(node, "status"), "allocatable");
+  if (allocatable.is_object()) {
+    for (const auto& [r, q] : allocatable.items()) this->allocatable[r] = ResourceAmount(r, q);
+  }
+  const Json& spec = Member(node, "spec");
+  unschedulable = Member(spec, "unschedulable").is_boolean() && spec["unschedulable"].get<bool>();
+  for (const Json& t : Array(spec, "taints")) {
+    taints.push_back({StringMember(t, "key"), StringMember(t, "value"), StringMember(t, "effect")});
+  }
+  // What the node lifecycle controller would taint a node that is not Ready with.
+  bool ready = false;
+  for (const Json& c : Array(Member(node, "status"), "conditions")) {
+    if (StringMember(c, "type") == "Ready") ready = StringMember(c, "status") == "True";
+  }
+  if (!ready) taints.push_back({"node.kubernetes.io/not-ready", "", "NoSchedule"});
+}
+
+void NodeInfo::Add(const PodInfo& p, int sign) {
+  for (const auto& [r, v] : p.requests) requested[r] += sign * v;
+  pods += sign;
+  if (!p.owner.empty()) owners[p.owner] += sign;
+}
+
+bool Tolerates(const Json& tolerations, const Taint& taint) {
+  if (!tolerations.is_array()) return false;
+  for (const Json& t : tolerations) {
+    const std::string effect = StringMember(t, "effect");
+    if (!effect.empty() && effect != taint.effect) continue;
+    const std::string key = StringMember(t, "key"), op = StringMember(t, "operator");
+    if (op == "Exists") {
+      if (key.empty() || key == taint.key) return true;  // an empty key with Exists tolerates all
+      continue;
+    }
+    if (key == taint.key && StringMember(t, "value") == taint.value) return true;  // Equal (default)
+  }
+  return false;
+}
+
+std::vector<std::unique_ptr<FilterPlugin>> DefaultFilters() {
+  std::vector<std::unique_ptr<FilterPlugin>> out;
+  out.push_back(std::make_unique<NodeUnschedulable>());
+  out.push_back(std::make_unique<NodeName>());
+  out.push_back(std::make_unique<TaintToleration>());
+  out.push_back(std::make_unique<NodeAffinity>());
+  out.push_back(std::make_unique<NodeResourcesFit>());
+  return out;
+}
+
+std::vector<std::unique_ptr<ScorePlugin>> DefaultScores() {
+  std::vector<std::unique_ptr<ScorePlugin>> out;
+  out.push_back(std::make_unique<NodeResourcesFit>());
+  out.push_back(std::make_unique<NodeAffinity>());
+  out.push_back(std::make_unique<TaintToleration>());
+  out.push_back(std::make_unique<GpuPacking>());
+  out.push_back(std::make_unique<OwnerSpread>());
+  return out;
+}
+
+}  // namespace mlkube::scheduler

@@ -1,0 +1,364 @@
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/time.h"
+
+namespace mlkube::scheduler {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kInitialBackoff = 1s;
+constexpr auto kMaxBackoff = 10s;
+// Unschedulable pods are retried at least this often, cluster events or not.
+constexpr auto kUnschedulableFlush = 30s;
+
+bool Terminal(const Json& pod) {
+  const std::string phase = StringMember(Member(pod, "status"), "phase");
+  return phase == "Succeeded" || phase == "Failed";
+}
+
+bool OurToSchedule(const Json& pod) {
+  const Json& spec = Member(pod, "spec");
+  const std::string scheduler = StringMember(spec, "schedulerName");
+  return StringMember(spec, "nodeName").empty() && (scheduler.empty() || scheduler == "default-scheduler") &&
+         !Member(Member(pod, "metadata"), "deletionTimestamp").is_string() && !Terminal(pod);
+}
+
+std::string KeyOf(const Json& pod) {
+  const Json& meta = Member(pod, "metadata");
+  return StringMember(meta, "namespace") + "/" + StringMember(meta, "name");
+}
+
+std::string PodPath(const std::string& key) {
+  auto slash = key.find('/');
+  return "/api/v1/namespaces/" + key.substr(0, slash) + "/pods/" + key.substr(slash + 1);
+}
+
+// "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) ...": counts per reason, sorted as
+// kube-scheduler sorts the "%d %s" strings.
+std::string CountReasons(size_t nodes, const std::map<std::string, int>& counts) {
+  std::vector<std::string> parts;
+  for (const auto& [reason, n] : counts) parts.push_back(std::to_string(n) + " " + reason);
+  std::sort(parts.begin(), parts.end());
+  std::string out = "0/" + std::to_string(nodes) + " nodes are available";
+  for (size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? ": " : ", ") + parts[i];
+  return out + ".";
+}
+
+bool OnlyResources(const Reasons& reasons) {
+  return !reasons.empty() && std::all_of(reasons.begin(), reasons.end(), [](const std::string& r) {
+    return r.rfind("Insufficient ", 0) == 0 || r == "Too many pods";
+  });
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const client::Client& client)
+    : client_(client), events_(client, "default-scheduler"), filters_(DefaultFilters()), scores_(DefaultScores()) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Start() {
+  client::Informer::Handlers nh;
+  nh.on_add = [this](const Json& n) { OnNode(n); };
+  nh.on_update = [this](const Json&, const Json& n) { OnNode(n); };
+  nh.on_delete = [this](const Json& n) { OnNodeGone(n); };
+  nodes_informer_ = std::make_unique<client::Informer>(client_, "/api/v1/nodes", std::move(nh));
+  nodes_informer_->Start();
+  (void)nodes_informer_->WaitForSync(10s);
+  client::Informer::Handlers ph;
+  ph.on_add = [this](const Json& p) { OnPod(p); };
+  ph.on_update = [this](const Json&, const Json& p) { OnPod(p); };
+  ph.on_delete = [this](const Json& p) { OnPodGone(p); };
+  pods_ = std::make_unique<client::Informer>(client_, "/api/v1/pods", std::move(ph));
+  pods_->Start();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (pods_) pods_->Stop();
+  if (nodes_informer_) nodes_informer_->Stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cache and queue.
+
+void Scheduler::Place(const std::string& key, const PodInfo& pod, const std::string& node) {
+  Unplace(key);
+  placed_.emplace(key, std::make_pair(node, pod));
+  if (auto it = nodes_.find(node); it != nodes_.end()) it->second.Add(pod);
+}
+
+void Scheduler::Unplace(const std::string& key) {
+  auto it = placed_.find(key);
+  if (it == placed_.end()) return;
+  if (auto n = nodes_.find(it->second.first); n != nodes_.end()) n->second.Add(it->second.second, -1);
+  placed_.erase(it);
+}
+
+void Scheduler::Enqueue(const Json& pod) {
+  const std::string key = KeyOf(pod);
+  if (queued_.count(key) || backoff_.count(key) || unschedulable_.count(key)) return;
+  PodInfo info(pod);
+  Queued q{info.priority, Clock::now(), key};
+  active_.insert(q);
+  queued_.emplace(key, q);
+  cv_.notify_all();
+}
+
+void Scheduler::MoveUnschedulableToActive() {
+  for (const auto& [key, since] : unschedulable_) {
+    auto pod = pods_ ? pods_->Get(key) : std::nullopt;
+    if (!pod) continue;
+    PodInfo info(*pod);
+    Queued q{info.priority, since, key};
+    active_.insert(q);
+    queued_.emplace(key, q);
+  }
+  if (!unschedulable_.empty()) cv_.notify_all();
+  unschedulable_.clear();
+}
+
+void Scheduler::OnPod(const Json& pod) {
+  const std::string key = KeyOf(pod);
+  const std::string node = StringMember(Member(pod, "spec"), "nodeName");
+  std::lock_guard lock(mu_);
+  if (!node.empty() && !Terminal(pod)) {
+    assumed_.erase(key);
+    Place(key, PodInfo(pod), node);
+    return;
+  }
+  // A change that predates our binding (our own status write, say): the assumption stands.
+  if (node.empty() && assumed_.count(key) && !Terminal(pod)) return;
+  assumed_.erase(key);
+  const bool was_placed = placed_.count(key) > 0;
+  Unplace(key);
+  if (was_placed) MoveUnschedulableToActive();  // a pod finished: room for others
+  if (OurToSchedule(pod)) Enqueue(pod);
+}
+
+void Scheduler::OnPodGone(const Json& pod) {
+  const std::string key = KeyOf(pod);
+  std::lock_guard lock(mu_);
+  Unplace(key);
+  if (auto q = queued_.find(key); q != queued_.end()) {
+    active_.erase(q->second);
+    queued_.erase(q);
+  }
+  backoff_.erase(key);
+  unschedulable_.erase(key);
+  attempts_.erase(key);
+  assumed_.erase(key);
+  MoveUnschedulableToActive();  // its resources are free
+}
+
+void Scheduler::OnNode(const Json& node) {
+  NodeInfo info(node);
+  std::lock_guard lock(mu_);
+  for (const auto& [key, placed] : placed_) {
+    if (placed.first == info.name) info.Add(placed.second);
+  }
+  nodes_.insert_or_assign(info.name, std::move(info));
+  MoveUnschedulableToActive();
+}
+
+void Scheduler::OnNodeGone(const Json& node) {
+  std::lock_guard lock(mu_);
+  nodes_.erase(StringMember(Member(node, "metadata"), "name"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduling.
+
+void Scheduler::Run() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    const auto now = Clock::now();
+    for (auto it = backoff_.begin(); it != backoff_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      auto pod = pods_->Get(it->first);
+      const std::string key = it->first;
+      it = backoff_.erase(it);
+      if (pod && OurToSchedule(*pod)) Enqueue(*pod);
+    }
+    for (const auto& [key, since] : unschedulable_) {
+      if (now - since >= kUnschedulableFlush) {
+        MoveUnschedulableToActive();
+        break;
+      }
+    }
+    if (active_.empty()) {
+      cv_.wait_for(lock, 200ms);
+      continue;
+    }
+    Queued next = *active_.begin();
+    active_.erase(active_.begin());
+    queued_.erase(next.key);
+    lock.unlock();
+    try {
+      ScheduleOne(next.key);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mlkube: scheduler: %s: %s\n", next.key.c_str(), e.what());
+    }
+    lock.lock();
+  }
+}
+
+std::string Scheduler::UnschedulableMessage(size_t nodes, const std::map<std::string, Reasons>& why,
+                                            const std::string& preemption) {
+  std::map<std::string, int> counts;
+  for (const auto& [node, reasons] : why) {
+    for (const std::string& r : reasons) ++counts[r];
+  }
+  std::string msg = CountReasons(nodes, counts);
+  if (!preemption.empty()) msg += " " + preemption;
+  return msg;
+}
+
+std::string Scheduler::Preempt(const PodInfo& pod, const std::map<std::string, Reasons>& why,
+                               std::string* nominated) {
+  if (!pod.preempt) return "preemption: not eligible due to preemptionPolicy=Never.";
+  std::map<std::string, int> failures;
+  struct Candidate {
+    std::string node;
+    std::vector<std::string> victims;
+    int32_t highest = INT32_MIN;
+  };
+  std::optional<Candidate> best;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, reasons] : why) {
+      if (!OnlyResources(reasons)) {
+        ++failures["Preemption is not helpful for scheduling"];
+        continue;
+      }
+      // Remove lower-priority pods, lowest first, until the pod fits.
+      NodeInfo trial = nodes_.at(name);
+      std::vector<std::pair<int32_t, std::string>> lower;
+      for (const auto& [key, placed] : placed_) {
+        if (placed.first == name && placed.second.priority < pod.priority) lower.emplace_back(placed.second.priority, key);
+      }
+      std::sort(lower.begin(), lower.end());
+      Candidate c{name, {}, INT32_MIN};
+      bool fits = false;
+      for (const auto& [prio, key] : lower) {
+        trial.Add(placed_.at(key).second, -1);
+        c.victims.push_back(key);
+        c.highest = std::max(c.highest, prio);
+        Reasons left;
+        for (const auto& f : filters_) {
+          Reasons r = f->Filter(pod, trial);
+          left.insert(left.end(), r.begin(), r.end());
+        }
+        if (left.empty()) {
+          fits = true;
+          break;
+        }
+      }
+      if (!fits) {
+        ++failures["No preemption victims found for incoming pod"];
+        continue;
+      }
+      if (!best || c.highest < best->highest || (c.highest == best->highest && c.victims.size() < best->victims.size())) {
+        best = c;
+      }
+    }
+  }
+  if (!best) return "preemption: " + CountReasons(why.size(), failures);
+  *nominated = best->node;
+  for (const std::string& victim : best->victims) {
+    if (auto v = pods_->Get(victim)) {
+      events_.Record(*v, "Normal", "Preempted", "Preempted by pod " + StringMember(Member(pod.pod, "metadata"), "uid") +
+                                                    " on node " + best->node);
+    }
+    // A graceful delete: the victim gets its terminationGracePeriodSeconds.
+    (void)client_.Do("DELETE", PodPath(victim), R"({"propagationPolicy":"Background"})");
+  }
+  return "";
+}
+
+void Scheduler::ScheduleOne(const std::string& key) {
+  auto current = pods_->Get(key);
+  if (!current || !OurToSchedule(*current)) return;
+  PodInfo pod(*current);
+  std::map<std::string, Reasons> why;
+  std::vector<std::string> feasible;
+  size_t total = 0;
+  std::string chosen;
+  {
+    std::lock_guard lock(mu_);
+    total = nodes_.size();
+    int64_t best_score = -1;
+    for (const auto& [name, node] : nodes_) {
+      Reasons reasons;
+      for (const auto& f : filters_) {
+        reasons = f->Filter(pod, node);
+        if (!reasons.empty()) break;  // the first failing plugin speaks for the node
+      }
+      if (!reasons.empty()) {
+        why.emplace(name, std::move(reasons));
+        continue;
+      }
+      int64_t score = 0;
+      for (const auto& s : scores_) score += s->Weight() * s->Score(pod, node);
+      if (score > best_score) {
+        best_score = score;
+        chosen = name;
+      }
+    }
+    if (!chosen.empty()) {
+      Place(key, pod, chosen);  // assumed, so the next pod sees the room taken
+      assumed_.insert(key);
+    }
+  }
+  if (chosen.empty()) {
+    std::string nominated;
+    const std::string preemption = Preempt(pod, why, &nominated);
+    const std::string message = UnschedulableMessage(total, why, preemption.empty() ? "" : preemption);
+    events_.Record(pod.pod, "Warning", "FailedScheduling", message);
+    Json status = {{"conditions",
+                    {{{"type", "PodScheduled"},
+                      {"status", "False"},
+                      {"reason", "Unschedulable"},
+                      {"message", message},
+                      {"lastProbeTime", nullptr},
+                      {"lastTransitionTime", FormatRfc3339(std::chrono::system_clock::now())}}}}};
+    if (!nominated.empty()) status["nominatedNodeName"] = nominated;
+    (void)client_.Send("PATCH", PodPath(key) + "/status", Json{{"status", status}}, "application/merge-patch+json");
+    std::lock_guard lock(mu_);
+    unschedulable_[key] = Clock::now();
+    return;
+  }
+  const Json& meta = Member(pod.pod, "metadata");
+  Json binding = {{"apiVersion", "v1"},
+                  {"kind", "Binding"},
+                  {"metadata", {{"name", StringMember(meta, "name")}, {"namespace", StringMember(meta, "namespace")}}},
+                  {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", chosen}}}};
+  auto bound = client_.Send("POST", PodPath(key) + "/binding", binding);
+  std::lock_guard lock(mu_);
+  if (!bound.ok()) {
+    Unplace(key);
+    assumed_.erase(key);
+    const int n = ++attempts_[key];
+    backoff_[key] = Clock::now() + std::min<Clock::duration>(kInitialBackoff * (1 << std::min(n - 1, 4)), kMaxBackoff);
+    return;
+  }
+  attempts_.erase(key);
+  events_.Record(pod.pod, "Normal", "Scheduled", "Successfully assigned " + key + " to " + chosen);
+}
+
+}  // namespace mlkube::scheduler

@@ -1,0 +1,85 @@
+#pragma once
+// The scheduler (kube-scheduler's default profile, reduced): watches pods and nodes, keeps a
+// cache of what each node has left, and binds each pending pod to the best node that passes
+// every Filter plugin, by the weighted Score plugins. A pod that fits nowhere gets Kubernetes'
+// FailedScheduling event and PodScheduled=False condition, may preempt lower-priority pods, and
+// waits in the unschedulable queue until the cluster changes in a way that could help.
+// Thread-safety: informer callbacks and the scheduling thread meet under mu_.
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/client.h"
+#include "client/events.h"
+#include "client/informer.h"
+#include "scheduler/framework.h"
+
+namespace mlkube::scheduler {
+
+class Scheduler {
+ public:
+  explicit Scheduler(const client::Client& client);
+  ~Scheduler();
+  void Start();
+  void Stop();
+
+  // The FailedScheduling message for `pod` given each node's reasons (empty: it fits), and
+  // the nodes preemption could not help with (see Preempt). Exposed for tests.
+  static std::string UnschedulableMessage(size_t nodes, const std::map<std::string, Reasons>& why,
+                                          const std::string& preemption);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Queued {
+    int32_t priority;
+    Clock::time_point since;
+    std::string key;
+    bool operator<(const Queued& o) const {
+      if (priority != o.priority) return priority > o.priority;  // higher priority first
+      if (since != o.since) return since < o.since;
+      return key < o.key;
+    }
+  };
+
+  void OnPod(const Json& pod);
+  void OnPodGone(const Json& pod);
+  void OnNode(const Json& node);
+  void OnNodeGone(const Json& node);
+  void Enqueue(const Json& pod);  // under mu_
+  void MoveUnschedulableToActive();  // under mu_
+  void Place(const std::string& key, const PodInfo& pod, const std::string& node);  // under mu_
+  void Unplace(const std::string& key);  // under mu_
+  void Run();
+  void ScheduleOne(const std::string& key);
+  // Tries to make room by evicting lower-priority pods; returns the preemption part of the
+  // message ("preemption: ..."), and sets *nominated when victims were chosen.
+  std::string Preempt(const PodInfo& pod, const std::map<std::string, Reasons>& why, std::string* nominated);
+
+  const client::Client& client_;
+  client::EventRecorder events_;
+  std::vector<std::unique_ptr<FilterPlugin>> filters_;
+  std::vector<std::unique_ptr<ScorePlugin>> scores_;
+  std::unique_ptr<client::Informer> pods_, nodes_informer_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::set<Queued> active_;
+  std::map<std::string, Queued> queued_;                 // key -> its entry in active_
+  std::map<std::string, Clock::time_point> backoff_;     // key -> when it may be tried again
+  std::map<std::string, int> attempts_;
+  std::map<std::string, Clock::time_point> unschedulable_;  // key -> since
+  std::map<std::string, NodeInfo> nodes_;
+  std::map<std::string, std::pair<std::string, PodInfo>> placed_;  // key -> (node, pod)
+  std::set<std::string> assumed_;  // bound by us, not yet seen bound: counted on their node
+  std::thread thread_;
+};
+
+}  // namespace mlkube::scheduler
