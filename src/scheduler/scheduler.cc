@@ -13,6 +13,8 @@ namespace {
 
 constexpr auto kInitialBackoff = 1s;
 constexpr auto kMaxBackoff = 10s;
+// Bindings in flight at once: enough for the store's group commit to batch them.
+constexpr int kBinders = 16;
 // Unschedulable pods are retried at least this often, cluster events or not.
 constexpr auto kUnschedulableFlush = 30s;
 
@@ -77,6 +79,7 @@ void Scheduler::Start() {
   pods_ = std::make_unique<client::Informer>(client_, "/api/v1/pods", std::move(ph));
   pods_->Start();
   thread_ = std::thread([this] { Run(); });
+  for (int i = 0; i < kBinders; ++i) binders_.emplace_back([this] { BindLoop(); });
 }
 
 void Scheduler::Stop() {
@@ -87,6 +90,7 @@ void Scheduler::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  for (std::thread& t : binders_) t.join();
   if (pods_) pods_->Stop();
   if (nodes_informer_) nodes_informer_->Stop();
 }
@@ -169,13 +173,16 @@ void Scheduler::OnNode(const Json& node) {
   for (const auto& [key, placed] : placed_) {
     if (placed.first == info.name) info.Add(placed.second);
   }
+  if (!nodes_.count(info.name)) node_order_.push_back(info.name);
   nodes_.insert_or_assign(info.name, std::move(info));
   MoveUnschedulableToActive();
 }
 
 void Scheduler::OnNodeGone(const Json& node) {
   std::lock_guard lock(mu_);
-  nodes_.erase(StringMember(Member(node, "metadata"), "name"));
+  const std::string name = StringMember(Member(node, "metadata"), "name");
+  nodes_.erase(name);
+  std::erase(node_order_, name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +310,19 @@ void Scheduler::ScheduleOne(const std::string& key) {
     std::lock_guard lock(mu_);
     total = nodes_.size();
     int64_t best_score = -1;
-    for (const auto& [name, node] : nodes_) {
+    // As kube-scheduler: stop looking once enough feasible nodes are found (all of them in
+    // small clusters, at least 100, an adaptive share in large ones), starting where the last
+    // pod stopped so that every node gets its turn.
+    const size_t n = node_order_.size();
+    size_t want = n;
+    if (n >= 100) {
+      const size_t percent = std::max<long>(5, 50 - static_cast<long>(n) / 125);
+      want = std::max<size_t>(100, n * percent / 100);
+    }
+    size_t feasible_count = 0, visited = 0;
+    for (; visited < n && feasible_count < want; ++visited) {
+      const std::string& name = node_order_[(next_start_ + visited) % n];
+      const NodeInfo& node = nodes_.at(name);
       Reasons reasons;
       for (const auto& f : filters_) {
         reasons = f->Filter(pod, node);
@@ -313,13 +332,15 @@ void Scheduler::ScheduleOne(const std::string& key) {
         why.emplace(name, std::move(reasons));
         continue;
       }
+      ++feasible_count;
       int64_t score = 0;
       for (const auto& s : scores_) score += s->Weight() * s->Score(pod, node);
-      if (score > best_score) {
+      if (score > best_score || (score == best_score && name < chosen)) {
         best_score = score;
         chosen = name;
       }
     }
+    if (n > 0) next_start_ = (next_start_ + visited) % n;
     if (!chosen.empty()) {
       Place(key, pod, chosen);  // assumed, so the next pod sees the room taken
       assumed_.insert(key);
@@ -328,7 +349,8 @@ void Scheduler::ScheduleOne(const std::string& key) {
   if (chosen.empty()) {
     std::string nominated;
     const std::string preemption = Preempt(pod, why, &nominated);
-    const std::string message = UnschedulableMessage(total, why, preemption.empty() ? "" : preemption);
+    const std::string message = total == 0 ? "no nodes available to schedule pods"
+                                           : UnschedulableMessage(total, why, preemption);
     events_.Record(pod.pod, "Warning", "FailedScheduling", message);
     Json status = {{"conditions",
                     {{{"type", "PodScheduled"},
@@ -343,22 +365,46 @@ void Scheduler::ScheduleOne(const std::string& key) {
     unschedulable_[key] = Clock::now();
     return;
   }
-  const Json& meta = Member(pod.pod, "metadata");
+  // The binding cycle runs apart from the scheduling cycle, as kube-scheduler's does: the pod
+  // is assumed on its node already, so the next pod sees the room taken while this one's
+  // binding waits for its durable write (which the store batches with the others').
+  {
+    std::lock_guard lock(mu_);
+    bindings_.push_back({key, chosen, pod.pod});
+  }
+  cv_.notify_all();
+}
+
+void Scheduler::BindLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !bindings_.empty(); });
+    if (bindings_.empty()) return;  // stopping, nothing left
+    Binding b = std::move(bindings_.front());
+    bindings_.pop_front();
+    lock.unlock();
+    Bind(b);
+    lock.lock();
+  }
+}
+
+void Scheduler::Bind(const Binding& b) {
+  const Json& meta = Member(b.pod, "metadata");
   Json binding = {{"apiVersion", "v1"},
                   {"kind", "Binding"},
                   {"metadata", {{"name", StringMember(meta, "name")}, {"namespace", StringMember(meta, "namespace")}}},
-                  {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", chosen}}}};
-  auto bound = client_.Send("POST", PodPath(key) + "/binding", binding);
+                  {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", b.node}}}};
+  auto bound = client_.Send("POST", PodPath(b.key) + "/binding", binding);
   std::lock_guard lock(mu_);
   if (!bound.ok()) {
-    Unplace(key);
-    assumed_.erase(key);
-    const int n = ++attempts_[key];
-    backoff_[key] = Clock::now() + std::min<Clock::duration>(kInitialBackoff * (1 << std::min(n - 1, 4)), kMaxBackoff);
+    Unplace(b.key);
+    assumed_.erase(b.key);
+    const int n = ++attempts_[b.key];
+    backoff_[b.key] = Clock::now() + std::min<Clock::duration>(kInitialBackoff * (1 << std::min(n - 1, 4)), kMaxBackoff);
     return;
   }
-  attempts_.erase(key);
-  events_.Record(pod.pod, "Normal", "Scheduled", "Successfully assigned " + key + " to " + chosen);
+  attempts_.erase(b.key);
+  events_.Record(b.pod, "Normal", "Scheduled", "Successfully assigned " + b.key + " to " + b.node);
 }
 
 }  // namespace mlkube::scheduler

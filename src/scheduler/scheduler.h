@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,12 @@ class Scheduler {
   void Unplace(const std::string& key);  // under mu_
   void Run();
   void ScheduleOne(const std::string& key);
+  struct Binding {
+    std::string key, node;
+    Json pod;
+  };
+  void BindLoop();
+  void Bind(const Binding& b);
   // Tries to make room by evicting lower-priority pods; returns the preemption part of the
   // message ("preemption: ..."), and sets *nominated when victims were chosen.
   std::string Preempt(const PodInfo& pod, const std::map<std::string, Reasons>& why, std::string* nominated);
@@ -77,9 +84,13 @@ class Scheduler {
   std::map<std::string, int> attempts_;
   std::map<std::string, Clock::time_point> unschedulable_;  // key -> since
   std::map<std::string, NodeInfo> nodes_;
+  std::vector<std::string> node_order_;  // the nodes in the order filtering visits them
+  size_t next_start_ = 0;
   std::map<std::string, std::pair<std::string, PodInfo>> placed_;  // key -> (node, pod)
   std::set<std::string> assumed_;  // bound by us, not yet seen bound: counted on their node
+  std::deque<Binding> bindings_;
   std::thread thread_;
+  std::vector<std::thread> binders_;
 };
 
 }  // namespace mlkube::scheduler
