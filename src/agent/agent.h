@@ -26,7 +26,7 @@ class Agent {
     std::string node_ip;                  // default: the first non-loopback IPv4 address
     int fake_gpus = 0;                    // declared GPUs (no NVML needed)
     std::filesystem::path gpu_inventory;  // or a JSON list of GPUs
-    std::string nvml_library = "libnvidia-ml.so.1";
+    std::string nvml_library;  // empty: the loader's search path, then /usr/local/nvidia/lib64
     std::string cgroup_parent = "mlkube";
     std::string pod_cidr = "10.88.0.0/16";  // pod addresses; the first is the bridge's
     std::string bridge = "mlkube0";

@@ -494,6 +494,17 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   // A pod without GPUs must see none: CUDA takes an empty list as "no devices".
   in.base.emplace_back("NVIDIA_VISIBLE_DEVICES", visible.empty() ? "void" : visible);
   in.base.emplace_back("CUDA_VISIBLE_DEVICES", visible);
+  // The pod shares the host's files, so making the driver's libraries and tools findable is
+  // all the NVIDIA container toolkit's injection amounts to here.
+  if (!gpus.empty() && !gpus.front().driver_dir.empty()) {
+    const std::filesystem::path lib = gpus.front().driver_dir;
+    in.base.emplace_back("LD_LIBRARY_PATH", lib.string());
+    if (std::error_code ec; std::filesystem::is_directory(lib.parent_path() / "bin", ec)) {
+      for (auto& [name, value] : in.base) {
+        if (name == "PATH") value += ":" + (lib.parent_path() / "bin").string();
+      }
+    }
+  }
   in.lookup = [&](const std::string& kind, const std::string& name) {
     return ctx_.client.Get("/api/v1/namespaces/" + ns_ + (kind == "ConfigMap" ? "/configmaps/" : "/secrets/") + name);
   };

@@ -19,26 +19,48 @@ node=$(api $base/nodes/gpu-node)
 echo "$node" | python3 -c 'import json,sys; n=json.load(sys.stdin); print("capacity:", n["status"]["capacity"]); print("labels:", {k:v for k,v in n["metadata"]["labels"].items() if "nvidia" in k})'
 gpus=$(echo "$node" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"]["capacity"].get("nvidia.com/gpu","0"))')
 check "NVML reports a GPU on the Node" '[ "$gpus" -ge 1 ]'
+check "the Node carries the GPU product label" 'echo "$node" | grep -q "nvidia.com/gpu.product"'
 py=/opt/torch/.venv/bin/python
-pod() {  # name, gpu count, command
-  api -X POST $base/namespaces/default/pods -d "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$1\"},
-    \"spec\":{\"nodeName\":\"gpu-node\",\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"main\",\"image\":\"cuda\",
-    \"command\":[\"sh\",\"-c\",\"$3\"],\"resources\":{\"limits\":{\"memory\":\"4Gi\",\"nvidia.com/gpu\":\"$2\"}}}]}}" >/dev/null
+[ -x "$py" ] || py=$(command -v python3)
+probe=$(cat <<'PY'
+import os, time, torch
+print("torch sees", torch.cuda.device_count())
+if torch.cuda.device_count():
+    print("device", torch.cuda.get_device_name(0))
+    x = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+    torch.cuda.synchronize(); t = time.time(); y = x @ x; torch.cuda.synchronize()
+    print("matmul ok: %.0f TFLOP/s" % (2 * 8192**3 / (time.time() - t) / 1e12))
+PY
+)
+pod() {  # name, GPU count, shell command; $PROBE holds the PyTorch probe
+  PROBE=$probe python3 -c 'import json,os,sys; name,gpus,cmd=sys.argv[1:]; print(json.dumps({"apiVersion":"v1",
+    "kind":"Pod","metadata":{"name":name},"spec":{"restartPolicy":"Never","containers":[{"name":"main",
+    "image":"cuda","command":["sh","-c",cmd],"env":[{"name":"PROBE","value":os.environ["PROBE"]}],
+    "resources":{"limits":{"memory":"4Gi","nvidia.com/gpu":gpus}}}]}}))' "$@" |
+    api -X POST $base/namespaces/default/pods -d @- >/dev/null
 }
-pod with-gpu 1 "nvidia-smi -L; $py -c 'import torch; print(\\\"torch sees\\\", torch.cuda.device_count()); print(torch.cuda.get_device_name(0))'; cat /sys/fs/cgroup\$(cut -d: -f3 /proc/self/cgroup)/memory.max"
-pod without-gpu 0 "nvidia-smi -L; echo rc=\$?; $py -c 'import torch; print(\\\"torch sees\\\", torch.cuda.device_count())'"
-for _ in $(seq 120); do
+cgroup_max='cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/memory.max'
+pod with-gpu 1 "echo CUDA_VISIBLE_DEVICES=\$CUDA_VISIBLE_DEVICES; nvidia-smi -L; $py -c \"\$PROBE\"; $cgroup_max"
+pod without-gpu 0 "echo CUDA_VISIBLE_DEVICES=\$CUDA_VISIBLE_DEVICES; $py -c \"\$PROBE\""
+started=$(date +%s.%N)
+limit=120; [ "$gpus" -ge 1 ] || limit=20  # a missing GPU leaves with-gpu Pending
+for _ in $(seq $limit); do
   phases=$(api "$base/namespaces/default/pods" | python3 -c 'import json,sys; print(" ".join(p["status"].get("phase","") for p in json.load(sys.stdin)["items"]))')
   case "$phases" in *Pending*|*Running*|"") sleep 1 ;; *) break ;; esac
 done
+elapsed=$(python3 -c "import time; print(round(time.time() - $started, 1))")
 with=$(api "$base/namespaces/default/pods/with-gpu/log"); without=$(api "$base/namespaces/default/pods/without-gpu/log")
 echo "--- with-gpu:"; echo "$with"; echo "--- without-gpu:"; echo "$without"
+uuid=$(nvidia-smi -L | grep -o 'GPU-[0-9a-f-]*' | head -1)
+check "the pod with a GPU is given its UUID" 'echo "$with" | grep -q "^CUDA_VISIBLE_DEVICES=$uuid$"'
 check "the pod with a GPU sees it in nvidia-smi" 'echo "$with" | grep -q "^GPU 0"'
+check "the pod with a GPU computes on it" 'echo "$with" | grep -q "^matmul ok"'
 check "the pod with a GPU sees it from PyTorch" 'echo "$with" | grep -q "torch sees 1"'
 check "the pod without a request sees none" 'echo "$without" | grep -q "torch sees 0"'
 check "cgroup v2 memory limit applies in the pod" 'echo "$with" | grep -q "^4294967296$"'
+echo "both pods finished within $elapsed s of creation"
+[ $fail = 0 ] || { api "$base/namespaces/default/pods" | python3 -c 'import json,sys; [print(p["metadata"]["name"], json.dumps(p["status"])[:600]) for p in json.load(sys.stdin)["items"]]'; tail -30 "$data/server.log"; }
 api -X DELETE "$base/namespaces/default/pods" >/dev/null
 sleep 2
 kill $server; wait $server 2>/dev/null
-tail -5 "$data/server.log"
 exit $fail

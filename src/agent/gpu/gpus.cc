@@ -4,6 +4,7 @@
 #include <set>
 
 #include <dlfcn.h>
+#include <link.h>
 
 #include "common/files.h"
 
@@ -27,8 +28,19 @@ using MinorFn = int (*)(nvmlDevice_t, unsigned*);
 }  // namespace
 
 std::vector<Gpu> DiscoverNvmlGpus(const std::string& library) {
-  void* lib = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* lib = nullptr;
+  if (!library.empty()) {
+    lib = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  } else {
+    for (const char* candidate : {"libnvidia-ml.so.1", "/usr/local/nvidia/lib64/libnvidia-ml.so.1"}) {
+      if ((lib = ::dlopen(candidate, RTLD_NOW | RTLD_LOCAL)) != nullptr) break;
+    }
+  }
   if (lib == nullptr) return {};
+  std::string driver_dir;
+  if (link_map* map = nullptr; ::dlinfo(lib, RTLD_DI_LINKMAP, &map) == 0 && map != nullptr) {
+    driver_dir = std::filesystem::path(map->l_name).parent_path().string();
+  }
   auto sym = [&](const char* name) { return ::dlsym(lib, name); };
   auto init = reinterpret_cast<InitFn>(sym("nvmlInit_v2"));
   auto shutdown = reinterpret_cast<InitFn>(sym("nvmlShutdown"));
@@ -53,6 +65,7 @@ std::vector<Gpu> DiscoverNvmlGpus(const std::string& library) {
         if (memory_fn && memory_fn(dev, &mem) == kNvmlSuccess) g.memory_mib = mem.total >> 20;
         unsigned minor = 0;
         if (minor_fn && minor_fn(dev, &minor) == kNvmlSuccess) g.minor = static_cast<int>(minor);
+        g.driver_dir = driver_dir;
         if (!g.uuid.empty()) out.push_back(std::move(g));
       }
     }

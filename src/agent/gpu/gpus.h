@@ -21,11 +21,15 @@ struct Gpu {
   std::string product;  // "NVIDIA H100 80GB HBM3"
   int64_t memory_mib = 0;
   int minor = -1;  // /dev/nvidia<minor>; -1 for declared GPUs
+  // Where the driver's user-space libraries live (NVML's folder), so pods given this GPU can
+  // load libcuda as the NVIDIA container toolkit arranges; empty for declared GPUs.
+  std::string driver_dir;
 };
 
 // Every GPU NVML reports; empty (not an error) when the library or driver is absent.
-// `library` is the path or soname to dlopen.
-std::vector<Gpu> DiscoverNvmlGpus(const std::string& library = "libnvidia-ml.so.1");
+// `library` is the path or soname to dlopen; empty tries the loader's search path, then
+// /usr/local/nvidia/lib64 (where GPU hosts and images commonly install the driver).
+std::vector<Gpu> DiscoverNvmlGpus(const std::string& library = "");
 // `count` declared GPUs for scheduling and tests.
 std::vector<Gpu> FakeGpus(int count, const std::string& node_name);
 // An inventory file: a JSON list of {"uuid", "product", "memoryMiB"}.

@@ -1,6 +1,10 @@
 #include "agent/prober/prober.h"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -54,18 +58,10 @@ bool HttpProbe(const Json& get, const ProbeTarget& target, std::chrono::seconds 
   const bool https = StringMember(get, "scheme") == "HTTPS";
   const std::string address = host + ":" + std::to_string(port);
   const std::string url = std::string(https ? "https://" : "http://") + address + path;
-  net::io_context io;
-  beast::tcp_stream stream(io);
-  stream.expires_after(timeout);
   beast::error_code ec;
   tcp::endpoint ep(net::ip::make_address(host, ec), static_cast<unsigned short>(port));
   if (ec) {
     *failure = "Get \"" + url + "\": invalid host " + host;
-    return false;
-  }
-  stream.connect(ep, ec);
-  if (ec) {
-    *failure = "Get \"" + url + "\": " + DialError(address, ec);
     return false;
   }
   http::request<http::empty_body> req{http::verb::get, path, 11};
@@ -77,20 +73,35 @@ bool HttpProbe(const Json& get, const ProbeTarget& target, std::chrono::seconds 
     for (const Json& h : headers) req.set(StringMember(h, "name"), StringMember(h, "value"));
   }
   http::response<http::string_body> res;
-  beast::flat_buffer buf;
-  auto exchange = [&](auto& s) {
-    http::write(s, req, ec);
-    if (!ec) http::read(s, buf, res, ec);
-  };
-  if (https) {
-    // Kubernetes does not verify a probe's certificate.
-    net::ssl::context ctx(net::ssl::context::tls_client);
-    ctx.set_verify_mode(net::ssl::verify_none);
-    beast::ssl_stream<beast::tcp_stream&> tls(stream, ctx);
-    tls.handshake(net::ssl::stream_base::client, ec);
-    if (!ec) exchange(tls);
-  } else {
-    exchange(stream);
+  bool connected = false;
+  // Asynchronous, because only asynchronous operations honour the stream's deadline: a
+  // blackholed address or a server that never answers must fail the probe, not hang it.
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(timeout);
+  net::co_spawn(io, [&]() -> net::awaitable<void> {
+    auto on = net::redirect_error(net::use_awaitable, ec);
+    co_await stream.async_connect(ep, on);
+    if (ec) co_return;
+    connected = true;
+    beast::flat_buffer buf;
+    if (https) {
+      // Kubernetes does not verify a probe's certificate.
+      net::ssl::context ctx(net::ssl::context::tls_client);
+      ctx.set_verify_mode(net::ssl::verify_none);
+      beast::ssl_stream<beast::tcp_stream&> tls(stream, ctx);
+      co_await tls.async_handshake(net::ssl::stream_base::client, on);
+      if (!ec) co_await http::async_write(tls, req, on);
+      if (!ec) co_await http::async_read(tls, buf, res, on);
+    } else {
+      co_await http::async_write(stream, req, on);
+      if (!ec) co_await http::async_read(stream, buf, res, on);
+    }
+  }, net::detached);
+  io.run();
+  if (ec && !connected) {
+    *failure = "Get \"" + url + "\": " + DialError(address, ec);
+    return false;
   }
   if (ec == beast::error::timeout) {
     *failure = "Get \"" + url + "\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)";
@@ -109,12 +120,15 @@ bool HttpProbe(const Json& get, const ProbeTarget& target, std::chrono::seconds 
 bool TcpProbe(const Json& sock, const ProbeTarget& target, std::chrono::seconds timeout, std::string* failure) {
   const std::string host = StringMember(sock, "host").empty() ? target.pod_ip : StringMember(sock, "host");
   const int port = Port(Member(sock, "port"), target.container);
-  net::io_context io;
-  beast::tcp_stream stream(io);
-  stream.expires_after(timeout);
   beast::error_code ec;
   tcp::endpoint ep(net::ip::make_address(host, ec), static_cast<unsigned short>(port));
-  if (!ec) stream.connect(ep, ec);
+  if (!ec) {
+    net::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(timeout);  // honoured by asynchronous operations only
+    stream.async_connect(ep, [&](const beast::error_code& e) { ec = e; });
+    io.run();
+  }
   if (!ec) return true;
   *failure = DialError(host + ":" + std::to_string(port), ec);
   return false;
