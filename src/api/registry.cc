@@ -101,6 +101,14 @@ std::string ResourceType::Key(std::string_view ns, std::string_view name) const 
   return k.append(name);
 }
 
+std::string ResourceType::Path(std::string_view ns, std::string_view name) const {
+  std::string p = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
+  if (namespaced && !ns.empty()) p.append("/namespaces/").append(ns);
+  p.append("/").append(plural);
+  if (!name.empty()) p.append("/").append(name);
+  return p;
+}
+
 std::string ResourceType::Prefix(std::string_view ns) const {
   std::string k = QualifiedPlural() + "/";
   if (namespaced && !ns.empty()) k.append(ns).append("/");

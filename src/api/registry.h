@@ -37,6 +37,9 @@ struct ResourceType {
   bool HasSubresource(std::string_view name) const;
   // The store key of an object: "<qualified plural>/<namespace>/<name>" or "<qp>/<name>".
   std::string Key(std::string_view ns, std::string_view name) const;
+  // The API path of a collection ("/apis/apps/v1/namespaces/ns/deployments"; every namespace
+  // when ns is empty), or of one object in it when name is given.
+  std::string Path(std::string_view ns, std::string_view name = "") const;
   // The store prefix of a collection: all namespaces when ns is empty.
   std::string Prefix(std::string_view ns) const;
 };

@@ -1079,12 +1079,22 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
       finalizers.push_back(f);
     }
   };
-  // Kubernetes marks Orphan and Foreground deletions with the "orphan" and
-  // "foregroundDeletion" finalizers for the garbage collector to act on. mlkube has no garbage
-  // collector yet (it comes with the workload controllers), and a finalizer nobody removes would
-  // leave the object undeletable, so until then every policy deletes the object itself and
-  // leaves its dependents alone (as Orphan does).
-  (void)add_finalizer;
+  // As Kubernetes' DefaultGarbageCollectionPolicy: batch/v1 Jobs and v1 ReplicationControllers
+  // orphan their dependents unless told otherwise; everything else deletes them.
+  if (policy.empty()) {
+    policy = (rt_.kind == "Job" && rt_.group == "batch") || rt_.kind == "ReplicationController" ? "Orphan" : "Background";
+  }
+  // The garbage collector carries out Orphan and Foreground deletions, marked by finalizers.
+  auto drop_finalizer = [&](const char* f) {
+    finalizers.erase(std::remove(finalizers.begin(), finalizers.end(), Json(f)), finalizers.end());
+  };
+  if (policy == "Orphan") {
+    drop_finalizer("foregroundDeletion");
+    add_finalizer("orphan");
+  } else if (policy == "Foreground") {
+    drop_finalizer("orphan");
+    add_finalizer("foregroundDeletion");
+  }
 
   bool already_marked = Find(meta, "deletionTimestamp") && !meta["deletionTimestamp"].is_null();
   if (grace == 0 && finalizers.empty() && !HasSpecFinalizers(obj)) {

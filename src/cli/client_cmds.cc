@@ -56,14 +56,7 @@ const api::ResourceType* Resolve(std::string name) {
   Die(Status(Code::kNotFound, "the server doesn't have a resource type \"" + name + "\""));
 }
 
-std::string Base(const api::ResourceType& r) {
-  return r.group.empty() ? "/api/" + r.version : "/apis/" + r.group + "/" + r.version;
-}
-
-std::string CollectionPath(const api::ResourceType& r, const std::string& ns) {
-  if (!r.namespaced || ns.empty()) return Base(r) + "/" + r.plural;
-  return Base(r) + "/namespaces/" + ns + "/" + r.plural;
-}
+std::string CollectionPath(const api::ResourceType& r, const std::string& ns) { return r.Path(ns); }
 
 std::string Query(const std::string& s) {
   std::string out;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "controllers/manager.h"
 #include "apiserver/api_server.h"
 #include "client/client.h"
 #include "scheduler/scheduler.h"
@@ -122,6 +123,9 @@ void AddServerCommand(CLI::App& app) {
       pod_scheduler = std::make_unique<scheduler::Scheduler>(*scheduler_client);
       pod_scheduler->Start();
     }
+    const client::LocalClient controllers_client = (*server)->LocalClient("kube-controller-manager");
+    controllers::ControllerManager controllers(controllers_client);
+    controllers.Start();
     std::unique_ptr<client::LocalClient> agent_client;
     std::unique_ptr<agent::Agent> local_agent;
     if (!*no_agent && ::geteuid() != 0) {
@@ -148,6 +152,7 @@ void AddServerCommand(CLI::App& app) {
     g_stop.acquire();
     std::fprintf(stderr, "mlkube server shutting down\n");
     if (pod_scheduler) pod_scheduler->Stop();
+    controllers.Stop();
     if (local_agent) {
       (*server)->SetNodeHandler(local_agent->node_name(), nullptr);
       local_agent->Stop();

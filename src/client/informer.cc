@@ -7,7 +7,27 @@ namespace mlkube::client {
 using namespace std::chrono_literals;
 
 Informer::Informer(const Client& client, std::string collection, Handlers handlers)
-    : client_(client), collection_(std::move(collection)), handlers_(std::move(handlers)) {}
+    : client_(client), collection_(std::move(collection)), handlers_{std::move(handlers)} {}
+
+void Informer::AddHandlers(Handlers handlers) { handlers_.push_back(std::move(handlers)); }
+
+void Informer::OnAdd(const Json& obj) const {
+  for (const Handlers& h : handlers_) {
+    if (h.on_add) h.on_add(obj);
+  }
+}
+
+void Informer::OnUpdate(const Json& old_obj, const Json& new_obj) const {
+  for (const Handlers& h : handlers_) {
+    if (h.on_update) h.on_update(old_obj, new_obj);
+  }
+}
+
+void Informer::OnDelete(const Json& obj) const {
+  for (const Handlers& h : handlers_) {
+    if (h.on_delete) h.on_delete(obj);
+  }
+}
 
 Informer::~Informer() { Stop(); }
 
@@ -43,6 +63,15 @@ std::vector<Json> Informer::List() const {
   std::vector<Json> out;
   out.reserve(cache_.size());
   for (const auto& [key, obj] : cache_) out.push_back(obj);
+  return out;
+}
+
+std::vector<Json> Informer::List(const std::function<bool(const Json&)>& keep) const {
+  std::lock_guard lock(mu_);
+  std::vector<Json> out;
+  for (const auto& [key, obj] : cache_) {
+    if (keep(obj)) out.push_back(obj);
+  }
   return out;
 }
 
@@ -82,14 +111,14 @@ Result<std::string> Informer::Relist() {
     cache_ = fresh;
   }
   for (const auto& [key, obj] : old) {
-    if (!fresh.count(key) && handlers_.on_delete) handlers_.on_delete(obj);
+    if (!fresh.count(key)) OnDelete(obj);
   }
   for (const auto& [key, obj] : fresh) {
     auto it = old.find(key);
     if (it == old.end()) {
-      if (handlers_.on_add) handlers_.on_add(obj);
-    } else if (it->second != obj && handlers_.on_update) {
-      handlers_.on_update(it->second, obj);
+      OnAdd(obj);
+    } else if (it->second != obj) {
+      OnUpdate(it->second, obj);
     }
   }
   {
@@ -114,11 +143,11 @@ void Informer::Apply(const std::string& type, const Json& obj) {
     }
   }
   if (type == "DELETED") {
-    if (handlers_.on_delete) handlers_.on_delete(obj);
+    OnDelete(obj);
   } else if (old) {
-    if (handlers_.on_update) handlers_.on_update(*old, obj);
-  } else if (handlers_.on_add) {
-    handlers_.on_add(obj);
+    OnUpdate(*old, obj);
+  } else {
+    OnAdd(obj);
   }
 }
 
@@ -155,6 +184,29 @@ Result<std::string> Informer::Watch(std::string rv) {
   if (*code == 410) return Status(Code::kGone, "expired");
   if (*code != 200) return Status(Code::kInternal, "watch " + collection_ + ": HTTP " + std::to_string(*code));
   return rv;
+}
+
+Informer& SharedInformers::For(const std::string& collection) {
+  auto& slot = informers_[collection];
+  if (!slot) slot = std::make_unique<Informer>(client_, collection, Informer::Handlers{});
+  return *slot;
+}
+
+void SharedInformers::Start() {
+  for (auto& [collection, informer] : informers_) informer->Start();
+}
+
+bool SharedInformers::WaitForSync(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (const auto& [collection, informer] : informers_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (!informer->WaitForSync(std::max(left, std::chrono::milliseconds(0)))) return false;
+  }
+  return true;
+}
+
+void SharedInformers::Stop() {
+  for (auto& [collection, informer] : informers_) informer->Stop();
 }
 
 }  // namespace mlkube::client

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@ class Informer {
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;
 
+  // Another set of handlers, for a second consumer of the same cache (call before Start).
+  void AddHandlers(Handlers handlers);
   void Start();
   void Stop();
   // Waits until the first list is in the cache.
@@ -44,6 +47,8 @@ class Informer {
   // "namespace/name" (or "name" for cluster objects).
   std::optional<Json> Get(const std::string& key) const;
   std::vector<Json> List() const;
+  // The cached objects for which `keep` is true (cheaper than List when few are wanted).
+  std::vector<Json> List(const std::function<bool(const Json&)>& keep) const;
 
   static std::string KeyOf(const Json& obj);
 
@@ -54,10 +59,13 @@ class Informer {
   // Watches from `rv`; returns the last revision seen, or Gone when it must re-list.
   Result<std::string> Watch(std::string rv);
   void Apply(const std::string& type, const Json& obj);
+  void OnAdd(const Json& obj) const;
+  void OnUpdate(const Json& old_obj, const Json& new_obj) const;
+  void OnDelete(const Json& obj) const;
 
   const Client& client_;
   const std::string collection_;
-  const Handlers handlers_;
+  std::vector<Handlers> handlers_;  // fixed once started
   mutable std::mutex mu_;
   mutable std::condition_variable synced_cv_;
   std::map<std::string, Json> cache_;
@@ -66,6 +74,22 @@ class Informer {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   std::thread thread_;
+};
+
+// Informers shared by the consumers in one process, one per collection, as client-go's
+// SharedInformerFactory: controllers that watch pods share one cache and one watch.
+class SharedInformers {
+ public:
+  explicit SharedInformers(const Client& client) : client_(client) {}
+  // The informer for `collection`, made on first use; add handlers before Start.
+  Informer& For(const std::string& collection);
+  void Start();
+  bool WaitForSync(std::chrono::milliseconds timeout) const;
+  void Stop();
+
+ private:
+  const Client& client_;
+  std::map<std::string, std::unique_ptr<Informer>> informers_;
 };
 
 }  // namespace mlkube::client

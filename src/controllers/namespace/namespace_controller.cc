@@ -56,9 +56,7 @@ bool NamespaceController::Sync(const std::string& ns) {
   bool empty = true;
   for (const auto& rt : api::AllResources()) {
     if (!rt.namespaced) continue;
-    std::string base = rt.group.empty() ? "/api/" + rt.version
-                                        : "/apis/" + rt.group + "/" + rt.version;
-    std::string collection = base + "/namespaces/" + ns + "/" + rt.plural;
+    const std::string collection = rt.Path(ns);
     auto left = client_.Get(collection + "?limit=1");
     if (!left.ok()) {
       empty = false;  // cannot tell: not empty until a list says so

@@ -1,0 +1,103 @@
+#include "controllers/common/work_queue.h"
+
+#include <algorithm>
+
+namespace mlkube::controllers {
+
+using namespace std::chrono_literals;
+
+WorkQueue::Clock::duration WorkQueue::Backoff(int failures) {
+  const auto cap = std::chrono::duration_cast<Clock::duration>(1000s);
+  Clock::duration d = 5ms;
+  for (int i = 0; i < failures && d < cap; ++i) d *= 2;
+  return std::min(d, cap);
+}
+
+void WorkQueue::AddLocked(const std::string& key) {
+  if (shutting_down_ || dirty_.count(key)) return;
+  dirty_.insert(key);
+  if (processing_.count(key)) return;  // Done queues it again
+  queue_.push_back(key);
+  cv_.notify_one();
+}
+
+void WorkQueue::Add(const std::string& key) {
+  std::lock_guard lock(mu_);
+  AddLocked(key);
+}
+
+void WorkQueue::AddAfter(const std::string& key, Clock::duration delay) {
+  if (delay <= Clock::duration::zero()) return Add(key);
+  std::lock_guard lock(mu_);
+  if (shutting_down_) return;
+  delayed_.emplace(Clock::now() + delay, key);
+  cv_.notify_one();  // a worker may need to sleep less
+}
+
+void WorkQueue::AddRateLimited(const std::string& key) {
+  Clock::duration delay;
+  {
+    std::lock_guard lock(mu_);
+    delay = Backoff(failures_[key]++);
+  }
+  AddAfter(key, delay);
+}
+
+void WorkQueue::Forget(const std::string& key) {
+  std::lock_guard lock(mu_);
+  failures_.erase(key);
+}
+
+int WorkQueue::Retries(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+void WorkQueue::PromoteLocked(Clock::time_point now) {
+  while (!delayed_.empty() && delayed_.begin()->first <= now) {
+    AddLocked(delayed_.begin()->second);
+    delayed_.erase(delayed_.begin());
+  }
+}
+
+std::optional<std::string> WorkQueue::Get() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    PromoteLocked(Clock::now());
+    if (shutting_down_) return std::nullopt;
+    if (!queue_.empty()) break;
+    if (delayed_.empty()) {
+      cv_.wait(lock);
+    } else {
+      cv_.wait_until(lock, delayed_.begin()->first);
+    }
+  }
+  std::string key = std::move(queue_.front());
+  queue_.pop_front();
+  dirty_.erase(key);
+  processing_.insert(key);
+  return key;
+}
+
+void WorkQueue::Done(const std::string& key) {
+  std::lock_guard lock(mu_);
+  processing_.erase(key);
+  if (dirty_.count(key)) {
+    queue_.push_back(key);
+    cv_.notify_one();
+  }
+}
+
+void WorkQueue::ShutDown() {
+  std::lock_guard lock(mu_);
+  shutting_down_ = true;
+  cv_.notify_all();
+}
+
+size_t WorkQueue::Len() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+}  // namespace mlkube::controllers

@@ -1,0 +1,34 @@
+#include "controllers/manager.h"
+
+#include "controllers/deployment/deployment_controller.h"
+#include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/replicaset/replicaset_controller.h"
+
+namespace mlkube::controllers {
+
+ControllerManager::ControllerManager(const client::Client& client)
+    : client_(client),
+      informers_(client),
+      garbage_collector_(std::make_unique<GarbageCollector>(client, informers_)),
+      deployments_(std::make_unique<DeploymentController>(client, informers_)),
+      replicasets_(std::make_unique<ReplicaSetController>(client, informers_)) {}
+
+ControllerManager::~ControllerManager() { Stop(); }
+
+void ControllerManager::Start() {
+  informers_.Start();
+  // Controllers act on a full picture only: a half-filled cache would look like missing pods.
+  informers_.WaitForSync(std::chrono::seconds(30));
+  garbage_collector_->Start();
+  deployments_->Start();
+  replicasets_->Start();
+}
+
+void ControllerManager::Stop() {
+  if (replicasets_) replicasets_->Stop();
+  if (deployments_) deployments_->Stop();
+  if (garbage_collector_) garbage_collector_->Stop();
+  informers_.Stop();
+}
+
+}  // namespace mlkube::controllers
