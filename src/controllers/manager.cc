@@ -2,6 +2,7 @@
 
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
+#include "controllers/job/job_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
 
 namespace mlkube::controllers {
@@ -11,6 +12,7 @@ ControllerManager::ControllerManager(const client::Client& client)
       informers_(client),
       garbage_collector_(std::make_unique<GarbageCollector>(client, informers_)),
       deployments_(std::make_unique<DeploymentController>(client, informers_)),
+      jobs_(std::make_unique<JobController>(client, informers_)),
       replicasets_(std::make_unique<ReplicaSetController>(client, informers_)) {}
 
 ControllerManager::~ControllerManager() { Stop(); }
@@ -21,12 +23,14 @@ void ControllerManager::Start() {
   informers_.WaitForSync(std::chrono::seconds(30));
   garbage_collector_->Start();
   deployments_->Start();
+  jobs_->Start();
   replicasets_->Start();
 }
 
 void ControllerManager::Stop() {
   if (replicasets_) replicasets_->Stop();
   if (deployments_) deployments_->Stop();
+  if (jobs_) jobs_->Stop();
   if (garbage_collector_) garbage_collector_->Stop();
   informers_.Stop();
 }

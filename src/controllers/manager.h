@@ -12,6 +12,7 @@ namespace mlkube::controllers {
 
 class DeploymentController;
 class GarbageCollector;
+class JobController;
 class ReplicaSetController;
 
 class ControllerManager {
@@ -26,6 +27,7 @@ class ControllerManager {
   client::SharedInformers informers_;
   std::unique_ptr<GarbageCollector> garbage_collector_;
   std::unique_ptr<DeploymentController> deployments_;
+  std::unique_ptr<JobController> jobs_;
   std::unique_ptr<ReplicaSetController> replicasets_;
 };
 
