@@ -1,5 +1,6 @@
 #include "controllers/manager.h"
 
+#include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/job/job_controller.h"
@@ -11,6 +12,7 @@ ControllerManager::ControllerManager(const client::Client& client)
     : client_(client),
       informers_(client),
       garbage_collector_(std::make_unique<GarbageCollector>(client, informers_)),
+      cronjobs_(std::make_unique<CronJobController>(client, informers_)),
       deployments_(std::make_unique<DeploymentController>(client, informers_)),
       jobs_(std::make_unique<JobController>(client, informers_)),
       replicasets_(std::make_unique<ReplicaSetController>(client, informers_)) {}
@@ -22,6 +24,7 @@ void ControllerManager::Start() {
   // Controllers act on a full picture only: a half-filled cache would look like missing pods.
   informers_.WaitForSync(std::chrono::seconds(30));
   garbage_collector_->Start();
+  cronjobs_->Start();
   deployments_->Start();
   jobs_->Start();
   replicasets_->Start();
@@ -30,6 +33,7 @@ void ControllerManager::Start() {
 void ControllerManager::Stop() {
   if (replicasets_) replicasets_->Stop();
   if (deployments_) deployments_->Stop();
+  if (cronjobs_) cronjobs_->Stop();
   if (jobs_) jobs_->Stop();
   if (garbage_collector_) garbage_collector_->Stop();
   informers_.Stop();

@@ -10,6 +10,7 @@
 
 namespace mlkube::controllers {
 
+class CronJobController;
 class DeploymentController;
 class GarbageCollector;
 class JobController;
@@ -26,6 +27,7 @@ class ControllerManager {
   const client::Client& client_;
   client::SharedInformers informers_;
   std::unique_ptr<GarbageCollector> garbage_collector_;
+  std::unique_ptr<CronJobController> cronjobs_;
   std::unique_ptr<DeploymentController> deployments_;
   std::unique_ptr<JobController> jobs_;
   std::unique_ptr<ReplicaSetController> replicasets_;
