@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -33,7 +34,7 @@ inline std::string ReadFile(const std::filesystem::path& p) {
 
 // Runs `cmd` with bash, feeding `input` on stdin; captures stdout and stderr separately.
 inline CmdResult Sh(const std::string& cmd, const std::string& input = "") {
-  static int counter = 0;
+  static std::atomic<int> counter{0};  // tests may run commands from several threads
   auto base = std::filesystem::temp_directory_path() /
               ("mlkube-sh-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::ofstream(base.string() + ".in") << input;
