@@ -33,9 +33,13 @@ Informer::~Informer() { Stop(); }
 
 void Informer::Start() { thread_ = std::thread([this] { Run(); }); }
 
-void Informer::Stop() {
+void Informer::RequestStop() {
   stop_ = true;
   stop_cv_.notify_all();
+}
+
+void Informer::Stop() {
+  RequestStop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -206,6 +210,8 @@ bool SharedInformers::WaitForSync(std::chrono::milliseconds timeout) const {
 }
 
 void SharedInformers::Stop() {
+  // All at once: each watch takes up to a second to notice.
+  for (auto& [collection, informer] : informers_) informer->RequestStop();
   for (auto& [collection, informer] : informers_) informer->Stop();
 }
 
