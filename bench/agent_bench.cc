@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "api/json.h"
+#include "bench_server.h"
 #include "client/http_client.h"
 
 namespace {
@@ -153,37 +154,17 @@ int main(int argc, char** argv) {
   const int churn = quick ? 40 : 200;
   const std::string tag = "mlkube-bench-" + std::to_string(::getpid());
   const fs::path root = fs::temp_directory_path() / tag;
-  fs::remove_all(root);
-  fs::create_directories(root);
-
-  pid_t server = ::fork();
-  if (server == 0) {
-    FILE* f = std::fopen((root / "server.log").c_str(), "w");
-    ::dup2(fileno(f), 1);
-    ::dup2(fileno(f), 2);
-    ::execl(bin.c_str(), bin.c_str(), "server", "--data-dir", (root / "data").c_str(), "--listen", "127.0.0.1:0",
-            "--node-name", "bench-node", "--cgroup-root", tag.c_str(), "--bridge-name",
-            ("mkb" + std::to_string(::getpid() % 100000)).c_str(), "--pod-cidr", "10.250.0.0/16",
-            "--max-pods", "1000", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  mlkube::client::Kubeconfig cfg;
-  for (int i = 0; i < 500; ++i) {
-    auto c = mlkube::client::LoadKubeconfig((root / "data" / "kubeconfig").string());
-    if (c.ok()) {
-      mlkube::client::HttpClient h(*c);
-      auto r = h.Do("GET", "/api/v1/nodes/bench-node");
-      if (r.ok() && r->status == 200) {
-        cfg = *c;
-        break;
-      }
-    }
-    std::this_thread::sleep_for(20ms);
-  }
-  if (cfg.server.empty()) {
-    std::fprintf(stderr, "server did not come up; see %s\n", (root / "server.log").c_str());
+  mlkube::bench::BenchServer bench_server(bin, root,
+                                          {"--node-name", "bench-node", "--cgroup-root", tag, "--bridge-name",
+                                           "mkb" + std::to_string(::getpid() % 100000), "--pod-cidr", "10.250.0.0/16",
+                                           "--max-pods", "1000"},
+                                          "/api/v1/nodes/bench-node");
+  if (!bench_server.ready()) {
+    std::fprintf(stderr, "server did not come up; see %s\n", bench_server.log_path().c_str());
     return 1;
   }
+  const pid_t server = bench_server.pid();
+  const mlkube::client::Kubeconfig& cfg = bench_server.config();
   mlkube::client::HttpClient h(cfg);
   for (const char* ns : {"churn", "burst"}) {
     (void)h.Do("POST", "/api/v1/namespaces",
@@ -268,17 +249,8 @@ int main(int argc, char** argv) {
   }
   (void)h.Do("DELETE", "/api/v1/namespaces/burst/pods", R"({"gracePeriodSeconds":0})");
   std::this_thread::sleep_for(3s);
-  ::kill(server, SIGTERM);
-  int st;
-  ::waitpid(server, &st, 0);
-  // What the agent leaves running by design (pods outlive it) goes with the benchmark.
-  std::system(("for c in /sys/fs/cgroup/*/" + tag + " /sys/fs/cgroup/" + tag +
-               "; do find $c -name cgroup.procs -exec cat {} + 2>/dev/null; done | xargs -r kill -9 2>/dev/null; "
-               "sleep 0.5; for c in /sys/fs/cgroup/*/" + tag + " /sys/fs/cgroup/" + tag +
-               "; do find $c -depth -type d -exec rmdir {} + 2>/dev/null; done; "
-               "for f in " + (root / "data/agent/ipam").string() + "/*; do ip netns del mlk-$(cat $f) 2>/dev/null; done; "
-               "ip link del mkb" + std::to_string(::getpid() % 100000) + " 2>/dev/null")
-                  .c_str());
+  bench_server.Stop();
+  mlkube::bench::RemoveAgentLeftovers(root, tag, "mkb" + std::to_string(::getpid() % 100000));
   fs::remove_all(root);
   return 0;
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "api/json.h"
+#include "bench_server.h"
 #include "client/http_client.h"
 #include "scheduler/framework.h"
 
@@ -229,33 +230,11 @@ int main(int argc, char** argv) {
   std::printf("| workload | mlkube | per-pod latency | | anchors |\n|---|---|---|---|---|\n");
   // Each workload on a server of its own, so that one's nodes do not slow the other's search.
   auto run = [&](const std::string& label, const std::string& ns, int nodes, int pods, int gpn, int gpp) {
-    const std::string tag = "mlkube-sched-bench-" + std::to_string(::getpid()) + "-" + ns;
-    const fs::path root = fs::temp_directory_path() / tag;
-    fs::remove_all(root);
-    fs::create_directories(root);
-    pid_t server = ::fork();
-    if (server == 0) {
-      FILE* f = std::fopen((root / "server.log").c_str(), "w");
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-      ::execl(bin.c_str(), bin.c_str(), "server", "--no-agent", "--data-dir", (root / "data").c_str(), "--listen",
-              "127.0.0.1:0", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    mlkube::client::Kubeconfig cfg;
-    for (int i = 0; i < 500 && cfg.server.empty(); ++i) {
-      auto c = mlkube::client::LoadKubeconfig((root / "data" / "kubeconfig").string());
-      if (c.ok()) {
-        mlkube::client::HttpClient h(*c);
-        auto r = h.Do("GET", "/readyz");
-        if (r.ok() && r->status == 200) cfg = *c;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
+    const fs::path root = fs::temp_directory_path() / ("mlkube-sched-bench-" + std::to_string(::getpid()) + "-" + ns);
+    mlkube::bench::BenchServer server(bin, root, {"--no-agent"});
+    const mlkube::client::Kubeconfig& cfg = server.config();
     Throughput(cfg, label, ns, nodes, pods, gpn, gpp);
-    ::kill(server, SIGTERM);
-    int st;
-    ::waitpid(server, &st, 0);
+    server.Stop();
     fs::remove_all(root);
   };
   if (quick) {

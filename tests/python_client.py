@@ -76,5 +76,11 @@ assert ("MODIFIED", "py-2") in events and ("DELETED", "py-2") in events, events
 for name in ["py-0", "py-1"]:
     core.delete_namespaced_pod(name, ns)
 apps.delete_namespaced_deployment("py-deploy", ns)
-assert [p.metadata.name for p in core.list_namespaced_pod(ns, label_selector="app").items] == []
+# The Deployment's ReplicaSet and pods follow it out (background deletion by the garbage collector).
+for _ in range(100):
+    left = [p.metadata.name for p in core.list_namespaced_pod(ns, label_selector="app").items]
+    if not left:
+        break
+    time.sleep(0.1)
+assert left == [], left
 print("python client OK")

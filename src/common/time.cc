@@ -6,13 +6,21 @@
 
 namespace mlkube {
 
-std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
+namespace {
+std::string FormatUtc(std::chrono::system_clock::time_point t, const char* format) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+}  // namespace
+
+std::string FormatRfc3339(std::chrono::system_clock::time_point t) { return FormatUtc(t, "%Y-%m-%dT%H:%M:%SZ"); }
+
+std::string FormatRfc1123z(std::chrono::system_clock::time_point t) {
+  return FormatUtc(t, "%a, %d %b %Y %H:%M:%S +0000");
 }
 
 std::string FormatRfc3339Nano(std::chrono::system_clock::time_point t) {

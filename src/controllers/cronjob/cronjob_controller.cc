@@ -1,7 +1,6 @@
 #include "controllers/cronjob/cronjob_controller.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "common/time.h"
 #include "controllers/deployment/rollout.h"
@@ -21,16 +20,6 @@ std::string FinishedAs(const Json& job) {
     if (c && StringMember(*c, "status") == "True") return type;
   }
   return "";
-}
-
-// As Go's time.RFC1123Z, which the MissSchedule event uses.
-std::string Rfc1123z(Time t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
 }
 
 }  // namespace
@@ -168,7 +157,7 @@ Status CronJobController::Sync(const std::string& key) {
   if (!times.most_recent) return write_status();
   const Time scheduled = *times.most_recent;
   if (deadline.is_number_integer() && scheduled + std::chrono::seconds(deadline.get<int64_t>()) < now) {
-    events_.Record(cj, "Warning", "MissSchedule", "Missed scheduled time to start a job: " + Rfc1123z(scheduled));
+    events_.Record(cj, "Warning", "MissSchedule", "Missed scheduled time to start a job: " + FormatRfc1123z(scheduled));
     return write_status();
   }
   const std::string job_name = ScheduledJobName(name, scheduled);

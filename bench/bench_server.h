@@ -1,0 +1,87 @@
+#pragma once
+// A `mlkube server` child process for the benchmarks: started on a free port in a directory of
+// its own (its log there), ready once `ready_path` answers 200, stopped with SIGTERM.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/http_client.h"
+
+namespace mlkube::bench {
+
+class BenchServer {
+ public:
+  // `args` follow `mlkube server --data-dir ROOT/data --listen 127.0.0.1:0`.
+  BenchServer(const std::string& binary, const std::filesystem::path& root, const std::vector<std::string>& args,
+              const std::string& ready_path = "/readyz")
+      : root_(root) {
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      FILE* f = std::fopen((root_ / "server.log").c_str(), "w");
+      ::dup2(fileno(f), 1);
+      ::dup2(fileno(f), 2);
+      std::vector<std::string> all = {binary, "server", "--data-dir", (root_ / "data").string(), "--listen", "127.0.0.1:0"};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : all) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    for (int i = 0; i < 500 && config_.server.empty(); ++i) {
+      auto c = client::LoadKubeconfig((root_ / "data" / "kubeconfig").string());
+      if (c.ok()) {
+        client::HttpClient h(*c);
+        auto r = h.Do("GET", ready_path);
+        if (r.ok() && r->status == 200) config_ = *c;
+      }
+      if (config_.server.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~BenchServer() { Stop(); }
+  BenchServer(const BenchServer&) = delete;
+  BenchServer& operator=(const BenchServer&) = delete;
+
+  bool ready() const { return !config_.server.empty(); }
+  const client::Kubeconfig& config() const { return config_; }
+  pid_t pid() const { return pid_; }
+  std::string log_path() const { return (root_ / "server.log").string(); }
+  void Stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int st;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::filesystem::path root_;
+  pid_t pid_ = -1;
+  client::Kubeconfig config_;
+};
+
+// What an agent leaves behind by design (pods outlive it) goes with the benchmark: the pods'
+// processes and cgroups under `cgroup_root`, their network namespaces, the bridge.
+inline void RemoveAgentLeftovers(const std::filesystem::path& root, const std::string& cgroup_root,
+                                 const std::string& bridge) {
+  const std::string dirs = "/sys/fs/cgroup/*/" + cgroup_root + " /sys/fs/cgroup/" + cgroup_root;
+  const std::string cmd =
+      "for c in " + dirs + "; do find $c -name cgroup.procs -exec cat {} + 2>/dev/null; done | xargs -r kill -9 2>/dev/null; "
+      "sleep 0.5; for c in " + dirs + "; do find $c -depth -type d -exec rmdir {} + 2>/dev/null; done; "
+      "for f in " + (root / "data/agent/ipam").string() + "/*; do ip netns del mlk-$(cat $f) 2>/dev/null; done; "
+      "ip link del " + bridge + " 2>/dev/null";
+  (void)std::system(cmd.c_str());
+}
+
+}  // namespace mlkube::bench
