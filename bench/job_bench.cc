@@ -70,8 +70,9 @@ Json JobJson(const std::string& name, int completions, int parallelism, bool ind
 }
 
 bool HasCondition(const Json& obj, const std::string& type) {
-  for (const Json& c : obj["status"].value("conditions", Json::array())) {
-    if (c.value("type", "") == type && c.value("status", "") == "True") return true;
+  const Json& conds = mlkube::Member(mlkube::Member(obj, "status"), "conditions");
+  for (const Json& c : conds.is_array() ? conds : Json::array()) {
+    if (mlkube::StringMember(c, "type") == type && mlkube::StringMember(c, "status") == "True") return true;
   }
   return false;
 }
@@ -185,9 +186,13 @@ double WaitRolledOut(mlkube::client::HttpClient& h, int replicas, Clock::time_po
     auto g = h.Do("GET", "/apis/apps/v1/namespaces/default/deployments/serve");
     if (g.ok() && g->status == 200) {
       Json d = Json::parse(g->body, nullptr, false);
-      const Json& s = d["status"];
-      if (s.value("observedGeneration", 0) >= d["metadata"].value("generation", 0) && s.value("updatedReplicas", 0) == replicas &&
-          s.value("availableReplicas", 0) == replicas && s.value("replicas", 0) == replicas) {
+      auto count = [&](const Json& obj, const char* key) {
+        const Json& v = mlkube::Member(obj, key);
+        return v.is_number_integer() ? v.get<int64_t>() : int64_t{0};
+      };
+      const Json& s = mlkube::Member(d, "status");
+      if (count(s, "observedGeneration") >= count(mlkube::Member(d, "metadata"), "generation") &&
+          count(s, "updatedReplicas") == replicas && count(s, "availableReplicas") == replicas && count(s, "replicas") == replicas) {
         return Seconds(Clock::now() - t0);
       }
     }
@@ -250,7 +255,7 @@ int main(int argc, char** argv) {
   (void)h.Do("DELETE", "/apis/apps/v1/namespaces/default/deployments/serve", R"({"propagationPolicy":"Foreground"})");
   for (int i = 0; i < 300; ++i) {
     auto pods = h.Do("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dserve");
-    if (pods.ok() && Json::parse(pods->body, nullptr, false).value("items", Json::array()).empty()) break;
+    if (pods.ok() && mlkube::Member(Json::parse(pods->body, nullptr, false), "items").empty()) break;
     std::this_thread::sleep_for(100ms);
   }
   server.Stop();
