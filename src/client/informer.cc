@@ -79,6 +79,11 @@ std::vector<Json> Informer::List(const std::function<bool(const Json&)>& keep) c
   return out;
 }
 
+void Informer::Visit(const std::function<void(const Json&)>& visit) const {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, obj] : cache_) visit(obj);
+}
+
 void Informer::Run() {
   std::string rv;
   auto backoff = 100ms;

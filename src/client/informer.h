@@ -51,6 +51,9 @@ class Informer {
   std::vector<Json> List() const;
   // The cached objects for which `keep` is true (cheaper than List when few are wanted).
   std::vector<Json> List(const std::function<bool(const Json&)>& keep) const;
+  // Calls `visit` on each cached object under the cache's lock, copying nothing (`visit` must
+  // be quick and must not call back into this informer).
+  void Visit(const std::function<void(const Json&)>& visit) const;
 
   static std::string KeyOf(const Json& obj);
 

@@ -178,9 +178,24 @@ Status JobController::Sync(const std::string& key) {
   auto selector = api::LabelSelector::FromJson(Member(spec, "selector"));
   if (!selector.ok() || selector->Empty()) return Status::Ok();  // validation forbids it; never act on it
   const bool satisfied = expectations_.Satisfied(key);
+  // Succeeded pods already counted (their finalizer gone) matter only for when the last one
+  // finished, so they are looked at where they are instead of copied: a Job of thousands of
+  // completions would otherwise copy them all on every sync.
+  std::vector<Json> candidates;
+  std::optional<Time> last_success;
+  const std::string job_uid = UidOf(job);
+  pods_.Visit([&](const Json& p) {
+    if (NamespaceOf(p) != ns) return;
+    const Json* ref = ControllerRefOf(p);
+    if (ref && StringMember(*ref, "uid") != job_uid) return;
+    if (ref && PodPhase(p) == "Succeeded" && !HasTrackingFinalizer(p)) {
+      if (auto t = FinishTime(p); t && (!last_success || *t > *last_success)) last_success = t;
+      return;
+    }
+    candidates.push_back(p);
+  });
   ASSIGN_OR_RETURN(std::vector<Json> pods,
-                   ClaimObjects(client_, job, "batch/v1", "Job", *selector,
-                                pods_.List([&](const Json& p) { return NamespaceOf(p) == ns; }),
+                   ClaimObjects(client_, job, "batch/v1", "Job", *selector, std::move(candidates),
                                 [&](const Json& p) { return PodsPath(ns, NameOf(p)); }));
   const Time now = now_();
   Json status = job["status"].is_object() ? job["status"] : Json::object();
@@ -360,6 +375,7 @@ Status JobController::Sync(const std::string& key) {
       RETURN_IF_ERROR(delete_pods(victims));
     } else if (satisfied && have < want) {
       // Back off after failures in a row (the latest success resets the count).
+      if (last_success) finishes.emplace_back(*last_success, false);
       std::sort(finishes.begin(), finishes.end());
       int trailing = 0;
       for (auto it = finishes.rbegin(); it != finishes.rend() && it->second; ++it) ++trailing;
