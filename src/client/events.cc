@@ -1,11 +1,24 @@
 #include "client/events.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
 #include "common/time.h"
 
 namespace mlkube::client {
+
+bool EventRecorder::Admit(const std::string& object_uid) {
+  constexpr double kBurst = 25, kPerSecond = 1.0 / 300;
+  const auto now = std::chrono::steady_clock::now();
+  Bucket& b = buckets_[object_uid];
+  b.tokens = std::min(kBurst, b.tokens + std::chrono::duration<double>(now - b.last).count() * kPerSecond);
+  b.last = now;
+  if (buckets_.size() > 4096) buckets_.clear();  // bounded: a forgotten bucket starts full again
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
 
 void EventRecorder::Record(const Json& object, const std::string& type, const std::string& reason,
                            const std::string& message) {
@@ -18,6 +31,7 @@ void EventRecorder::Record(const Json& object, const std::string& type, const st
   int count;
   {
     std::lock_guard lock(mu_);
+    if (!uid.empty() && !Admit(uid)) return;
     Seen& s = seen_[key];
     if (s.name.empty()) {
       char suffix[32];

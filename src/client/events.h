@@ -4,6 +4,7 @@
 // describe` shows "(x3 over 2m)".
 // Thread-safety: Record may be called from any thread.
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,6 +30,14 @@ class EventRecorder {
     std::string name;
     int count = 0;
   };
+  // client-go's spam filter: per involved object, a bucket of 25 events refilled at one per
+  // five minutes, so a Job of thousands of pods does not write thousands of SuccessfulCreate.
+  struct Bucket {
+    double tokens = 25;
+    std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  };
+  bool Admit(const std::string& object_uid);  // under mu_
+  std::map<std::string, Bucket> buckets_;
   const Client& client_;
   const std::string component_, host_;
   std::mutex mu_;
