@@ -300,6 +300,40 @@ TEST_F(ControllersE2E, PodFailurePolicyIgnoresAndFailsAsTold) {
   K("delete job flaky fatal");
 }
 
+TEST_F(ControllersE2E, JobSuspendDeadlineAndTtl) {
+  // Suspended: no pods until resumed.
+  ASSERT_EQ(Apply("apiVersion: batch/v1\nkind: Job\nmetadata: {name: later}\nspec:\n  suspend: true\n"
+                  "  template:\n    spec:\n      restartPolicy: Never\n      containers:\n"
+                  "      - {name: main, image: busybox, command: [sh, -c, 'echo ran']}\n")
+                .code,
+            0);
+  ASSERT_TRUE(WaitFor([&] { return Jsonpath("job later", "{.status.conditions[?(@.type==\"Suspended\")].status}") == "True"; }));
+  EXPECT_EQ(Jsonpath("pods -l job-name=later", "{.items[*].metadata.name}"), "");
+  ASSERT_EQ(K("patch job later --type=merge -p '{\"spec\":{\"suspend\":false}}'").code, 0);
+  ASSERT_EQ(K("wait --for=condition=complete job/later --timeout=60s").code, 0);
+  EXPECT_EQ(Jsonpath("job later", "{.status.conditions[?(@.type==\"Suspended\")].reason}"), "JobResumed");
+
+  // activeDeadlineSeconds ends a Job that runs too long, and stops its pods.
+  ASSERT_EQ(Apply("apiVersion: batch/v1\nkind: Job\nmetadata: {name: slow}\nspec:\n  activeDeadlineSeconds: 2\n"
+                  "  template:\n    spec:\n      restartPolicy: Never\n      terminationGracePeriodSeconds: 1\n      containers:\n"
+                  "      - {name: main, image: busybox, command: [sh, -c, 'trap exit TERM; sleep 100 & wait']}\n")
+                .code,
+            0);
+  ASSERT_EQ(K("wait --for=condition=failed job/slow --timeout=60s").code, 0) << K("get job slow -o yaml").out;
+  EXPECT_EQ(Jsonpath("job slow", "{.status.conditions[?(@.type==\"Failed\")].reason}"), "DeadlineExceeded");
+  EXPECT_EQ(Jsonpath("job slow", "{.status.active}"), "");
+
+  // ttlSecondsAfterFinished: the finished Job and its pods are removed.
+  ASSERT_EQ(Apply("apiVersion: batch/v1\nkind: Job\nmetadata: {name: brief}\nspec:\n  ttlSecondsAfterFinished: 1\n"
+                  "  template:\n    spec:\n      restartPolicy: Never\n      containers:\n"
+                  "      - {name: main, image: busybox, command: [sh, -c, 'true']}\n")
+                .code,
+            0);
+  EXPECT_TRUE(WaitFor([&] { return K("get job brief").code != 0 && Jsonpath("pods -l job-name=brief", "{.items[*].metadata.name}").empty(); }))
+      << K("get job brief -o yaml").out;
+  K("delete job later slow");
+}
+
 TEST_F(ControllersE2E, CronJobRunsOnDemandFromItsTemplate) {
   ASSERT_EQ(Apply("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: nightly}\nspec:\n  schedule: '0 2 * * *'\n"
                   "  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n"
