@@ -578,10 +578,11 @@ TEST_F(AgentE2E, PodsDeletedWhileTheAgentWasDownAreCleanedUp) {
   }
   server_->Kill9();
   ASSERT_TRUE(server_->Start({"--fake-gpus", "4"}));
+  // The cgroups go, then the network namespace.
   EXPECT_TRUE(WaitFor([&] {
-    return !std::filesystem::exists(pids) && !std::filesystem::exists("/sys/fs/cgroup/" + server_->cgroup_root() + "/pod" + uid);
+    return !std::filesystem::exists(pids) && !std::filesystem::exists("/sys/fs/cgroup/" + server_->cgroup_root() + "/pod" + uid) &&
+           !std::filesystem::exists("/run/netns/mlk-" + uid);
   }, 10s));
-  EXPECT_FALSE(std::filesystem::exists("/run/netns/mlk-" + uid));
 }
 
 }  // namespace

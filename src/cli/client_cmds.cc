@@ -183,6 +183,26 @@ std::string ObjectPath(const api::ResourceType& r, const std::string& ns, const 
   return CollectionPath(r, r.namespaced ? ns : "") + "/" + name;
 }
 
+// Whether `live` has every field `manifest` sets, with the same values (lists element by element).
+bool Holds(const Json& live, const Json& manifest) {
+  if (manifest.is_object()) {
+    if (!live.is_object()) return false;
+    for (const auto& [k, v] : manifest.items()) {
+      auto it = live.find(k);
+      if (it == live.end() || !Holds(*it, v)) return false;
+    }
+    return true;
+  }
+  if (manifest.is_array()) {
+    if (!live.is_array() || live.size() != manifest.size()) return false;
+    for (size_t i = 0; i < manifest.size(); ++i) {
+      if (!Holds(live[i], manifest[i])) return false;
+    }
+    return true;
+  }
+  return live == manifest;
+}
+
 void AddApply(CLI::App& app, std::shared_ptr<Common> c) {
   auto* cmd = app.add_subcommand("apply", "Apply a configuration to resources (server-side apply)");
   auto files = std::make_shared<std::vector<std::string>>();
@@ -200,11 +220,9 @@ void AddApply(CLI::App& app, std::shared_ptr<Common> c) {
       if (res.status >= 300) ServerError(res, "error when applying \"" + name + "\": ");
       std::string verb = "created";
       if (before.status == 200) {
-        auto a = Json::parse(before.body, nullptr, false);
-        auto b = Json::parse(res.body, nullptr, false);
-        verb = a["metadata"].value("resourceVersion", "") == b["metadata"].value("resourceVersion", "")
-                   ? "unchanged"
-                   : "configured";
+        // As kubectl decides it: unchanged when the object already held everything the manifest
+        // says (controllers may have written other fields, such as status, meanwhile).
+        verb = Holds(Json::parse(before.body, nullptr, false), obj) ? "unchanged" : "configured";
       }
       std::printf("%s/%s %s\n", Qualified(r).c_str(), name.c_str(), verb.c_str());
     }
