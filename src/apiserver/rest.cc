@@ -682,6 +682,13 @@ Status Rest::Operation::CheckNamespace(Json& obj) {
 Result<Json> Rest::Operation::AdmitUpdate(const Json& old, Json obj, const std::string& manager) {
   Json& meta = obj["metadata"];
   const Json& old_meta = old["metadata"];
+  // A uid in the request is a precondition, as Kubernetes' update strategy treats it: the
+  // write was meant for that object, not for a namesake created since.
+  if (const std::string uid = Str(meta, "uid"); !uid.empty() && uid != Str(old_meta, "uid")) {
+    return Conflict(rt_.plural, Str(old_meta, "name"),
+                    "Precondition failed: UID in precondition: " + uid + ", UID in object meta: " + Str(old_meta, "uid"),
+                    rt_.group);
+  }
   // Fields the system owns are carried over whatever the client sent.
   for (const char* k : {"uid", "creationTimestamp", "deletionTimestamp",
                         "deletionGracePeriodSeconds", "generation"}) {
@@ -1079,21 +1086,31 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
       finalizers.push_back(f);
     }
   };
-  // As Kubernetes' DefaultGarbageCollectionPolicy: batch/v1 Jobs and v1 ReplicationControllers
-  // orphan their dependents unless told otherwise; everything else deletes them.
-  if (policy.empty()) {
-    policy = (rt_.kind == "Job" && rt_.group == "batch") || rt_.kind == "ReplicationController" ? "Orphan" : "Background";
-  }
-  // The garbage collector carries out Orphan and Foreground deletions, marked by finalizers.
+  // The garbage collector carries out Orphan and Foreground deletions, marked by finalizers, as
+  // Kubernetes' deletionFinalizersForGarbageCollection decides them: an explicit policy wins,
+  // then a finalizer the object already has, then the kind's default (batch/v1 Jobs and v1
+  // ReplicationControllers orphan their dependents; everything else deletes them). Events are
+  // nobody's owner and the collector does not watch them.
+  auto has_finalizer = [&](const char* f) { return std::find(finalizers.begin(), finalizers.end(), f) != finalizers.end(); };
   auto drop_finalizer = [&](const char* f) {
     finalizers.erase(std::remove(finalizers.begin(), finalizers.end(), Json(f)), finalizers.end());
   };
-  if (policy == "Orphan") {
-    drop_finalizer("foregroundDeletion");
-    add_finalizer("orphan");
-  } else if (policy == "Foreground") {
-    drop_finalizer("orphan");
-    add_finalizer("foregroundDeletion");
+  if (policy.empty()) {
+    if (has_finalizer("orphan")) policy = "Orphan";
+    else if (has_finalizer("foregroundDeletion")) policy = "Foreground";
+    else policy = (rt_.kind == "Job" && rt_.group == "batch") || rt_.kind == "ReplicationController" ? "Orphan" : "Background";
+  }
+  if (rt_.kind != "Event") {
+    if (policy == "Orphan") {
+      drop_finalizer("foregroundDeletion");
+      add_finalizer("orphan");
+    } else if (policy == "Foreground") {
+      drop_finalizer("orphan");
+      add_finalizer("foregroundDeletion");
+    } else {
+      drop_finalizer("orphan");
+      drop_finalizer("foregroundDeletion");
+    }
   }
 
   bool already_marked = Find(meta, "deletionTimestamp") && !meta["deletionTimestamp"].is_null();
@@ -1118,9 +1135,14 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
     int64_t prev = meta.value("deletionGracePeriodSeconds", int64_t{0});
     if (grace >= prev && finalizers == meta.value("finalizers", Json::array())) return obj;
   }
-  meta["deletionTimestamp"] = FormatRfc3339(now_ + std::chrono::seconds(grace));
-  meta["deletionGracePeriodSeconds"] = grace;
+  // A second delete keeps the first one's time unless it shortens the grace period.
+  const int64_t prev_grace = meta.value("deletionGracePeriodSeconds", int64_t{0});
+  if (!already_marked || grace < prev_grace) {
+    meta["deletionTimestamp"] = FormatRfc3339(now_ + std::chrono::seconds(grace));
+    meta["deletionGracePeriodSeconds"] = grace;
+  }
   if (!finalizers.empty()) meta["finalizers"] = finalizers;
+  else meta.erase("finalizers");
   if (rt_.kind == "Namespace") obj["status"]["phase"] = "Terminating";
   if (dry_run_) return obj;
   auto r = store_.Update(cur->key, obj, cur->rv);

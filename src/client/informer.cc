@@ -11,21 +11,34 @@ Informer::Informer(const Client& client, std::string collection, Handlers handle
 
 void Informer::AddHandlers(Handlers handlers) { handlers_.push_back(std::move(handlers)); }
 
+namespace {
+// A handler that throws on a strange object must not end the informer's thread (and with it the
+// process): the object is reported and the other handlers still run.
+template <typename F>
+void Guarded(const std::string& collection, F&& call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mlkube: informer %s: handler: %s\n", collection.c_str(), e.what());
+  }
+}
+}  // namespace
+
 void Informer::OnAdd(const Json& obj) const {
   for (const Handlers& h : handlers_) {
-    if (h.on_add) h.on_add(obj);
+    if (h.on_add) Guarded(collection_, [&] { h.on_add(obj); });
   }
 }
 
 void Informer::OnUpdate(const Json& old_obj, const Json& new_obj) const {
   for (const Handlers& h : handlers_) {
-    if (h.on_update) h.on_update(old_obj, new_obj);
+    if (h.on_update) Guarded(collection_, [&] { h.on_update(old_obj, new_obj); });
   }
 }
 
 void Informer::OnDelete(const Json& obj) const {
   for (const Handlers& h : handlers_) {
-    if (h.on_delete) h.on_delete(obj);
+    if (h.on_delete) Guarded(collection_, [&] { h.on_delete(obj); });
   }
 }
 
@@ -49,9 +62,9 @@ bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
 }
 
 std::string Informer::KeyOf(const Json& obj) {
-  const Json& meta = obj.contains("metadata") ? obj["metadata"] : Json::object();
-  std::string ns = meta.value("namespace", "");
-  std::string name = meta.value("name", "");
+  const Json& meta = Member(obj, "metadata");
+  const std::string ns = StringMember(meta, "namespace");
+  const std::string name = StringMember(meta, "name");
   return ns.empty() ? name : ns + "/" + name;
 }
 

@@ -1,5 +1,7 @@
 #include "controllers/manager.h"
 
+#include <cstdio>
+
 #include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
@@ -21,8 +23,11 @@ ControllerManager::~ControllerManager() { Stop(); }
 
 void ControllerManager::Start() {
   informers_.Start();
-  // Controllers act on a full picture only: a half-filled cache would look like missing pods.
-  informers_.WaitForSync(std::chrono::seconds(30));
+  // Controllers act on a full picture only: a half-filled cache would look like missing pods
+  // (and make a ReplicaSet create its replicas twice), so they wait as long as it takes.
+  while (!informers_.WaitForSync(std::chrono::seconds(30))) {
+    std::fprintf(stderr, "mlkube: controllers: still waiting for the caches to fill\n");
+  }
   garbage_collector_->Start();
   cronjobs_->Start();
   deployments_->Start();

@@ -30,7 +30,12 @@ void WorkQueue::AddAfter(const std::string& key, Clock::duration delay) {
   if (delay <= Clock::duration::zero()) return Add(key);
   std::lock_guard lock(mu_);
   if (shutting_down_) return;
-  delayed_.emplace(Clock::now() + delay, key);
+  const Clock::time_point at = Clock::now() + delay;
+  // One pending time per key, the earliest: syncs that each ask to look again later must not
+  // pile up entries (a deadline days away, asked for on every event).
+  if (auto it = due_.find(key); it != due_.end() && it->second <= at) return;
+  due_[key] = at;
+  delayed_.emplace(at, key);
   cv_.notify_one();  // a worker may need to sleep less
 }
 
@@ -56,8 +61,12 @@ int WorkQueue::Retries(const std::string& key) const {
 
 void WorkQueue::PromoteLocked(Clock::time_point now) {
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
-    AddLocked(delayed_.begin()->second);
+    auto [at, key] = *delayed_.begin();
     delayed_.erase(delayed_.begin());
+    auto it = due_.find(key);
+    if (it == due_.end() || it->second != at) continue;  // superseded by an earlier time
+    due_.erase(it);
+    AddLocked(key);
   }
 }
 
@@ -70,7 +79,8 @@ std::optional<std::string> WorkQueue::Get() {
     if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, delayed_.begin()->first);
+      const Clock::time_point next = delayed_.begin()->first;  // a copy: the entry may go while waiting
+      cv_.wait_until(lock, next);
     }
   }
   std::string key = std::move(queue_.front());

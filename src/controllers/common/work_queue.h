@@ -48,6 +48,7 @@ class WorkQueue {
   std::set<std::string> dirty_;       // queued, or to queue again after Done
   std::set<std::string> processing_;  // held by a worker
   std::multimap<Clock::time_point, std::string> delayed_;
+  std::map<std::string, Clock::time_point> due_;  // each delayed key's earliest time; later ones are dropped
   std::map<std::string, int> failures_;
   bool shutting_down_ = false;
 };

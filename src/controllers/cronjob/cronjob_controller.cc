@@ -83,7 +83,7 @@ Status CronJobController::Sync(const std::string& key) {
     if (finished.empty()) {
       if (!IsDeleting(job)) {
         active.push_back({{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"name", NameOf(job)}, {"namespace", ns},
-                          {"uid", UidOf(job)}, {"resourceVersion", StringMember(job["metadata"], "resourceVersion")}});
+                          {"uid", UidOf(job)}, {"resourceVersion", StringMember(Member(job, "metadata"), "resourceVersion")}});
       }
       continue;
     }

@@ -345,7 +345,9 @@ Status DeploymentController::CleanUp(const Json& d, const Sets& sets) {
 }
 
 Status DeploymentController::WriteStatus(const Json& d, const Json& status) {
-  if (status == Member(d, "status")) return Status::Ok();
+  // Compared with what is stored (the cache), not with `d`, whose status this sync has edited.
+  auto stored = deployments_.Get(client::Informer::KeyOf(d));
+  if (stored && UidOf(*stored) == UidOf(d) && status == Member(*stored, "status")) return Status::Ok();
   Json updated = d;
   updated["status"] = status;
   auto r = client_.Send("PUT", DeploymentPath(NamespaceOf(d), NameOf(d)) + "/status", updated);
@@ -461,7 +463,11 @@ Status DeploymentController::Sync(const std::string& key) {
     ASSIGN_OR_RETURN(bool scaled_down, ReconcileOld(d, sets));
     if (scaled_down) return SyncRolloutStatus(key, d, sets);
   }
-  RETURN_IF_ERROR(CleanUp(d, sets));
+  // Old ReplicaSets beyond the history limit go once the rollout is complete, as Kubernetes does.
+  if (Json* rs = sets.new_rs(); rs && SpecReplicas(*rs) == SpecReplicas(d) &&
+                                StatusCount(*rs, "availableReplicas") == SpecReplicas(d) && sets.all.size() > 1) {
+    RETURN_IF_ERROR(CleanUp(d, sets));
+  }
   return SyncRolloutStatus(key, d, sets);
 }
 

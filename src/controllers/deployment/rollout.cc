@@ -74,9 +74,10 @@ int64_t MaxScaledDown(const Json& deployment, const std::vector<Json>& all, cons
 }
 
 std::vector<int64_t> ProportionalScale(const Json& deployment, const std::vector<Json>& active) {
-  const int64_t allowed = SpecReplicas(deployment) + RolloutBudget(deployment).max_surge;
-  const int64_t current = SumSpec(active);
-  const int64_t to_add = allowed - current;
+  // Kubernetes' sync.go scale() with GetProportion and getReplicaSetFraction.
+  const int64_t replicas = SpecReplicas(deployment);
+  const int64_t allowed = replicas > 0 ? replicas + RolloutBudget(deployment).max_surge : 0;
+  const int64_t to_add = allowed - SumSpec(active);
   std::vector<int64_t> out;
   std::vector<size_t> order(active.size());
   for (size_t i = 0; i < active.size(); ++i) {
@@ -84,27 +85,35 @@ std::vector<int64_t> ProportionalScale(const Json& deployment, const std::vector
     order[i] = i;
   }
   if (to_add == 0 || active.empty()) return out;
-  // Largest first when growing, smallest first when shrinking; newer first among equals.
+  // Largest first; among equals, newer first when growing and older first when shrinking.
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (out[a] != out[b]) return to_add > 0 ? out[a] > out[b] : out[a] < out[b];
+    if (out[a] != out[b]) return out[a] > out[b];
     auto ca = TimeField(Member(active[a], "metadata"), "creationTimestamp");
     auto cb = TimeField(Member(active[b], "metadata"), "creationTimestamp");
-    return ca && cb && *ca > *cb;
+    if (!ca || !cb || *ca == *cb) return false;
+    return to_add > 0 ? *ca > *cb : *ca < *cb;
   });
+  const int64_t status_replicas = StatusCount(deployment, "replicas");
   int64_t added = 0;
   for (size_t i : order) {
-    // The share of the new size this ReplicaSet had of the old one (its max-replicas note).
-    const Json& note = Member(Member(Member(active[i], "metadata"), "annotations"), kMaxReplicasAnnotation);
-    int64_t annotated = note.is_string() ? std::atoll(note.get<std::string>().c_str()) : current;
-    if (annotated <= 0) annotated = std::max<int64_t>(current, 1);
-    const int64_t fraction = static_cast<int64_t>(std::ceil(static_cast<double>(out[i]) * allowed / annotated)) - out[i];
+    const int64_t size = out[i];
+    if (size == 0 || to_add == added) continue;
+    int64_t fraction;
+    if (replicas == 0) {
+      fraction = -size;  // scaling to zero: all of it
+    } else {
+      const Json& note = Member(Member(Member(active[i], "metadata"), "annotations"), kMaxReplicasAnnotation);
+      int64_t before = note.is_string() ? std::atoll(note.get<std::string>().c_str()) : 0;
+      if (before <= 0) before = status_replicas;  // no note: the Deployment's size as last seen
+      fraction = before > 0 ? std::llround(static_cast<double>(size) * allowed / before) - size : 0;
+    }
     const int64_t left = to_add - added;
     const int64_t delta = to_add > 0 ? std::min(fraction, left) : std::max(fraction, left);
     out[i] += delta;
     added += delta;
   }
-  if (added != to_add) out[order.front()] += to_add - added;  // leftovers to the largest
-  for (int64_t& n : out) n = std::max<int64_t>(n, 0);
+  // Leftovers go to (or come from) the largest.
+  out[order.front()] = std::max<int64_t>(0, out[order.front()] + to_add - added);
   return out;
 }
 

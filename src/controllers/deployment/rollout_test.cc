@@ -74,14 +74,15 @@ TEST(RolloutTest, ProportionalScalingKeepsTheRatioAndGivesLeftoversToTheLargest)
   auto sizes = ProportionalScale(d, {Set(8, 8, 13, "2026-01-01T00:00:00Z"), Set(5, 0, 13, "2026-01-02T00:00:00Z")});
   ASSERT_EQ(sizes.size(), 2u);
   EXPECT_EQ(sizes[0] + sizes[1], 25);
-  EXPECT_EQ(sizes[0], 16);  // ceil(8 * 25 / 13) = 16
-  EXPECT_EQ(sizes[1], 9);   // the rest
+  EXPECT_EQ(sizes[0], 15);  // round(8 * 25 / 13) = 15
+  EXPECT_EQ(sizes[1], 10);  // round(5 * 25 / 13) = 10
   // Scaling down to 5 (surge 2 → 7) shrinks both.
   Json down = Deployment(5, 2, 0);
   sizes = ProportionalScale(down, {Set(8, 8, 13), Set(5, 0, 13)});
-  EXPECT_EQ(sizes[0] + sizes[1], 7);
-  EXPECT_GE(sizes[0], 0);
-  EXPECT_GE(sizes[1], 0);
+  EXPECT_EQ(sizes, (std::vector<int64_t>{4, 3}));  // round(8 * 7 / 13), round(5 * 7 / 13)
+  // To zero: everything goes, whatever the surge.
+  sizes = ProportionalScale(Deployment(0, 3, 0), {Set(8, 8, 13), Set(5, 0, 13)});
+  EXPECT_EQ(sizes, (std::vector<int64_t>{0, 0}));
 }
 
 TEST(RolloutTest, TemplateHashIsStableAndChangesWithTheTemplateOrCollisions) {

@@ -41,6 +41,7 @@ void GarbageCollector::Observe(const api::ResourceType& rt, const Json& obj) {
   node.ns = NamespaceOf(obj);
   node.name = NameOf(obj);
   const Json& meta = Member(obj, "metadata");
+  node.resource_version = StringMember(meta, "resourceVersion");
   node.owners = Member(meta, "ownerReferences").is_array() ? meta["ownerReferences"] : Json::array();
   if (const Json& f = Member(meta, "finalizers"); f.is_array()) {
     for (const Json& x : f) {
@@ -49,15 +50,25 @@ void GarbageCollector::Observe(const api::ResourceType& rt, const Json& obj) {
   }
   node.deleting = IsDeleting(obj);
   const bool act = !node.owners.empty() || (node.deleting && (node.HasFinalizer(kForeground) || node.HasFinalizer(kOrphan)));
+  std::vector<std::string> dropped;  // owners no longer referenced: one deleting in the foreground may be done
   {
     std::lock_guard lock(mu_);
     if (auto it = nodes_.find(uid); it != nodes_.end()) {
-      for (const Json& r : it->second.owners) dependents_[StringMember(r, "uid")].erase(uid);
+      for (const Json& r : it->second.owners) {
+        const std::string owner = StringMember(r, "uid");
+        dependents_[owner].erase(uid);
+        if (dependents_[owner].empty()) dependents_.erase(owner);
+        dropped.push_back(owner);
+      }
     }
-    for (const Json& r : node.owners) dependents_[StringMember(r, "uid")].insert(uid);
+    for (const Json& r : node.owners) {
+      dependents_[StringMember(r, "uid")].insert(uid);
+      std::erase(dropped, StringMember(r, "uid"));
+    }
     nodes_[uid] = std::move(node);
   }
   if (act) controller_.Enqueue(uid);
+  for (const std::string& owner : dropped) controller_.Enqueue(owner);
 }
 
 void GarbageCollector::Forget(const Json& obj) {
@@ -108,7 +119,7 @@ Status GarbageCollector::RemoveFinalizer(const Node& node, const std::string& ui
   for (const std::string& f : node.finalizers) {
     if (f != finalizer) kept.push_back(f);
   }
-  Json patch = {{"metadata", {{"finalizers", kept}, {"uid", uid}}}};
+  Json patch = {{"metadata", {{"finalizers", kept.empty() ? Json(nullptr) : kept}, {"uid", uid}, {"resourceVersion", node.resource_version}}}};
   auto r = client_.Send("PATCH", node.rt->Path(node.ns, node.name), patch, "application/merge-patch+json");
   if (!r.ok() && r.status().code() != Code::kNotFound) return r.status();
   return Status::Ok();
@@ -147,7 +158,10 @@ Status GarbageCollector::Sync(const std::string& uid) {
         for (const Json& r : dep.owners) {
           if (StringMember(r, "uid") != uid) kept.push_back(r);
         }
-        Json patch = {{"metadata", {{"ownerReferences", kept.empty() ? Json(nullptr) : kept}, {"uid", dep_uid}}}};
+        Json patch = {{"metadata",
+                       {{"ownerReferences", kept.empty() ? Json(nullptr) : kept},
+                        {"uid", dep_uid},
+                        {"resourceVersion", dep.resource_version}}}};
         auto r = client_.Send("PATCH", dep.rt->Path(dep.ns, dep.name), patch, "application/merge-patch+json");
         if (!r.ok() && r.status().code() != Code::kNotFound) return r.status();
       }
@@ -155,18 +169,9 @@ Status GarbageCollector::Sync(const std::string& uid) {
     }
     if (node.HasFinalizer(kForeground)) {
       if (deps.empty()) return RemoveFinalizer(node, uid, kForeground);
-      for (const std::string& dep_uid : deps) {
-        Node dep;
-        bool has_dependents;
-        {
-          std::lock_guard lock(mu_);
-          auto it = nodes_.find(dep_uid);
-          if (it == nodes_.end() || it->second.deleting) continue;
-          dep = it->second;
-          has_dependents = dependents_.count(dep_uid) > 0;
-        }
-        RETURN_IF_ERROR(Delete(dep, dep_uid, has_dependents ? "Foreground" : "Background"));
-      }
+      // Each dependent decides for itself: one with another live owner only drops this owner;
+      // the others go (in the foreground if they have dependents of their own).
+      for (const std::string& dep_uid : deps) controller_.Enqueue(dep_uid);
     }
     return Status::Ok();  // the dependents' deletions wake this owner again
   }
@@ -182,7 +187,7 @@ Status GarbageCollector::Sync(const std::string& uid) {
   if (!solid.empty()) {
     if (!waiting && !dangling) return Status::Ok();
     // Still owned: only the references to owners that are going are dropped.
-    Json patch = {{"metadata", {{"ownerReferences", solid}, {"uid", uid}}}};
+    Json patch = {{"metadata", {{"ownerReferences", solid}, {"uid", uid}, {"resourceVersion", node.resource_version}}}};
     auto r = client_.Send("PATCH", node.rt->Path(node.ns, node.name), patch, "application/merge-patch+json");
     if (!r.ok() && r.status().code() != Code::kNotFound) return r.status();
     return Status::Ok();

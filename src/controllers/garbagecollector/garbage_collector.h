@@ -35,7 +35,7 @@ class GarbageCollector {
  private:
   struct Node {
     const api::ResourceType* rt = nullptr;
-    std::string ns, name;
+    std::string ns, name, resource_version;
     Json owners;  // its ownerReferences
     std::vector<std::string> finalizers;
     bool deleting = false;

@@ -75,7 +75,11 @@ JobController::JobController(const client::Client& client, client::SharedInforme
       controller_("job-controller", [this](const std::string& key) { return Sync(key); }, 4) {
   auto enqueue = [this](const Json& job) { controller_.Enqueue(client::Informer::KeyOf(job)); };
   jobs_.AddHandlers({enqueue, [enqueue](const Json&, const Json& job) { enqueue(job); },
-                     [this](const Json& job) { expectations_.Forget(client::Informer::KeyOf(job)); }});
+                     [this](const Json& job) {
+                       expectations_.Forget(client::Informer::KeyOf(job));
+                       std::lock_guard lock(written_mu_);
+                       written_.erase(client::Informer::KeyOf(job));
+                     }});
   pods_.AddHandlers({[this](const Json& pod) {
                        if (const Json* ref = ControllerRefOf(pod); ref && StringMember(*ref, "kind") == "Job") {
                          expectations_.CreationObserved(NamespaceOf(pod) + "/" + StringMember(*ref, "name"));
@@ -94,7 +98,11 @@ JobController::JobController(const client::Client& client, client::SharedInforme
 
 void JobController::OnPod(const Json& pod) {
   const Json* ref = ControllerRefOf(pod);
-  if (ref == nullptr || StringMember(*ref, "kind") != "Job") return;
+  if (ref == nullptr || StringMember(*ref, "kind") != "Job") {
+    // Orphaned (the Job deleted with the orphan policy) or released: the finalizer must go.
+    if (HasTrackingFinalizer(pod)) controller_.Enqueue(kOrphanPrefix + client::Informer::KeyOf(pod));
+    return;
+  }
   const std::string key = NamespaceOf(pod) + "/" + StringMember(*ref, "name");
   if (IsDeleting(pod)) expectations_.DeletionObserved(key, client::Informer::KeyOf(pod));
   auto job = jobs_.Get(key);
@@ -111,9 +119,14 @@ Status JobController::RemoveTrackingFinalizer(const Json& pod) {
   for (const Json& f : Member(Member(pod, "metadata"), "finalizers")) {
     if (f != kJobTrackingFinalizer) kept.push_back(f);
   }
-  Json patch = {{"metadata", {{"finalizers", kept.empty() ? Json(nullptr) : kept}, {"uid", UidOf(pod)}}}};
+  // The resourceVersion makes this a compare-and-swap: the list is rebuilt from the cache, and
+  // another writer's finalizer change must not be undone (a conflict retries the sync).
+  Json patch = {{"metadata",
+                 {{"finalizers", kept.empty() ? Json(nullptr) : kept},
+                  {"uid", UidOf(pod)},
+                  {"resourceVersion", StringMember(Member(pod, "metadata"), "resourceVersion")}}}};
   auto r = client_.Send("PATCH", PodsPath(NamespaceOf(pod), NameOf(pod)), patch, "application/merge-patch+json");
-  if (!r.ok() && r.status().code() != Code::kNotFound && r.status().code() != Code::kConflict) return r.status();
+  if (!r.ok() && r.status().code() != Code::kNotFound) return r.status();
   return Status::Ok();
 }
 
@@ -171,6 +184,17 @@ Status JobController::Sync(const std::string& key) {
     return Status::Ok();
   }
   Json job = std::move(*cached);
+  {
+    // Acting on a Job older than this controller's own last status write would count (or run)
+    // pods again: wait for the cache to catch up; its update event brings the Job back.
+    std::lock_guard lock(written_mu_);
+    auto it = written_.find(key);
+    if (it != written_.end()) {
+      const uint64_t seen = std::strtoull(StringMember(job["metadata"], "resourceVersion").c_str(), nullptr, 10);
+      if (seen < it->second.resource_version && UidOf(job) == it->second.uid) return Status::Ok();
+      written_.erase(it);
+    }
+  }
   job["apiVersion"] = "batch/v1";
   job["kind"] = "Job";
   const Json& spec = job["spec"];
@@ -350,6 +374,8 @@ Status JobController::Sync(const std::string& key) {
       status["completionTime"] = FormatRfc3339(now);
       events_.Record(job, "Normal", "Completed", "Job completed");
     }
+  } else if (IsDeleting(job)) {
+    // Going away: its pods are the garbage collector's now; none are made or stopped here.
   } else if (suspended) {
     RETURN_IF_ERROR(delete_pods(active));
     if (!IsTrue(status, "Suspended")) {
@@ -365,7 +391,7 @@ Status JobController::Sync(const std::string& key) {
     if (!status.contains("startTime")) status["startTime"] = FormatRfc3339(now);
     int64_t want = parallelism;
     if (indexed || has_completions) want = std::min(parallelism, completions - all_succeeded);
-    else if (all_succeeded > 0) want = 0;  // a work queue: once one succeeds, no new pods
+    else if (all_succeeded > 0) want = static_cast<int64_t>(active.size());  // a work queue: once one succeeds, no new pods, none stopped
     want = std::max<int64_t>(want, 0);
     const int64_t have = static_cast<int64_t>(active.size());
     if (satisfied && have > want) {
@@ -430,6 +456,8 @@ Status JobController::Sync(const std::string& key) {
     updated["status"] = status;
     auto r = client_.Send("PUT", JobPath(ns, NameOf(job)) + "/status", updated);
     if (!r.ok()) return r.status().code() == Code::kNotFound ? Status::Ok() : r.status();
+    std::lock_guard lock(written_mu_);
+    written_[key] = {std::strtoull(StringMember(Member(*r, "metadata"), "resourceVersion").c_str(), nullptr, 10), UidOf(job)};
   }
   // Only now that the status holds their outcomes may the pods go.
   for (const Json* pod : release) RETURN_IF_ERROR(RemoveTrackingFinalizer(*pod));

@@ -12,6 +12,8 @@
 // Thread-safety: Start/Stop from the owner's thread; the rest runs on the controller's workers.
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,14 @@ class JobController {
   client::EventRecorder events_;
   std::function<Time()> now_;
   Expectations expectations_;
+  // Per Job, the resourceVersion of this controller's last status write, so a sync never acts
+  // on a cached Job older than its own write.
+  struct Written {
+    uint64_t resource_version = 0;
+    std::string uid;
+  };
+  std::mutex written_mu_;
+  std::map<std::string, Written> written_;
   Controller controller_;
 };
 
