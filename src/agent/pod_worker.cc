@@ -777,14 +777,16 @@ void PodWorker::Sync() {
     }
     Terminate(pod, std::chrono::seconds(std::max<int64_t>(grace, 0)));
     if (stop_) return;
+    if (!deleted) PostStatus(pod);
+    // The pod's resources (cgroups, network, GPUs, volumes) are reclaimed before the object
+    // goes, as the kubelet waits for PodResourcesAreReclaimed: once `kubectl delete` returns,
+    // nothing of the pod is left on the node.
+    Cleanup();
     if (!deleted) {
-      PostStatus(pod);
-      // The containers are gone: finish the graceful deletion, as the kubelet does.
       Json options = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}, {"gracePeriodSeconds", 0},
                       {"preconditions", {{"uid", uid_}}}};
       (void)ctx_.client.Send("DELETE", "/api/v1/namespaces/" + ns_ + "/pods/" + name_, options);
     }
-    Cleanup();
     finished_ = true;
     return;
   }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "agent/runtime/exec.h"
 #include "agent/runtime/shim.h"
 #include "cli/commands.h"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   // The container shim is internal (the agent starts it) and should cost as little as can be:
   // it skips the CLI altogether.
   if (argc == 3 && std::strcmp(argv[1], "shim") == 0) return mlkube::agent::RunShim(argv[2]);
+  if (argc >= 5 && std::strcmp(argv[1], "nsexec") == 0) return mlkube::agent::RunNsExec(argc, argv);
   // Peers and helper processes that go away must not take the server with them.
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mlkube: Kubernetes-style ML workloads from one binary"};

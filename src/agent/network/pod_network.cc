@@ -104,7 +104,11 @@ Result<std::string> PodNetwork::Ensure(const std::string& uid) {
                              "netns add " + ns + "\n"
                              "link add " + veth + " type veth peer name eth0 netns " + ns + "\n"
                              "link set " + veth + " master " + options_.bridge + "\n"
-                             "link set " + veth + " up\n"));
+                             "link set " + veth + " up\n"
+                             // The address may have been another pod's a moment ago: the host's
+                             // stale ARP entry would send its packets to a veth that is gone
+                             // until the entry ages out (seconds of silence, not refusals).
+                             "neigh flush to " + ip + " dev " + options_.bridge + "\n"));
   RETURN_IF_ERROR(RunChecked({"ip", "-n", ns, "-batch", "-"},
                              "link set lo up\n"
                              "addr add " + ip + "/" + std::to_string(prefix_) + " dev eth0\n"

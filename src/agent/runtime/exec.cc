@@ -1,10 +1,13 @@
 #include "agent/runtime/exec.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <csignal>
 #include <cstring>
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -40,83 +43,103 @@ std::vector<std::string> Environ(int pid) {
 Result<ExecProcess> SpawnInContainer(int pid, const std::vector<std::string>& cgroup_procs,
                                      const std::vector<std::string>& argv, bool merge_stderr) {
   if (argv.empty()) return Status(Code::kInvalid, "no command");
-  // Opened before forking: the child may only make system calls.
-  const char* kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
-  const int flags[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS};
-  int ns[5];
-  for (int i = 0; i < 5; ++i) {
-    ns[i] = ::open(("/proc/" + std::to_string(pid) + "/ns/" + kinds[i]).c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns[i] < 0) {
-      for (int j = 0; j < i; ++j) ::close(ns[j]);
-      return Status(Code::kNotFound, "the container is not running");
-    }
-  }
-  std::vector<std::string> env = Environ(pid);
-  std::vector<char*> args, envp;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  if (::kill(pid, 0) != 0) return Status(Code::kNotFound, "the container is not running");
+  // A helper (this binary's `nsexec`) joins the container and runs the command: spawned, not
+  // forked, because forking the large multi-threaded server for every exec probe copied its
+  // page tables and stalled all its threads.
+  std::vector<std::string> helper = {"/proc/self/exe", "nsexec", std::to_string(pid)};
+  for (const std::string& p : cgroup_procs) helper.insert(helper.end(), {"--cgroup-procs", p});
+  helper.push_back("--");
+  helper.insert(helper.end(), argv.begin(), argv.end());
+  std::vector<char*> args;
+  for (std::string& a : helper) args.push_back(a.data());
   args.push_back(nullptr);
-  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  std::vector<int> procs;
-  for (const std::string& p : cgroup_procs) procs.push_back(::open(p.c_str(), O_WRONLY | O_CLOEXEC));
   int in[2], out[2], err[2] = {-1, -1};
   if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || (!merge_stderr && ::pipe2(err, O_CLOEXEC))) {
     return Status(Code::kInternal, std::string("pipe: ") + std::strerror(errno));
   }
-  pid_t child = ::fork();
-  if (child == 0) {
-    // Join the cgroups and namespaces, then fork again so that the command is inside the PID
-    // namespace (setns on a PID namespace applies to children only).
-    for (int fd : procs) {
-      if (fd >= 0) (void)!::write(fd, "0", 1);
-    }
-    for (int i = 0; i < 5; ++i) {
-      if (::setns(ns[i], flags[i]) != 0) ::_exit(126);
-    }
-    // The agent's ends of the pipes: held here, they would keep the command from ever
-    // seeing the end of its input.
-    ::close(in[1]);
-    ::close(out[0]);
-    if (err[0] >= 0) ::close(err[0]);
-    pid_t grandchild = ::fork();
-    if (grandchild == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the command goes with its killed helper
-      ::dup2(in[0], 0);
-      ::dup2(out[1], 1);
-      ::dup2(merge_stderr ? out[1] : err[1], 2);
-      ::syscall(SYS_close_range, 3u, ~0u, 0u);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::signal(SIGPIPE, SIG_DFL);
-      ::chdir("/");
-      environ = envp.data();
-      ::execvp(args[0], args.data());
-      // As runc words it, which kubectl users know.
-      const std::string msg = std::string("exec: \"") + args[0] + "\": executable file not found in $PATH\n";
-      (void)!::write(2, msg.data(), msg.size());
-      ::_exit(127);
-    }
-    // Nothing of the agent's (listening sockets, connections) stays open in the waiting helper.
-    ::syscall(SYS_close_range, 0u, ~0u, 0u);
-    int st = 0;
-    if (grandchild < 0 || ::waitpid(grandchild, &st, 0) < 0) ::_exit(126);
-    ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-  }
-  for (int fd : ns) ::close(fd);
-  for (int fd : procs) {
-    if (fd >= 0) ::close(fd);
-  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, merge_stderr ? out[1] : err[1], 2);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);  // nothing of the server's stays open
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigset_t pipe_default;
+  sigemptyset(&pipe_default);
+  sigaddset(&pipe_default, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &pipe_default);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t child = -1;
+  const int rc = ::posix_spawn(&child, args[0], &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
   ::close(in[0]);
   ::close(out[1]);
   if (err[1] >= 0) ::close(err[1]);
-  if (child < 0) {
+  if (rc != 0) {
     ::close(in[1]);
     ::close(out[0]);
     if (err[0] >= 0) ::close(err[0]);
-    return Status(Code::kInternal, std::string("fork: ") + std::strerror(errno));
+    return Status(Code::kInternal, std::string("spawning the exec helper: ") + std::strerror(rc));
   }
   return ExecProcess{child, in[1], out[0], err[0]};
+}
+
+int RunNsExec(int argc, char** argv) {
+  // mlkube nsexec PID [--cgroup-procs FILE]... -- COMMAND [ARG]...
+  if (argc < 5) return 126;
+  const int pid = std::atoi(argv[2]);
+  std::vector<std::string> procs;
+  int i = 3;
+  for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
+    if (std::strcmp(argv[i], "--cgroup-procs") == 0 && i + 1 < argc) procs.push_back(argv[++i]);
+  }
+  if (i + 1 >= argc) return 126;
+  char** command = argv + i + 1;
+  std::vector<std::string> env = Environ(pid);
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  for (const std::string& p : procs) {
+    int fd = ::open(p.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      (void)!::write(fd, "0", 1);
+      ::close(fd);
+    }
+  }
+  const char* kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
+  const int flags[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWNS};
+  for (int k = 0; k < 5; ++k) {
+    int fd = ::open(("/proc/" + std::to_string(pid) + "/ns/" + kinds[k]).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, flags[k]) != 0) {
+      std::fprintf(stderr, "the container is not running\n");
+      return 126;
+    }
+    ::close(fd);
+  }
+  // Fork again so that the command is inside the PID namespace (setns on a PID namespace
+  // applies to children only); this process is small, so the fork is cheap.
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the command goes with its killed helper
+    ::chdir("/");
+    environ = envp.data();
+    ::execvp(command[0], command);
+    // As runc words it, which kubectl users know.
+    const std::string msg = std::string("exec: \"") + command[0] + "\": executable file not found in $PATH\n";
+    (void)!::write(2, msg.data(), msg.size());
+    ::_exit(127);
+  }
+  // The helper keeps none of the streams: the command alone holds them, so it sees its input end.
+  for (int fd = 0; fd < 3; ++fd) ::close(fd);
+  int st = 0;
+  if (child < 0 || ::waitpid(child, &st, 0) < 0) return 126;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 int WaitExec(const ExecProcess& p) {

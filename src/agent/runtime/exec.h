@@ -26,6 +26,10 @@ struct ExecProcess {
 // Starts `argv` in the container whose main process is `pid`.
 Result<ExecProcess> SpawnInContainer(int pid, const std::vector<std::string>& cgroup_procs,
                                      const std::vector<std::string>& argv, bool merge_stderr);
+// The helper SpawnInContainer runs (`mlkube nsexec PID [--cgroup-procs FILE]... -- CMD...`):
+// joins the cgroups and namespaces of PID and runs CMD there with its environment, exiting with
+// CMD's exit code (126 when it cannot join).
+int RunNsExec(int argc, char** argv);
 // Waits for a spawned command; its exit code (128 + signal when killed).
 int WaitExec(const ExecProcess& p);
 
