@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(100ms);
   }
   server.Stop();
-  mlkube::bench::RemoveAgentLeftovers(root, tag, bridge);
+  mlkube::bench::RemoveAgentLeftovers(root / "data", tag, bridge);
 
   const SlurmResult slurm = RunSlurm(root / "slurm", slurm_tasks, parallelism);
   const double slurm_rate = slurm.ran ? slurm.tasks / slurm.array_seconds : 2.1;
