@@ -8,6 +8,7 @@
 
 #include <poll.h>
 #include <sys/syscall.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -177,8 +178,11 @@ struct Agent::Impl {
       cv.wait_for(lock, options.heartbeat, [&] { return stopping; });
       if (stopping) break;
       // Workers whose pods are gone and cleaned up.
-      std::erase_if(workers, [](const auto& kv) { return kv.second->finished(); });
+      const size_t gone = std::erase_if(workers, [](const auto& kv) { return kv.second->finished(); });
       lock.unlock();
+      // What they held goes back to the system, not just to malloc's free lists: after a
+      // burst of short pods the agent would otherwise keep its high-water mark.
+      if (gone > 0) ::malloc_trim(0);
       Status st = RenewLease();
       if (!st.ok()) std::fprintf(stderr, "mlkube: agent: lease: %s\n", st.message().c_str());
       if (std::chrono::steady_clock::now() - last_status >= 6 * options.heartbeat) {
