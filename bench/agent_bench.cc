@@ -23,23 +23,17 @@
 #include <vector>
 
 #include "api/json.h"
-#include "bench_server.h"
+#include "bench.h"
 #include "client/http_client.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using mlkube::bench::Ms;
+using mlkube::bench::Pct;
 using mlkube::Json;
 namespace fs = std::filesystem;
-
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
-}
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream f(p);

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "api/json.h"
+#include "bench.h"
 #include "client/http_client.h"
 #include "common/base64.h"
 
@@ -29,6 +30,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using mlkube::bench::Ms;
+using mlkube::bench::Pct;
 using mlkube::Json;
 namespace fs = std::filesystem;
 
@@ -38,8 +41,6 @@ std::string ReadFile(const fs::path& p) {
   ss << f.rdbuf();
   return ss.str();
 }
-
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 struct Latencies {
   std::vector<double> ms;
@@ -120,7 +121,6 @@ std::string PodJson(const std::string& name) {
                      {"limits", {{"cpu", "1"}, {"memory", "2Gi"}}}}}}}}}}};
   return pod.dump();
 }
-
 
 struct LoadResult {
   double per_second;

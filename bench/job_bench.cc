@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "api/json.h"
-#include "bench_server.h"
+#include "bench.h"
 #include "client/http_client.h"
 
 namespace {

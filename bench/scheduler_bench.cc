@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "api/json.h"
-#include "bench_server.h"
+#include "bench.h"
 #include "client/http_client.h"
 #include "scheduler/framework.h"
 
@@ -31,17 +31,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using mlkube::bench::Ms;
+using mlkube::bench::Pct;
 using mlkube::Json;
 namespace fs = std::filesystem;
 namespace sch = mlkube::scheduler;
-
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
-}
 
 Json NodeJson(const std::string& name, int gpus) {
   Json alloc = {{"cpu", "32"}, {"memory", "256Gi"}, {"pods", "110"}};

@@ -76,6 +76,12 @@ struct Agent::Impl {
   // By pod uid; shared so that a log stream keeps its worker alive after the pod is gone.
   std::map<std::string, std::shared_ptr<PodWorker>> workers;
   std::condition_variable cv;
+
+  std::shared_ptr<PodWorker> WorkerOf(const std::string& uid) {
+    std::lock_guard lock(mu);
+    auto it = workers.find(uid);
+    return it == workers.end() ? nullptr : it->second;
+  }
   bool stopping = false;
   std::thread heartbeat;
 
@@ -291,12 +297,7 @@ std::string Frame(Channel channel, std::string_view data) {
 void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out) {
   const std::string uid = pod["metadata"].value("uid", "");
   const std::string container = req.Query("container");
-  std::shared_ptr<PodWorker> w;
-  {
-    std::lock_guard lock(impl_->mu);
-    auto it = impl_->workers.find(uid);
-    if (it != impl_->workers.end()) w = it->second;
-  }
+  std::shared_ptr<PodWorker> w = impl_->WorkerOf(uid);
   if (!w) return FailWith(out, Status(Code::kBadRequest, "unable to upgrade connection: pod does not exist"));
   std::vector<std::string> argv;
   for (auto [it, end] = req.query.equal_range("command"); it != end; ++it) argv.push_back(it->second);
@@ -380,12 +381,7 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
 void Agent::ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out) {
   const std::string uid = pod["metadata"].value("uid", "");
   const std::string container = req.Query("container");
-  std::shared_ptr<PodWorker> w;
-  {
-    std::lock_guard lock(impl_->mu);
-    auto it = impl_->workers.find(uid);
-    if (it != impl_->workers.end()) w = it->second;
-  }
+  std::shared_ptr<PodWorker> w = impl_->WorkerOf(uid);
   auto fail = [&](const Status& st) {
     Json s = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Failure"},
               {"message", st.message()}, {"reason", Reason(st.code())}, {"code", HttpCode(st.code())}};

@@ -119,11 +119,18 @@ void Informer::Run() {
   }
 }
 
+void Informer::Trim(Json& obj) {
+  // As kube-controller-manager's informers do: managedFields are often the larger part of an
+  // object and no consumer reads them (an update without them keeps the stored ones).
+  if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) meta->erase("managedFields");
+}
+
 Result<std::string> Informer::Relist() {
   ASSIGN_OR_RETURN(Json list, client_.Get(collection_));
   std::map<std::string, Json> fresh;
   for (Json& item : list["items"]) {
     std::string key = KeyOf(item);
+    Trim(item);
     fresh.emplace(std::move(key), std::move(item));
   }
   std::map<std::string, Json> old;
@@ -187,7 +194,8 @@ Result<std::string> Informer::Watch(std::string rv) {
       Json ev = Json::parse(std::string_view(pending).substr(start, nl - start), nullptr, false);
       if (!ev.is_object()) continue;
       const std::string type = ev.value("type", "");
-      const Json& obj = ev["object"];
+      Json& obj = ev["object"];
+      Trim(obj);
       if (type == "ERROR") {
         failure = obj.value("code", 0) == 410 ? Status(Code::kGone, obj.value("message", ""))
                                               : Status(Code::kInternal, obj.value("message", ""));

@@ -4,6 +4,7 @@
 // A watch that ends is resumed from the last revision seen; one that expired (410) re-lists,
 // and the re-list's differences reach the handlers as adds, updates and deletes, so a
 // level-triggered consumer never misses a state.
+// Cached objects leave out metadata.managedFields (as kube-controller-manager's do).
 // Thread-safety: handlers run on the informer's own thread, one at a time; Get/List from any.
 
 #include <atomic>
@@ -64,6 +65,7 @@ class Informer {
   // Watches from `rv`; returns the last revision seen, or Gone when it must re-list.
   Result<std::string> Watch(std::string rv);
   void Apply(const std::string& type, const Json& obj);
+  static void Trim(Json& obj);
   void OnAdd(const Json& obj) const;
   void OnUpdate(const Json& old_obj, const Json& new_obj) const;
   void OnDelete(const Json& obj) const;

@@ -1,11 +1,13 @@
 #pragma once
-// A `mlkube server` child process for the benchmarks: started on a free port in a directory of
-// its own (its log there), ready once `ready_path` answers 200, stopped with SIGTERM.
+// What the benchmarks share: a `mlkube server` child process (started on a free port in a
+// directory of its own, its log there, ready once `ready_path` answers 200, stopped with
+// SIGTERM), the cleanup of what an agent leaves, and the statistics they print.
 
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -17,6 +19,15 @@
 #include "client/http_client.h"
 
 namespace mlkube::bench {
+
+inline double Ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// The p-quantile (0..1) of `v`, nearest rank.
+inline double Pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+}
 
 class BenchServer {
  public:
