@@ -5,7 +5,13 @@ data=$1
 if [ -f "$data/server.pid" ] && kill -0 "$(cat "$data/server.pid")" 2>/dev/null; then
   pid=$(cat "$data/server.pid")
   kill "$pid"
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  # It finishes what is in flight (writes, watches, pod starts) first: give it time, so that a
+  # `make up` right after finds the port free.
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "mlkube server (pid $pid) is still stopping; see $data/server.log" >&2
+    exit 1
+  fi
   echo "mlkube server stopped"
 fi
 rm -f "$data/server.pid"

@@ -566,8 +566,10 @@ void Rest::Operation::Watch() {
     last_rv = ev.object->rv;
   };
   while (std::chrono::steady_clock::now() < deadline) {
+    // Quiet watches still look up four times a second, so that a client that went away (or an
+    // in-process informer that is stopping) is noticed soon: a server's shutdown waits on them.
     auto wake = std::min({deadline, next_bookmark,
-                          std::chrono::steady_clock::now() + std::chrono::seconds(1)});
+                          std::chrono::steady_clock::now() + std::chrono::milliseconds(250)});
     store::Event e;
     if (w.Next(&e, wake)) {
       std::string chunk;

@@ -236,7 +236,7 @@ bool SharedInformers::WaitForSync(std::chrono::milliseconds timeout) const {
 }
 
 void SharedInformers::Stop() {
-  // All at once: each watch takes up to a second to notice.
+  // All at once: each watch takes a moment to notice.
   for (auto& [collection, informer] : informers_) informer->RequestStop();
   for (auto& [collection, informer] : informers_) informer->Stop();
 }

@@ -41,7 +41,7 @@ class Informer {
   // Another set of handlers, for a second consumer of the same cache (call before Start).
   void AddHandlers(Handlers handlers);
   void Start();
-  // Asks the informer to stop without waiting (its watch notices within a second).
+  // Asks the informer to stop without waiting (its watch notices within a quarter second).
   void RequestStop();
   void Stop();
   // Waits until the first list is in the cache.
