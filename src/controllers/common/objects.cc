@@ -46,6 +46,12 @@ const Json* ControllerRefOf(const Json& obj) {
   return nullptr;
 }
 
+std::optional<std::string> ControllerKey(const Json& obj, const std::string& kind) {
+  const Json* ref = ControllerRefOf(obj);
+  if (ref == nullptr || StringMember(*ref, "kind") != kind) return std::nullopt;
+  return NamespaceOf(obj) + "/" + StringMember(*ref, "name");
+}
+
 Json ControllerRef(const Json& owner, const std::string& api_version, const std::string& kind) {
   return {{"apiVersion", api_version}, {"kind", kind},      {"name", NameOf(owner)},
           {"uid", UidOf(owner)},       {"controller", true}, {"blockOwnerDeletion", true}};

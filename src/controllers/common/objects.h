@@ -30,6 +30,8 @@ std::optional<Time> TimeField(const Json& obj, const char* key);  // an RFC 3339
 
 // The ownerReference with controller: true, or null.
 const Json* ControllerRefOf(const Json& obj);
+// "namespace/name" of `obj`'s controller when it is of `kind`, the key its controller queues.
+std::optional<std::string> ControllerKey(const Json& obj, const std::string& kind);
 // A controller reference to `owner`, as the built-in controllers set it.
 Json ControllerRef(const Json& owner, const std::string& api_version, const std::string& kind);
 // The owner `ref` names, if `cache_lookup` ("namespace/name" → object) has it with that uid.

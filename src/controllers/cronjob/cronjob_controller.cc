@@ -51,8 +51,7 @@ CronJobController::CronJobController(const client::Client& client, client::Share
   auto enqueue = [this](const Json& cj) { controller_.Enqueue(client::Informer::KeyOf(cj)); };
   cronjobs_.AddHandlers({enqueue, [enqueue](const Json&, const Json& cj) { enqueue(cj); }, nullptr});
   auto on_job = [this](const Json& job) {
-    const Json* ref = ControllerRefOf(job);
-    if (ref && StringMember(*ref, "kind") == "CronJob") controller_.Enqueue(NamespaceOf(job) + "/" + StringMember(*ref, "name"));
+    if (auto key = ControllerKey(job, "CronJob")) controller_.Enqueue(*key);
   };
   jobs_.AddHandlers({on_job, [on_job](const Json&, const Json& job) { on_job(job); }, on_job});
 }

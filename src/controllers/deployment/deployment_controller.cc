@@ -76,16 +76,16 @@ DeploymentController::DeploymentController(const client::Client& client, client:
                      [this](const Json& rs) { OnReplicaSet(rs); }});
   // Recreate waits for the old pods to be gone, so their deletions matter.
   pods_.AddHandlers({nullptr, nullptr, [this](const Json& pod) {
-                       const Json* ref = ControllerRefOf(pod);
-                       if (ref == nullptr || StringMember(*ref, "kind") != "ReplicaSet") return;
-                       if (auto rs = sets_.Get(NamespaceOf(pod) + "/" + StringMember(*ref, "name"))) OnReplicaSet(*rs);
+                       auto key = ControllerKey(pod, "ReplicaSet");
+                       if (!key) return;
+                       if (auto rs = sets_.Get(*key)) OnReplicaSet(*rs);
                      }});
 }
 
 void DeploymentController::OnReplicaSet(const Json& rs) {
   const std::string ns = NamespaceOf(rs);
-  if (const Json* ref = ControllerRefOf(rs)) {
-    if (StringMember(*ref, "kind") == "Deployment") controller_.Enqueue(ns + "/" + StringMember(*ref, "name"));
+  if (ControllerRefOf(rs) != nullptr) {
+    if (auto key = ControllerKey(rs, "Deployment")) controller_.Enqueue(*key);
     return;
   }
   const api::Labels labels = LabelsOf(rs);

@@ -85,17 +85,14 @@ JobController::JobController(const client::Client& client, client::SharedInforme
                        written_.erase(client::Informer::KeyOf(job));
                      }});
   pods_.AddHandlers({[this](const Json& pod) {
-                       if (const Json* ref = ControllerRefOf(pod); ref && StringMember(*ref, "kind") == "Job") {
-                         expectations_.CreationObserved(NamespaceOf(pod) + "/" + StringMember(*ref, "name"));
-                       }
+                       if (auto key = ControllerKey(pod, "Job")) expectations_.CreationObserved(*key);
                        OnPod(pod);
                      },
                      [this](const Json&, const Json& pod) { OnPod(pod); },
                      [this](const Json& pod) {
-                       if (const Json* ref = ControllerRefOf(pod); ref && StringMember(*ref, "kind") == "Job") {
-                         const std::string key = NamespaceOf(pod) + "/" + StringMember(*ref, "name");
-                         expectations_.DeletionObserved(key, client::Informer::KeyOf(pod));
-                         controller_.queue().AddAfter(key, kPodBatch);
+                       if (auto key = ControllerKey(pod, "Job")) {
+                         expectations_.DeletionObserved(*key, client::Informer::KeyOf(pod));
+                         controller_.queue().AddAfter(*key, kPodBatch);
                        }
                      }});
 }

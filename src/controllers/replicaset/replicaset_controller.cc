@@ -94,9 +94,7 @@ ReplicaSetController::ReplicaSetController(const client::Client& client, client:
                        enqueue(rs);
                      }});
   pods_.AddHandlers({[this](const Json& pod) {
-                       if (const Json* ref = ControllerRefOf(pod); ref && StringMember(*ref, "kind") == "ReplicaSet") {
-                         expectations_.CreationObserved(NamespaceOf(pod) + "/" + StringMember(*ref, "name"));
-                       }
+                       if (auto key = ControllerKey(pod, "ReplicaSet")) expectations_.CreationObserved(*key);
                        OnPod(pod, false);
                      },
                      [this](const Json& old_pod, const Json& pod) {
@@ -110,20 +108,15 @@ ReplicaSetController::ReplicaSetController(const client::Client& client, client:
 }
 
 void ReplicaSetController::OnPod(const Json& pod, bool deleted) {
-  const Json* ref = ControllerRefOf(pod);
-  if (ref != nullptr && StringMember(*ref, "kind") == "ReplicaSet") {
-    const std::string key = NamespaceOf(pod) + "/" + StringMember(*ref, "name");
-    if (deleted || IsDeleting(pod)) expectations_.DeletionObserved(key, client::Informer::KeyOf(pod));
-  }
+  const auto key = ControllerKey(pod, "ReplicaSet");
+  if (key && (deleted || IsDeleting(pod))) expectations_.DeletionObserved(*key, client::Informer::KeyOf(pod));
   if (!deleted) EnqueueOwnerOrMatching(pod);
-  else if (ref != nullptr && StringMember(*ref, "kind") == "ReplicaSet") {
-    controller_.Enqueue(NamespaceOf(pod) + "/" + StringMember(*ref, "name"));
-  }
+  else if (key) controller_.Enqueue(*key);
 }
 
 void ReplicaSetController::EnqueueOwnerOrMatching(const Json& pod) {
-  if (const Json* ref = ControllerRefOf(pod)) {
-    if (StringMember(*ref, "kind") == "ReplicaSet") controller_.Enqueue(NamespaceOf(pod) + "/" + StringMember(*ref, "name"));
+  if (ControllerRefOf(pod) != nullptr) {
+    if (auto key = ControllerKey(pod, "ReplicaSet")) controller_.Enqueue(*key);
     return;
   }
   // An orphan: every ReplicaSet that could adopt it looks at it.
