@@ -145,6 +145,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
 
   Rest::Options ro;
   ro.bookmark_interval = options.bookmark_interval;
+  ro.services = options.services;
   impl->rest = std::make_unique<Rest>(*impl->store, ro);
   const api::ResourceType* ns = api::FindResource("", "v1", "namespaces");
   for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {

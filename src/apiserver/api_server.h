@@ -8,6 +8,7 @@
 
 #include "apiserver/certs.h"
 #include "apiserver/rest.h"
+#include "apiserver/service_allocator.h"
 #include "client/local_client.h"
 #include "common/status.h"
 #include "store/store.h"
@@ -22,6 +23,7 @@ class ApiServer {
     uint16_t port = 6443;  // 0 picks a free port
     bool tls = true;       // plain HTTP only for in-process benchmarks of the handlers
     std::chrono::seconds bookmark_interval{60};
+    ServiceAllocator::Options services;  // --service-cluster-ip-range, --service-node-port-range
   };
 
   static Result<std::unique_ptr<ApiServer>> Start(Options options);

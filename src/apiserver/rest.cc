@@ -384,6 +384,9 @@ void Rest::Operation::Run() {
     return Fail(Status(Code::kMethodNotAllowed,
                        "the server does not allow this method on the requested resource"));
   }
+  // A Service's addresses are chosen from the stored Services: one write at a time.
+  std::unique_lock<std::mutex> services_lock(rest_.services_mu_, std::defer_lock);
+  if (rt_.kind == "Service" && m != "GET") services_lock.lock();
   if (info_.name.empty()) {
     if (m == "GET") {
       return ParseBool(req_.Query("watch")) ? Watch() : List();
@@ -726,6 +729,7 @@ Result<Json> Rest::Operation::AdmitUpdate(const Json& old, Json obj, const std::
   api::RecordUpdate(old, obj, type_, manager, rt_.GroupVersion(), FormatRfc3339(now_));
   api::ErrorList errs = api::ValidateUpdate(rt_.group, rt_.kind, obj, old);
   if (!errs.empty()) return api::InvalidStatus(rt_.group, rt_.kind, MetaStr(obj, "name"), errs);
+  if (rt_.kind == "Service") RETURN_IF_ERROR(rest_.AllocateService(obj, &old));
   return obj;
 }
 
@@ -876,6 +880,7 @@ Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   }
   api::ErrorList errs = api::ValidateCreate(rt_.group, rt_.kind, obj);
   if (!errs.empty()) return api::InvalidStatus(rt_.group, rt_.kind, name, errs);
+  if (rt_.kind == "Service") RETURN_IF_ERROR(rest_.AllocateService(obj, nullptr));
   if (dry_run_) {
     if (store_.Get(Key(name))) return AlreadyExists(rt_.plural, name, rt_.group);
     created_ = obj.dump();
@@ -1420,7 +1425,18 @@ void Rest::Operation::NodeProxyLike() {
 
 // ---------------------------------------------------------------------------------------------
 
-Rest::Rest(store::Store& store, Options options) : store_(store), options_(options) {}
+Rest::Rest(store::Store& store, Options options)
+    : store_(store), options_(options), services_(options.services) {}
+
+Status Rest::AllocateService(Json& svc, const Json* old) {
+  const api::ResourceType* rt = api::FindResource("", "v1", "services");
+  const std::string key = rt->Key(MetaStr(svc, "namespace"), MetaStr(svc, "name"));
+  std::vector<Json> others;
+  for (const store::ObjectPtr& o : store_.List(rt->Prefix(""), "", 0, nullptr).items) {
+    if (o->key != key) others.push_back(Json::parse(o->data));
+  }
+  return services_.Allocate(svc, old, others);
+}
 
 void Rest::SetNodeHandler(const std::string& node, NodeHandler handler) {
   std::lock_guard lock(nodes_mu_);

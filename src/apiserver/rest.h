@@ -15,6 +15,7 @@
 #include "api/json.h"
 #include "api/registry.h"
 #include "apiserver/http.h"
+#include "apiserver/service_allocator.h"
 #include "store/store.h"
 
 namespace mlkube::apiserver {
@@ -35,6 +36,7 @@ class Rest {
   struct Options {
     std::chrono::seconds bookmark_interval{60};
     std::chrono::seconds default_watch_timeout{1800};
+    ServiceAllocator::Options services;
   };
   Rest(store::Store& store, Options options);
 
@@ -53,8 +55,14 @@ class Rest {
   class Operation;
   NodeHandler FindNodeHandler(const std::string& node) const;
 
+  // Allocates a Service's addresses and ports from the stored Services (held across the
+  // write that stores them, so two Services never get the same address).
+  Status AllocateService(Json& svc, const Json* old);
+
   store::Store& store_;
   const Options options_;
+  const ServiceAllocator services_;
+  std::mutex services_mu_;
   mutable std::mutex nodes_mu_;
   std::map<std::string, NodeHandler> nodes_;
 };

@@ -12,6 +12,7 @@
 #include "controllers/manager.h"
 #include "apiserver/api_server.h"
 #include "client/client.h"
+#include "common/ipv4.h"
 #include "scheduler/scheduler.h"
 
 namespace mlkube::cli {
@@ -92,10 +93,25 @@ void AddServerCommand(CLI::App& app) {
   cmd->add_option("--watch-bookmark-interval", *bookmark,
                   "How often watches that allow bookmarks get one (e.g. 60s, 1s)")
       ->capture_default_str();
+  auto service_range = std::make_shared<std::string>("10.96.0.0/12");
+  auto node_port_range = std::make_shared<std::string>("30000-32767");
+  cmd->add_option("--service-cluster-ip-range", *service_range, "CIDR Services' cluster IPs come from")
+      ->capture_default_str();
+  cmd->add_option("--service-node-port-range", *node_port_range, "Ports NodePort Services get, as FIRST-LAST")
+      ->capture_default_str();
   cmd->callback([=] {
     auto hp = ParseListen(*listen);
     if (!hp.ok()) Die(hp.status());
     apiserver::ApiServer::Options o;
+    auto range = ParseIpv4Cidr(*service_range, "--service-cluster-ip-range");
+    if (!range.ok()) Die(range.status());
+    if (range->prefix > 29) Die(Status(Code::kInvalid, "--service-cluster-ip-range: prefix must be /29 or wider"));
+    o.services.cidr = *range;
+    if (std::sscanf(node_port_range->c_str(), "%d-%d", &o.services.node_port_min, &o.services.node_port_max) != 2 ||
+        o.services.node_port_min < 1 || o.services.node_port_max > 65535 ||
+        o.services.node_port_min > o.services.node_port_max) {
+      Die(Status(Code::kInvalid, "--service-node-port-range: want FIRST-LAST, e.g. 30000-32767"));
+    }
     o.data_dir = *data_dir;
     o.host = hp->first;
     o.port = hp->second;

@@ -2,37 +2,13 @@
 
 #include <algorithm>
 
-#include <arpa/inet.h>
-
 #include "common/files.h"
+#include "common/ipv4.h"
 #include "common/subprocess.h"
 
 namespace mlkube::agent {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string Ip(uint32_t host_order) {
-  in_addr a{htonl(host_order)};
-  char buf[INET_ADDRSTRLEN];
-  ::inet_ntop(AF_INET, &a, buf, sizeof buf);
-  return buf;
-}
-
-}  // namespace
-
-Result<std::pair<uint32_t, int>> ParseCidr(const std::string& cidr) {
-  auto slash = cidr.find('/');
-  in_addr a{};
-  if (slash == std::string::npos || ::inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &a) != 1) {
-    return Status(Code::kInvalid, "invalid pod CIDR \"" + cidr + "\": want an IPv4 network like 10.88.0.0/16");
-  }
-  int prefix = std::atoi(cidr.c_str() + slash + 1);
-  if (prefix < 8 || prefix > 28) return Status(Code::kInvalid, "pod CIDR \"" + cidr + "\": prefix must be /8 to /28");
-  uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
-  return std::make_pair(ntohl(a.s_addr) & mask, prefix);
-}
 
 std::string PodNetwork::NamespaceName(const std::string& uid) { return "mlk-" + uid; }
 
@@ -48,12 +24,15 @@ std::string PodNetwork::NamespacePath(const std::string& uid) const { return "/r
 
 Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
   std::unique_ptr<PodNetwork> n(new PodNetwork(options));
-  ASSIGN_OR_RETURN(auto net, ParseCidr(options.cidr));
-  n->network_ = net.first;
-  n->prefix_ = net.second;
-  n->first_ = net.first + 2;  // .0 is the network, .1 the gateway
-  n->last_ = net.first + (uint32_t{1} << (32 - net.second)) - 2;
-  n->gateway_ = Ip(net.first + 1);
+  ASSIGN_OR_RETURN(Ipv4Net net, ParseIpv4Cidr(options.cidr, "pod CIDR"));
+  if (net.prefix < 8 || net.prefix > 28) {
+    return Status(Code::kInvalid, "pod CIDR \"" + options.cidr + "\": prefix must be /8 to /28");
+  }
+  n->network_ = net.network;
+  n->prefix_ = net.prefix;
+  n->first_ = net.network + 2;  // .0 is the network, .1 the gateway
+  n->last_ = net.Last() - 1;
+  n->gateway_ = FormatIpv4(net.network + 1);
   std::error_code ec;
   fs::create_directories(options.state_dir, ec);
   if (ec) return Status(Code::kInternal, "cannot create " + options.state_dir.string() + ": " + ec.message());
@@ -88,8 +67,8 @@ Result<std::string> PodNetwork::Ensure(const std::string& uid) {
       std::map<std::string, bool> taken;
       for (const auto& [pod, addr] : by_pod_) taken[addr] = true;
       for (uint32_t a = first_; a <= last_; ++a) {
-        if (!taken.count(Ip(a))) {
-          ip = Ip(a);
+        if (!taken.count(FormatIpv4(a))) {
+          ip = FormatIpv4(a);
           break;
         }
       }

@@ -52,7 +52,4 @@ class PodNetwork {
   std::map<std::string, std::string> by_pod_;  // uid -> ip
 };
 
-// "10.88.0.0/16" -> network address and prefix length.
-Result<std::pair<uint32_t, int>> ParseCidr(const std::string& cidr);
-
 }  // namespace mlkube::agent
