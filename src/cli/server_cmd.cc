@@ -99,6 +99,10 @@ void AddServerCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--service-node-port-range", *node_port_range, "Ports NodePort Services get, as FIRST-LAST")
       ->capture_default_str();
+  auto lb_ip = std::make_shared<std::string>("127.0.0.1");
+  cmd->add_option("--load-balancer-ip", *lb_ip,
+                  "Host address LoadBalancer Services answer on (reported in status.loadBalancer.ingress)")
+      ->capture_default_str();
   cmd->callback([=] {
     auto hp = ParseListen(*listen);
     if (!hp.ok()) Die(hp.status());
@@ -140,7 +144,10 @@ void AddServerCommand(CLI::App& app) {
       pod_scheduler->Start();
     }
     const client::LocalClient controllers_client = (*server)->LocalClient("kube-controller-manager");
-    controllers::ControllerManager controllers(controllers_client);
+    controllers::ControllerManager::Options co;
+    if (!ParseIpv4(*lb_ip)) Die(Status(Code::kInvalid, "--load-balancer-ip: \"" + *lb_ip + "\" is not an IPv4 address"));
+    co.load_balancer_ip = *lb_ip;
+    controllers::ControllerManager controllers(controllers_client, co);
     controllers.Start();
     std::unique_ptr<client::LocalClient> agent_client;
     std::unique_ptr<agent::Agent> local_agent;

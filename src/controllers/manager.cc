@@ -4,18 +4,22 @@
 
 #include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/deployment/deployment_controller.h"
+#include "controllers/endpoints/endpoints_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/job/job_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
+#include "controllers/service/loadbalancer_controller.h"
 
 namespace mlkube::controllers {
 
-ControllerManager::ControllerManager(const client::Client& client)
+ControllerManager::ControllerManager(const client::Client& client, Options options)
     : client_(client),
       informers_(client),
       garbage_collector_(std::make_unique<GarbageCollector>(client, informers_)),
       cronjobs_(std::make_unique<CronJobController>(client, informers_)),
       deployments_(std::make_unique<DeploymentController>(client, informers_)),
+      endpoints_(std::make_unique<EndpointsController>(client, informers_)),
+      load_balancers_(std::make_unique<LoadBalancerController>(client, informers_, options.load_balancer_ip)),
       jobs_(std::make_unique<JobController>(client, informers_)),
       replicasets_(std::make_unique<ReplicaSetController>(client, informers_)) {}
 
@@ -31,6 +35,8 @@ void ControllerManager::Start() {
   garbage_collector_->Start();
   cronjobs_->Start();
   deployments_->Start();
+  endpoints_->Start();
+  load_balancers_->Start();
   jobs_->Start();
   replicasets_->Start();
 }
@@ -38,6 +44,8 @@ void ControllerManager::Start() {
 void ControllerManager::Stop() {
   if (replicasets_) replicasets_->Stop();
   if (deployments_) deployments_->Stop();
+  if (endpoints_) endpoints_->Stop();
+  if (load_balancers_) load_balancers_->Stop();
   if (cronjobs_) cronjobs_->Stop();
   if (jobs_) jobs_->Stop();
   if (garbage_collector_) garbage_collector_->Stop();

@@ -4,6 +4,7 @@
 // Thread-safety: Start/Stop from the owner's thread.
 
 #include <memory>
+#include <string>
 
 #include "client/client.h"
 #include "client/informer.h"
@@ -12,13 +13,18 @@ namespace mlkube::controllers {
 
 class CronJobController;
 class DeploymentController;
+class EndpointsController;
+class LoadBalancerController;
 class GarbageCollector;
 class JobController;
 class ReplicaSetController;
 
 class ControllerManager {
  public:
-  explicit ControllerManager(const client::Client& client);
+  struct Options {
+    std::string load_balancer_ip = "127.0.0.1";  // what LoadBalancer Services are given
+  };
+  ControllerManager(const client::Client& client, Options options);
   ~ControllerManager();
   void Start();
   void Stop();
@@ -29,6 +35,8 @@ class ControllerManager {
   std::unique_ptr<GarbageCollector> garbage_collector_;
   std::unique_ptr<CronJobController> cronjobs_;
   std::unique_ptr<DeploymentController> deployments_;
+  std::unique_ptr<EndpointsController> endpoints_;
+  std::unique_ptr<LoadBalancerController> load_balancers_;
   std::unique_ptr<JobController> jobs_;
   std::unique_ptr<ReplicaSetController> replicasets_;
 };
