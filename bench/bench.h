@@ -84,7 +84,7 @@ class BenchServer {
 
 // What an agent leaves behind by design (pods outlive it) goes with the benchmark: the pods'
 // processes and cgroups under `cgroup_root`, their network namespaces (the agent's data
-// directory is `agent_parent`/agent), the bridge.
+// directory is `agent_parent`/agent), the bridge and the proxy's nftables table.
 inline void RemoveAgentLeftovers(const std::filesystem::path& agent_parent, const std::string& cgroup_root,
                                  const std::string& bridge) {
   const std::string dirs = "/sys/fs/cgroup/*/" + cgroup_root + " /sys/fs/cgroup/" + cgroup_root;
@@ -92,7 +92,7 @@ inline void RemoveAgentLeftovers(const std::filesystem::path& agent_parent, cons
       "for c in " + dirs + "; do find $c -name cgroup.procs -exec cat {} + 2>/dev/null; done | xargs -r kill -9 2>/dev/null; "
       "sleep 0.5; for c in " + dirs + "; do find $c -depth -type d -exec rmdir {} + 2>/dev/null; done; "
       "for f in " + (agent_parent / "agent/ipam").string() + "/*; do [ -f \"$f\" ] && ip netns del mlk-$(cat $f) 2>/dev/null; done; "
-      "ip link del " + bridge + " 2>/dev/null";
+      "ip link del " + bridge + " 2>/dev/null; nft delete table ip " + bridge + " 2>/dev/null";
   (void)std::system(cmd.c_str());
 }
 

@@ -122,6 +122,7 @@ class ServerProcess {
         Sh("ip netns del mlk-" + ReadFile(e.path()));
       }
       Sh("ip link del " + bridge_);
+      Sh("nft delete table ip " + bridge_);  // the proxy's rules, kept while pods were left
       // Memory-backed volumes of pods still there are tmpfs mounts under the data directory.
       std::ifstream info("/proc/self/mountinfo");
       std::vector<std::string> points;

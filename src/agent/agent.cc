@@ -22,7 +22,9 @@
 #include "agent/volumes/volumes.h"
 #include "client/events.h"
 #include "client/informer.h"
+#include "common/ipv4.h"
 #include "common/time.h"
+#include "proxy/proxier.h"
 
 namespace mlkube::agent {
 
@@ -68,6 +70,7 @@ struct Agent::Impl {
   std::unique_ptr<Cgroups> cgroups;
   std::unique_ptr<GpuAllocator> gpus;
   std::unique_ptr<PodNetwork> network;
+  std::unique_ptr<proxy::Proxier> proxier;
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<WorkerContext> ctx;
   std::unique_ptr<client::Informer> informer;
@@ -230,6 +233,10 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   no.cidr = options.pod_cidr;
   no.state_dir = options.data_dir / "ipam";
   ASSIGN_OR_RETURN(impl->network, PodNetwork::Setup(no));
+  proxy::Proxier::Options po;
+  po.bridge = options.bridge;
+  ASSIGN_OR_RETURN(po.pod_cidr, ParseIpv4Cidr(options.pod_cidr, "pod CIDR"));
+  ASSIGN_OR_RETURN(impl->proxier, proxy::Proxier::Start(client, po));
   f.pod_cidr = options.pod_cidr;
   impl->events = std::make_unique<client::EventRecorder>(client, "kubelet", f.name);
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
@@ -271,6 +278,11 @@ void Agent::Stop() {
     workers.swap(impl_->workers);
   }
   for (auto& [uid, w] : workers) w->Stop();
+  // Pods outlive the agent, and so do the rules and the bridge that reach them (a restarted
+  // agent takes them over without a gap); a node left with no pods is left clean.
+  const bool empty = impl_->network && impl_->network->Empty();
+  if (impl_->proxier) impl_->proxier->Stop(empty);
+  if (empty) impl_->network->RemoveBridge();
 }
 
 const std::string& Agent::node_name() const { return impl_->facts.name; }

@@ -83,6 +83,9 @@ Result<std::string> PodNetwork::Ensure(const std::string& uid) {
                              "netns add " + ns + "\n"
                              "link add " + veth + " type veth peer name eth0 netns " + ns + "\n"
                              "link set " + veth + " master " + options_.bridge + "\n"
+                             // A pod reaching itself through a Service address: the DNATed
+                             // frame goes back out the port it came in on.
+                             "link set " + veth + " type bridge_slave hairpin on\n"
                              "link set " + veth + " up\n"
                              // The address may have been another pod's a moment ago: the host's
                              // stale ARP entry would send its packets to a veth that is gone
@@ -106,6 +109,15 @@ void PodNetwork::Teardown(const std::string& uid) {
   std::error_code ec;
   fs::remove(options_.state_dir / it->second, ec);
   by_pod_.erase(it);
+}
+
+bool PodNetwork::Empty() {
+  std::lock_guard lock(mu_);
+  return by_pod_.empty();
+}
+
+void PodNetwork::RemoveBridge() {
+  if (fs::exists("/sys/class/net/" + options_.bridge)) (void)RunCommand({"ip", "link", "del", options_.bridge});
 }
 
 void PodNetwork::Retain(const std::vector<std::string>& live) {

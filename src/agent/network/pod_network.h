@@ -36,6 +36,11 @@ class PodNetwork {
   // Tears down every pod not in `live` (pods deleted while no agent was running).
   void Retain(const std::vector<std::string>& live);
 
+  // True when no pod holds an address.
+  bool Empty();
+  // Removes the bridge (when the node is going away with no pods left).
+  void RemoveBridge();
+
   const std::string& cidr() const { return options_.cidr; }
   const std::string& gateway() const { return gateway_; }
 
