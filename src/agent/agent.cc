@@ -24,6 +24,7 @@
 #include "client/informer.h"
 #include "common/ipv4.h"
 #include "common/time.h"
+#include "proxy/dns_server.h"
 #include "proxy/proxier.h"
 
 namespace mlkube::agent {
@@ -71,6 +72,7 @@ struct Agent::Impl {
   std::unique_ptr<GpuAllocator> gpus;
   std::unique_ptr<PodNetwork> network;
   std::unique_ptr<proxy::Proxier> proxier;
+  std::unique_ptr<proxy::DnsServer> dns;
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<WorkerContext> ctx;
   std::unique_ptr<client::Informer> informer;
@@ -237,6 +239,13 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   po.bridge = options.bridge;
   ASSIGN_OR_RETURN(po.pod_cidr, ParseIpv4Cidr(options.pod_cidr, "pod CIDR"));
   ASSIGN_OR_RETURN(impl->proxier, proxy::Proxier::Start(client, po));
+  // The node's cluster DNS answers on the bridge's address, which every pod reaches.
+  proxy::DnsServer::Options dnso;
+  dnso.listen_ip = impl->network->gateway();
+  dnso.zone = options.cluster_domain;
+  ASSIGN_OR_RETURN(impl->dns, proxy::DnsServer::Start(client, dnso));
+  f.cluster_dns = dnso.listen_ip;
+  f.cluster_domain = options.cluster_domain;
   f.pod_cidr = options.pod_cidr;
   impl->events = std::make_unique<client::EventRecorder>(client, "kubelet", f.name);
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
@@ -281,6 +290,7 @@ void Agent::Stop() {
   // Pods outlive the agent, and so do the rules and the bridge that reach them (a restarted
   // agent takes them over without a gap); a node left with no pods is left clean.
   const bool empty = impl_->network && impl_->network->Empty();
+  if (impl_->dns) impl_->dns->Stop();
   if (impl_->proxier) impl_->proxier->Stop(empty);
   if (empty) impl_->network->RemoveBridge();
 }

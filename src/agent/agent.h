@@ -30,6 +30,7 @@ class Agent {
     std::string cgroup_parent = "mlkube";
     std::string pod_cidr = "10.88.0.0/16";  // pod addresses; the first is the bridge's
     std::string bridge = "mlkube0";
+    std::string cluster_domain = "cluster.local";  // the DNS zone of Services
     std::map<std::string, std::string> labels;
     int max_pods = 110;
     std::chrono::seconds heartbeat{10};

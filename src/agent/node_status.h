@@ -19,6 +19,8 @@ struct NodeFacts {
   int daemon_port = 0;  // where the agent serves logs and exec (status.daemonEndpoints)
   int max_pods = 110;
   std::string pod_cidr;
+  std::string cluster_dns;                     // the nameserver pods get (empty: the host's)
+  std::string cluster_domain = "cluster.local";
   std::filesystem::path data_dir;  // its filesystem is the node's ephemeral storage
   std::vector<Gpu> gpus;
   std::map<std::string, std::string> labels;  // extra labels (--node-labels)

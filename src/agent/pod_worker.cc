@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/env.h"
+#include "agent/resolv_conf.h"
 #include "agent/volumes/volumes.h"
 #include "api/quantity.h"
 #include "common/files.h"
@@ -736,7 +737,8 @@ Status PodWorker::MakeSandbox(const Json& pod) {
   const std::string hostname = Hostname(pod);
   const std::string subdomain = StringMember(spec, "subdomain");
   hosts += pod_ip_ + "\t" +
-           (subdomain.empty() ? hostname : hostname + "." + subdomain + "." + ns_ + ".svc.cluster.local\t" + hostname) + "\n";
+           (subdomain.empty() ? hostname
+                              : hostname + "." + subdomain + "." + ns_ + ".svc." + ctx_.node.cluster_domain + "\t" + hostname) + "\n";
   const Json& aliases = Member(spec, "hostAliases");
   if (aliases.is_array()) {
     hosts += "\n# Entries added by HostAliases.\n";
@@ -750,9 +752,11 @@ Status PodWorker::MakeSandbox(const Json& pod) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   RETURN_IF_ERROR(WriteFileAtomic(dir / "etc-hosts", hosts, Sync::kNoSync));
-  // Until the cluster DNS serves names, pods resolve as the host does.
-  auto resolv = ReadFile("/etc/resolv.conf");
-  RETURN_IF_ERROR(WriteFileAtomic(dir / "resolv.conf", resolv.ok() ? *resolv : "", Sync::kNoSync));
+  auto host_resolv = ReadFile("/etc/resolv.conf");
+  RETURN_IF_ERROR(WriteFileAtomic(
+      dir / "resolv.conf",
+      PodResolvConf(pod, host_resolv.ok() ? *host_resolv : "", ctx_.node.cluster_dns, ctx_.node.cluster_domain),
+      Sync::kNoSync));
   return Status::Ok();
 }
 

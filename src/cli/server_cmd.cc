@@ -56,6 +56,8 @@ void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) 
   cmd->add_option("--pod-cidr", o.pod_cidr, "IPv4 range for this node's pod addresses")->capture_default_str();
   cmd->add_option("--bridge-name", o.bridge, "Linux bridge the node's pods attach to")->capture_default_str();
   cmd->add_option("--node-labels", labels, "Extra node labels: key=value,key2=value2");
+  cmd->add_option("--cluster-domain", o.cluster_domain, "DNS zone of Services (<svc>.<ns>.svc.<zone>)")
+      ->capture_default_str();
 }
 
 Status ParseNodeLabels(const std::string& text, std::map<std::string, std::string>& out) {

@@ -1,0 +1,355 @@
+#include "proxy/dns_server.h"
+
+#include <ldns/ldns.h>
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio.hpp>
+
+#include "client/informer.h"
+#include "common/files.h"
+#include "common/ipv4.h"
+#include "proxy/dns_records.h"
+
+namespace mlkube::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+constexpr int kTtl = 5;  // seconds, as CoreDNS's kubernetes plugin answers
+
+// Owns an ldns object for the length of a scope.
+template <typename T, void (*Free)(T*)>
+struct Owned {
+  T* p = nullptr;
+  ~Owned() {
+    if (p) Free(p);
+  }
+};
+using Pkt = Owned<ldns_pkt, ldns_pkt_free>;
+
+void Push(ldns_pkt* pkt, ldns_pkt_section section, const std::string& text) {
+  ldns_rr* rr = nullptr;
+  if (ldns_rr_new_frm_str(&rr, text.c_str(), kTtl, nullptr, nullptr) == LDNS_STATUS_OK) {
+    ldns_pkt_push_rr(pkt, section, rr);
+  }
+}
+
+std::string Wire(ldns_pkt* pkt) {
+  uint8_t* wire = nullptr;
+  size_t size = 0;
+  if (ldns_pkt2wire(&wire, pkt, &size) != LDNS_STATUS_OK) return "";
+  std::string out(reinterpret_cast<char*>(wire), size);
+  LDNS_FREE(wire);
+  return out;
+}
+
+}  // namespace
+
+std::string AnswerQuery(const DnsZone& zone, const std::string& query, size_t max_udp) {
+  Pkt q;
+  if (ldns_wire2pkt(&q.p, reinterpret_cast<const uint8_t*>(query.data()), query.size()) != LDNS_STATUS_OK) {
+    if (query.size() < 12) return "";  // not even a header to answer
+    std::string err = query.substr(0, 12);
+    err[2] = static_cast<char>(0x80 | (err[2] & 0x79));  // QR, keep opcode and RD
+    err[3] = LDNS_RCODE_FORMERR;
+    for (int i = 4; i < 12; ++i) err[i] = 0;
+    return err;
+  }
+  Pkt a;
+  a.p = ldns_pkt_new();
+  ldns_pkt_set_id(a.p, ldns_pkt_id(q.p));
+  ldns_pkt_set_qr(a.p, true);
+  ldns_pkt_set_rd(a.p, ldns_pkt_rd(q.p));
+  ldns_pkt_set_ra(a.p, true);
+  ldns_pkt_set_opcode(a.p, ldns_pkt_get_opcode(q.p));
+  ldns_rr_list* questions = ldns_pkt_question(q.p);
+  if (ldns_pkt_get_opcode(q.p) != LDNS_PACKET_QUERY || ldns_rr_list_rr_count(questions) != 1) {
+    ldns_pkt_set_rcode(a.p, ldns_pkt_get_opcode(q.p) != LDNS_PACKET_QUERY ? LDNS_RCODE_NOTIMPL : LDNS_RCODE_FORMERR);
+    return Wire(a.p);
+  }
+  ldns_rr* question = ldns_rr_list_rr(questions, 0);
+  char* owner = ldns_rdf2str(ldns_rr_owner(question));
+  std::string name = owner ? owner : "";
+  free(owner);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  char* type_str = ldns_rr_type2str(ldns_rr_get_type(question));
+  const std::string type = type_str ? type_str : "";
+  free(type_str);
+
+  const DnsAnswer found = zone.Lookup(name, type);
+  if (found.kind == DnsAnswer::kNotInZone) return "";
+  ldns_pkt_set_aa(a.p, true);
+  ldns_pkt_push_rr(a.p, LDNS_SECTION_QUESTION, ldns_rr_clone(question));
+  const std::string ttl_class = " " + std::to_string(kTtl) + " IN ";
+  if (!found.cname.empty()) Push(a.p, LDNS_SECTION_ANSWER, name + ttl_class + "CNAME " + found.cname);
+  for (const std::string& ip : found.a) Push(a.p, LDNS_SECTION_ANSWER, name + ttl_class + "A " + ip);
+  const int weight = found.srv.empty() ? 0 : std::max<int>(1, 100 / static_cast<int>(found.srv.size()));
+  for (const SrvRecord& s : found.srv) {
+    Push(a.p, LDNS_SECTION_ANSWER,
+         name + ttl_class + "SRV 0 " + std::to_string(weight) + " " + std::to_string(s.port) + " " + s.target);
+    for (const std::string& ip : zone.Lookup(s.target, "A").a) {
+      Push(a.p, LDNS_SECTION_ADDITIONAL, s.target + ttl_class + "A " + ip);
+    }
+  }
+  if (found.kind == DnsAnswer::kNameError) ldns_pkt_set_rcode(a.p, LDNS_RCODE_NXDOMAIN);
+  if (ldns_pkt_ancount(a.p) == 0) {
+    // Negative answers carry the zone's SOA, so resolvers cache them for its minimum TTL.
+    const std::string apex = zone.zone() + ".";
+    Push(a.p, LDNS_SECTION_AUTHORITY,
+         apex + ttl_class + "SOA ns.dns." + apex + " hostmaster." + apex + " 1 7200 1800 86400 " + std::to_string(kTtl));
+  }
+  std::string wire = Wire(a.p);
+  if (max_udp > 0) {
+    const size_t limit = ldns_pkt_edns(q.p) ? std::clamp<size_t>(ldns_pkt_edns_udp_size(q.p), 512, max_udp) : 512;
+    if (wire.size() > limit) {
+      // Too big for this datagram: the header and question with TC set, and the client asks
+      // again over TCP.
+      ldns_rr_list_deep_free(ldns_pkt_answer(a.p));
+      ldns_pkt_set_answer(a.p, ldns_rr_list_new());
+      ldns_rr_list_deep_free(ldns_pkt_additional(a.p));
+      ldns_pkt_set_additional(a.p, ldns_rr_list_new());
+      ldns_rr_list_deep_free(ldns_pkt_authority(a.p));
+      ldns_pkt_set_authority(a.p, ldns_rr_list_new());
+      ldns_pkt_set_ancount(a.p, 0);
+      ldns_pkt_set_arcount(a.p, 0);
+      ldns_pkt_set_nscount(a.p, 0);
+      ldns_pkt_set_tc(a.p, true);
+      wire = Wire(a.p);
+    }
+  }
+  return wire;
+}
+
+std::vector<std::string> ResolvConfNameservers(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string key, value;
+    words >> key >> value;
+    if (key == "nameserver" && ParseIpv4(value)) out.push_back(value);
+  }
+  return out;
+}
+
+struct DnsServer::Impl {
+  Options options;
+  asio::io_context io;
+  udp::socket udp_socket{io};
+  tcp::acceptor acceptor{io};
+  std::array<char, 65536> buffer{};
+  udp::endpoint sender;
+  std::thread thread;
+  std::unique_ptr<client::Informer> services, slices;
+  mutable std::mutex mu;
+  std::shared_ptr<const DnsZone> zone = std::make_shared<DnsZone>();
+  std::atomic<bool> rebuild_pending{false};
+  mutable std::condition_variable synced_cv;
+  bool synced = false;
+
+  std::shared_ptr<const DnsZone> Zone() const {
+    std::lock_guard lock(mu);
+    return zone;
+  }
+
+  // Informer threads ask; the rebuild runs once on the io thread for a burst of changes.
+  void RequestRebuild() {
+    if (rebuild_pending.exchange(true)) return;
+    asio::post(io, [this] {
+      rebuild_pending = false;
+      auto z = std::make_shared<const DnsZone>(DnsZone::Build(services->List(), slices->List(), options.zone));
+      std::lock_guard lock(mu);
+      zone = std::move(z);
+      if (!synced && services->WaitForSync(std::chrono::milliseconds(0)) && slices->WaitForSync(std::chrono::milliseconds(0))) {
+        synced = true;
+        synced_cv.notify_all();
+      }
+    });
+  }
+
+  // An empty cluster sends no events to trigger the first build: look until the lists are in.
+  asio::steady_timer sync_timer{io};
+  void AwaitFirstList() {
+    if (services->WaitForSync(std::chrono::milliseconds(0)) && slices->WaitForSync(std::chrono::milliseconds(0))) {
+      return RequestRebuild();
+    }
+    sync_timer.expires_after(std::chrono::milliseconds(20));
+    sync_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) AwaitFirstList();
+    });
+  }
+
+  void ReceiveUdp() {
+    udp_socket.async_receive_from(asio::buffer(buffer), sender, [this](boost::system::error_code ec, size_t n) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        std::string query(buffer.data(), n);
+        std::string reply = AnswerQuery(*Zone(), query, 4096);
+        if (!reply.empty()) {
+          boost::system::error_code ignored;
+          udp_socket.send_to(asio::buffer(reply), sender, 0, ignored);
+        } else {
+          Forward(std::move(query), [this, to = sender](std::string answer) {
+            boost::system::error_code ignored;
+            udp_socket.send_to(asio::buffer(answer), to, 0, ignored);
+          });
+        }
+      }
+      ReceiveUdp();
+    });
+  }
+
+  // Sends the query to the first upstream over UDP, a fresh socket per query (so replies need
+  // no id bookkeeping); no answer in 2 s gives SERVFAIL.
+  void Forward(std::string query, std::function<void(std::string)> reply) {
+    auto servfail = [query] {
+      std::string s = query.substr(0, std::min<size_t>(query.size(), 12));
+      if (s.size() == 12) {
+        s[2] = static_cast<char>(0x80 | (s[2] & 0x79));
+        s[3] = static_cast<char>(0x80 | LDNS_RCODE_SERVFAIL);  // RA, SERVFAIL
+        for (int i = 4; i < 12; ++i) s[i] = 0;
+      }
+      return s;
+    };
+    if (options.upstreams.empty()) return reply(servfail());
+    boost::system::error_code ec;
+    const std::string& upstream = options.upstreams.front();
+    const auto colon = upstream.find(':');
+    auto address = asio::ip::make_address(upstream.substr(0, colon), ec);
+    const int port = colon == std::string::npos ? 53 : std::atoi(upstream.c_str() + colon + 1);
+    if (ec) return reply(servfail());
+    struct Call {
+      udp::socket socket;
+      asio::steady_timer timer;
+      std::array<char, 65536> buf{};
+      bool done = false;
+    };
+    auto call = std::make_shared<Call>(Call{udp::socket(io), asio::steady_timer(io)});
+    call->socket.open(address.is_v4() ? udp::v4() : udp::v6(), ec);
+    if (!ec) call->socket.connect(udp::endpoint(address, static_cast<uint16_t>(port)), ec);
+    if (!ec) call->socket.send(asio::buffer(query), 0, ec);
+    if (ec) return reply(servfail());
+    call->timer.expires_after(std::chrono::seconds(2));
+    call->timer.async_wait([call, reply, servfail](boost::system::error_code e) {
+      if (e || call->done) return;
+      call->done = true;
+      call->socket.close();
+      reply(servfail());
+    });
+    call->socket.async_receive(asio::buffer(call->buf), [call, reply, servfail](boost::system::error_code e, size_t n) {
+      if (call->done) return;
+      call->done = true;
+      call->timer.cancel();
+      reply(e ? servfail() : std::string(call->buf.data(), n));  // refused (ICMP) is a failure too
+    });
+  }
+
+  void AcceptTcp() {
+    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) ServeTcp(std::make_shared<tcp::socket>(std::move(socket)));
+      AcceptTcp();
+    });
+  }
+
+  // RFC 7766: each message is preceded by its two-byte length; a connection may carry several.
+  void ServeTcp(std::shared_ptr<tcp::socket> socket) {
+    auto len = std::make_shared<std::array<uint8_t, 2>>();
+    asio::async_read(*socket, asio::buffer(*len), [this, socket, len](boost::system::error_code ec, size_t) {
+      if (ec) return;
+      auto body = std::make_shared<std::string>(((*len)[0] << 8) | (*len)[1], '\0');
+      asio::async_read(*socket, asio::buffer(*body), [this, socket, body](boost::system::error_code ec2, size_t) {
+        if (ec2) return;
+        auto send = [this, socket](std::string answer) {
+          auto framed = std::make_shared<std::string>();
+          framed->push_back(static_cast<char>(answer.size() >> 8));
+          framed->push_back(static_cast<char>(answer.size() & 0xff));
+          *framed += answer;
+          asio::async_write(*socket, asio::buffer(*framed), [this, socket, framed](boost::system::error_code e, size_t) {
+            if (!e) ServeTcp(socket);
+          });
+        };
+        std::string reply = AnswerQuery(*Zone(), *body, 0);
+        if (!reply.empty()) return send(std::move(reply));
+        Forward(*body, send);
+      });
+    });
+  }
+};
+
+Result<std::unique_ptr<DnsServer>> DnsServer::Start(const client::Client& client, Options options) {
+  auto impl = std::make_unique<Impl>();
+  if (options.upstreams.empty()) {
+    auto conf = ReadFile("/etc/resolv.conf");
+    if (conf.ok()) {
+      for (const std::string& ns : ResolvConfNameservers(*conf)) {
+        if (ns != options.listen_ip) options.upstreams.push_back(ns);  // never ourselves
+      }
+    }
+  }
+  impl->options = options;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options.listen_ip, ec);
+  if (ec) return Status(Code::kInvalid, "cluster DNS: bad address " + options.listen_ip);
+  impl->udp_socket.open(udp::v4(), ec);
+  if (!ec) impl->udp_socket.bind(udp::endpoint(address, options.port), ec);
+  const uint16_t port = ec ? 0 : impl->udp_socket.local_endpoint().port();
+  if (!ec) impl->acceptor.open(tcp::v4(), ec);
+  if (!ec) impl->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(tcp::endpoint(address, port), ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(Code::kUnavailable, "cluster DNS: cannot listen on " + options.listen_ip + ":" +
+                                          std::to_string(options.port) + ": " + ec.message());
+  }
+  Impl* raw = impl.get();
+  client::Informer::Handlers h{[raw](const Json&) { raw->RequestRebuild(); },
+                               [raw](const Json&, const Json&) { raw->RequestRebuild(); },
+                               [raw](const Json&) { raw->RequestRebuild(); }};
+  impl->services = std::make_unique<client::Informer>(client, "/api/v1/services", h);
+  impl->slices = std::make_unique<client::Informer>(client, "/apis/discovery.k8s.io/v1/endpointslices", h);
+  impl->services->Start();
+  impl->slices->Start();
+  impl->ReceiveUdp();
+  impl->AcceptTcp();
+  impl->thread = std::thread([raw] { raw->io.run(); });
+  asio::post(impl->io, [raw] { raw->AwaitFirstList(); });
+  return std::unique_ptr<DnsServer>(new DnsServer(std::move(impl)));
+}
+
+DnsServer::DnsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DnsServer::~DnsServer() { Stop(); }
+
+void DnsServer::Stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  impl_->services->RequestStop();
+  impl_->slices->RequestStop();
+  impl_->io.stop();
+  impl_->thread.join();
+  impl_->services->Stop();
+  impl_->slices->Stop();
+}
+
+uint16_t DnsServer::port() const {
+  boost::system::error_code ec;
+  auto ep = impl_->udp_socket.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+bool DnsServer::WaitForSync(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->synced_cv.wait_for(lock, timeout, [&] { return impl_->synced; });
+}
+
+}  // namespace mlkube::proxy
