@@ -140,6 +140,7 @@ class ServerProcess {
   }
   const std::string& cgroup_root() const { return cgroup_root_; }
   const std::string& pod_cidr() const { return pod_cidr_; }
+  const std::string& bridge() const { return bridge_; }
 
   // Starts the server and waits for /readyz. Returns false if it did not come up.
   bool Start(const std::vector<std::string>& extra = {}) {

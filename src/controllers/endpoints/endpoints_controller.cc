@@ -101,16 +101,19 @@ Status EndpointsController::SyncEndpoints(const Json& service, const Json& subse
   auto current = endpoints_.Get(ns + "/" + name);
   Json labels = Member(Member(service, "metadata"), "labels");
   if (!labels.is_object()) labels = Json::object();
-  if (current && Member(*current, "subsets") == subsets && Member(Member(*current, "metadata"), "labels") == labels) {
-    return Status::Ok();
-  }
-  if (current && !Member(*current, "subsets").is_array() && subsets.empty() &&
-      Member(Member(*current, "metadata"), "labels") == labels) {
-    return Status::Ok();  // no subsets is stored as none
+  // No subsets is stored as none (the field is omitted when empty, as Kubernetes serializes it).
+  if (current) {
+    const Json& have = Member(*current, "subsets");
+    const bool same_subsets = have == subsets || (subsets.empty() && !have.is_array());
+    if (same_subsets && Member(Member(*current, "metadata"), "labels") == labels) return Status::Ok();
   }
   Json ep = current ? *current : Json{{"apiVersion", "v1"}, {"kind", "Endpoints"}, {"metadata", {{"name", name}, {"namespace", ns}}}};
   ep["metadata"]["labels"] = labels;
-  ep["subsets"] = subsets;
+  if (subsets.empty()) {
+    ep.erase("subsets");
+  } else {
+    ep["subsets"] = subsets;
+  }
   if (current) return Written(client_.Send("PUT", EndpointsPath(ns, name), ep));
   auto r = client_.Send("POST", EndpointsPath(ns), ep);
   return r.ok() || r.status().code() == Code::kAlreadyExists ? Status::Ok() : r.status();
