@@ -8,6 +8,7 @@ shift || true
 "$build/scheduler_bench" "$build/mlkube" "$@"
 if [ "$(id -u)" = 0 ]; then
   "$build/agent_bench" "$build/mlkube" "$@"
+  "$build/service_bench" "$build/mlkube" "$@"
   if ! command -v slurmctld >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurm-wlm munge >/dev/null || echo "(Slurm not installed)"
   fi
