@@ -57,7 +57,8 @@ double ToMs(const std::string& value, const std::string& unit) {
 }
 
 WrkFigures Wrk(const std::string& url, int seconds) {
-  auto r = mlkube::RunCommand({"wrk", "-t1", "-c16", "-d" + std::to_string(seconds) + "s", "--latency", url});
+  auto r = mlkube::RunCommand(
+      {"wrk", "-t1", "-c16", "-d" + std::to_string(seconds) + "s", "--latency", url});
   WrkFigures f;
   if (!r.ok()) return f;
   std::smatch m;
@@ -87,7 +88,8 @@ bool Answers(const std::string& ip, int port, std::chrono::milliseconds timeout)
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
     const char req[] = "GET / HTTP/1.0\r\n\r\n";
     char buf[64] = {};
-    if (::send(fd, req, sizeof req - 1, MSG_NOSIGNAL) > 0 && ::recv(fd, buf, sizeof buf - 1, 0) > 12) {
+    if (::send(fd, req, sizeof req - 1, MSG_NOSIGNAL) > 0 &&
+        ::recv(fd, buf, sizeof buf - 1, 0) > 12) {
       ok = std::string(buf).find(" 200 ") != std::string::npos;
     }
   }
@@ -99,23 +101,28 @@ bool Answers(const std::string& ip, int port, std::chrono::milliseconds timeout)
 class ReadyWatch {
  public:
   ReadyWatch(const mlkube::client::Client& client, const std::string& selector) {
+    // Short watches, one after another: a quiet stream cannot be told to stop.
     thread_ = std::thread([this, &client, selector] {
-      std::string buf;
-      (void)client.Stream("/api/v1/namespaces/default/pods?watch=true&labelSelector=" + selector,
-                          [&](std::string_view data) {
-                            buf.append(data);
-                            for (size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1)) {
-                              Json ev = Json::parse(buf.substr(0, nl), nullptr, false);
-                              const Json& pod = ev["object"];
-                              for (const Json& c : pod["status"].value("conditions", Json::array())) {
-                                if (c.value("type", "") == "Ready" && c.value("status", "") == "True") {
-                                  std::lock_guard lock(mu_);
-                                  if (ready_.emplace(pod["metadata"].value("uid", ""), Clock::now()).second) cv_.notify_all();
-                                }
-                              }
-                            }
-                            return !stop_;
-                          });
+      while (!stop_) {
+        std::string buf;
+        (void)client.Stream(
+            "/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=1&labelSelector=" + selector,
+            [&](std::string_view data) {
+              buf.append(data);
+              for (size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1)) {
+                Json ev = Json::parse(buf.substr(0, nl), nullptr, false);
+                const Json& pod = ev["object"];
+                for (const Json& c : pod["status"].value("conditions", Json::array())) {
+                  if (c.value("type", "") == "Ready" && c.value("status", "") == "True") {
+                    std::lock_guard lock(mu_);
+                    if (ready_.emplace(pod["metadata"].value("uid", ""), Clock::now()).second)
+                      cv_.notify_all();
+                  }
+                }
+              }
+              return !stop_;
+            });
+      }
     });
   }
   ~ReadyWatch() {
@@ -145,8 +152,8 @@ struct DnsFigures {
 };
 
 // `window` queries in flight for `seconds`, from inside the network namespace `netns`.
-DnsFigures DnsLoad(const std::string& netns, const std::string& server, int port, const std::string& name, int seconds,
-                   int window = 16) {
+DnsFigures DnsLoad(const std::string& netns, const std::string& server, int port,
+                   const std::string& name, int seconds, int window = 16) {
   DnsFigures out;
   std::thread t([&] {
     int ns = ::open(netns.c_str(), O_RDONLY | O_CLOEXEC);
@@ -226,8 +233,8 @@ int main(int argc, char** argv) {
   int rc = 0;
   {
     mlkube::bench::BenchServer server(argv[1], root,
-                                      {"--node-name", "bench-node", "--cgroup-root", tag, "--bridge-name", bridge,
-                                       "--pod-cidr", "10.249.0.0/16"},
+                                      {"--node-name", "bench-node", "--cgroup-root", tag,
+                                       "--bridge-name", bridge, "--pod-cidr", "10.249.0.0/16"},
                                       "/api/v1/nodes/bench-node");
     if (!server.ready()) {
       std::fprintf(stderr, "server did not come up; see %s\n", server.log_path().c_str());
@@ -235,24 +242,31 @@ int main(int argc, char** argv) {
     }
     mlkube::client::RemoteClient client(server.config());
     std::ofstream(root / "pod-nginx.conf")
-        << "worker_processes 1; pid /tmp/nginx.pid; error_log stderr;\nevents { worker_connections 4096; }\n"
-           "http { access_log off; client_body_temp_path /tmp; proxy_temp_path /tmp; fastcgi_temp_path /tmp;\n"
+        << "worker_processes 1; pid /tmp/nginx.pid; error_log stderr;\nevents { worker_connections "
+           "4096; }\n"
+           "http { access_log off; client_body_temp_path /tmp; proxy_temp_path /tmp; "
+           "fastcgi_temp_path /tmp;\n"
            "  uwsgi_temp_path /tmp; scgi_temp_path /tmp;\n"
            "  server { listen 8080 reuseport; location / { return 200 \"ok\\n\"; } } }\n";
     auto deployment = [&](const std::string& name, int replicas) {
-      return Json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":")" + name +
-                         R"("},"spec":{"replicas":)" + std::to_string(replicas) +
-                         R"(,"selector":{"matchLabels":{"app":")" + name + R"("}},"template":{"metadata":{"labels":{"app":")" + name +
-                         R"("}},"spec":{"terminationGracePeriodSeconds":0,"containers":[{"name":"nginx","image":"nginx",
-                         "command":["nginx","-e","stderr","-g","daemon off;","-c",")" + (root / "pod-nginx.conf").string() +
-                         R"("],"ports":[{"containerPort":8080}],
+      return Json::parse(
+          R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":")" + name +
+          R"("},"spec":{"replicas":)" + std::to_string(replicas) +
+          R"(,"selector":{"matchLabels":{"app":")" + name +
+          R"("}},"template":{"metadata":{"labels":{"app":")" + name +
+          R"("}},"spec":{"terminationGracePeriodSeconds":0,"containers":[{"name":"nginx","image":"nginx",
+                         "command":["nginx","-e","stderr","-g","daemon off;","-c",")" +
+          (root / "pod-nginx.conf").string() +
+          R"("],"ports":[{"containerPort":8080}],
                          "readinessProbe":{"tcpSocket":{"port":8080},"periodSeconds":1}}]}}}})");
     };
     auto service = [&](const std::string& name) {
       return Json::parse(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":")" + name +
-                         R"("},"spec":{"selector":{"app":")" + name + R"("},"ports":[{"port":80,"targetPort":8080}]}})");
+                         R"("},"spec":{"selector":{"app":")" + name +
+                         R"("},"ports":[{"port":80,"targetPort":8080}]}})");
     };
-    (void)client.Send("POST", "/apis/apps/v1/namespaces/default/deployments", deployment("echo", 1));
+    (void)client.Send("POST", "/apis/apps/v1/namespaces/default/deployments",
+                      deployment("echo", 1));
     auto svc = client.Send("POST", "/api/v1/namespaces/default/services", service("echo"));
     if (!svc.ok()) {
       std::fprintf(stderr, "service: %s\n", svc.status().message().c_str());
@@ -267,34 +281,42 @@ int main(int argc, char** argv) {
       pod_uid = (*pods)["items"][0]["metadata"].value("uid", "");
     }
     if (pod_ip.empty() || !Answers(vip, 80, 1s)) {
-      std::fprintf(stderr, "the echo pod did not answer through %s; see %s\n", vip.c_str(), server.log_path().c_str());
+      std::fprintf(stderr, "the echo pod did not answer through %s; see %s\n", vip.c_str(),
+                   server.log_path().c_str());
       return 1;
     }
 
     // The anchor: Debian's nginx on the host as a reverse proxy to the same pod.
     const int proxy_port = 19000 + ::getpid() % 1000;
     std::ofstream(root / "proxy-nginx.conf")
-        << "worker_processes 1; pid " << (root / "proxy.pid").string() << "; error_log stderr; daemon off;\n"
+        << "worker_processes 1; pid " << (root / "proxy.pid").string()
+        << "; error_log stderr; daemon off;\n"
         << "events { worker_connections 4096; }\nhttp { access_log off;\n"
-        << "  client_body_temp_path " << root.string() << "; proxy_temp_path " << root.string() << ";\n"
-        << "  fastcgi_temp_path " << root.string() << "; uwsgi_temp_path " << root.string() << "; scgi_temp_path "
-        << root.string() << ";\n"
+        << "  client_body_temp_path " << root.string() << "; proxy_temp_path " << root.string()
+        << ";\n"
+        << "  fastcgi_temp_path " << root.string() << "; uwsgi_temp_path " << root.string()
+        << "; scgi_temp_path " << root.string() << ";\n"
         << "  upstream pod { server " << pod_ip << ":8080; keepalive 32; }\n"
         << "  server { listen 127.0.0.1:" << proxy_port << "; location / { proxy_pass http://pod;\n"
         << "    proxy_http_version 1.1; proxy_set_header Connection \"\"; } } }\n";
     const pid_t proxy = ::fork();
     if (proxy == 0) {
-      ::execlp("nginx", "nginx", "-e", "stderr", "-c", (root / "proxy-nginx.conf").c_str(), nullptr);
+      ::execlp("nginx", "nginx", "-e", "stderr", "-c", (root / "proxy-nginx.conf").c_str(),
+               nullptr);
       ::_exit(127);
     }
-    for (int i = 0; i < 100 && !Answers("127.0.0.1", proxy_port, 100ms); ++i) std::this_thread::sleep_for(50ms);
+    for (int i = 0; i < 100 && !Answers("127.0.0.1", proxy_port, 100ms); ++i)
+      std::this_thread::sleep_for(50ms);
 
     std::printf("# mlkube services benchmark (%s)\n\n", quick ? "quick" : "full");
-    std::printf("## HTTP through a Service: wrk -t1 -c16 -d%ds, one nginx pod, median of %d rounds\n\n", seconds, rounds);
+    std::printf(
+        "## HTTP through a Service: wrk -t1 -c16 -d%ds, one nginx pod, median of %d rounds\n\n",
+        seconds, rounds);
     const std::vector<std::pair<std::string, std::string>> targets = {
         {"pod IP directly (anchor)", "http://" + pod_ip + ":8080/"},
         {"ClusterIP (mlkube nftables)", "http://" + vip + "/"},
-        {"nginx reverse proxy on host (anchor)", "http://127.0.0.1:" + std::to_string(proxy_port) + "/"}};
+        {"nginx reverse proxy on host (anchor)",
+         "http://127.0.0.1:" + std::to_string(proxy_port) + "/"}};
     std::map<std::string, std::vector<double>> rps, p99;
     for (int r = 0; r < rounds; ++r) {
       for (const auto& [label, url] : targets) {
@@ -303,17 +325,22 @@ int main(int argc, char** argv) {
         p99[label].push_back(f.p99_ms);
       }
     }
-    const double direct_rps = Median(rps[targets[0].first]), direct_p99 = Median(p99[targets[0].first]);
-    std::printf("| path | requests/s | p99 ms | throughput vs direct | p99 vs direct |\n|---|---|---|---|---|\n");
+    const double direct_rps = Median(rps[targets[0].first]),
+                 direct_p99 = Median(p99[targets[0].first]);
+    std::printf(
+        "| path | requests/s | p99 ms | throughput vs direct | p99 vs direct "
+        "|\n|---|---|---|---|---|\n");
     for (const auto& [label, _] : targets) {
-      std::printf("| %s | %.0f | %.2f | %.3fx | %+.0f %% |\n", label.c_str(), Median(rps[label]), Median(p99[label]),
-                  Median(rps[label]) / direct_rps, 100.0 * (Median(p99[label]) / direct_p99 - 1));
+      std::printf("| %s | %.0f | %.2f | %.3fx | %+.0f %% |\n", label.c_str(), Median(rps[label]),
+                  Median(p99[label]), Median(rps[label]) / direct_rps,
+                  100.0 * (Median(p99[label]) / direct_p99 - 1));
     }
     ::kill(proxy, SIGTERM);
     ::waitpid(proxy, nullptr, 0);
 
     // Propagation: a pod of `prop` turns Ready (seen by a watch) -> the ClusterIP answers.
-    (void)client.Send("POST", "/apis/apps/v1/namespaces/default/deployments", deployment("prop", 0));
+    (void)client.Send("POST", "/apis/apps/v1/namespaces/default/deployments",
+                      deployment("prop", 0));
     auto prop = client.Send("POST", "/api/v1/namespaces/default/services", service("prop"));
     const std::string prop_vip = prop.ok() ? (*prop)["spec"].value("clusterIP", "") : "";
     std::vector<double> lags;
@@ -324,27 +351,32 @@ int main(int argc, char** argv) {
                           Json{{"spec", {{"replicas", 1}}}}, "application/merge-patch+json");
         auto ready = watch.Next(i, 60s);
         if (!ready) break;
-        while (!Answers(prop_vip, 80, 50ms) && Clock::now() - *ready < 10s) std::this_thread::sleep_for(200us);
+        while (!Answers(prop_vip, 80, 50ms) && Clock::now() - *ready < 10s)
+          std::this_thread::sleep_for(200us);
         lags.push_back(Ms(Clock::now() - *ready));
         (void)client.Send("PATCH", "/apis/apps/v1/namespaces/default/deployments/prop/scale",
                           Json{{"spec", {{"replicas", 0}}}}, "application/merge-patch+json");
-        for (int k = 0; k < 200 && Answers(prop_vip, 80, 50ms); ++k) std::this_thread::sleep_for(20ms);
+        for (int k = 0; k < 200 && Answers(prop_vip, 80, 50ms); ++k)
+          std::this_thread::sleep_for(20ms);
         std::this_thread::sleep_for(300ms);  // the old pod's address is free again before the next
       }
     }
-    std::printf("\n## Endpoint propagation: pod Ready (seen by a watch) -> answering through the ClusterIP\n\n");
+    std::printf(
+        "\n## Endpoint propagation: pod Ready (seen by a watch) -> answering through the "
+        "ClusterIP\n\n");
     std::printf("| samples | p50 ms | p99 ms | max ms | goal |\n|---|---|---|---|---|\n");
-    std::printf("| %zu | %.1f | %.1f | %.1f | p99 <= 100 ms |\n", lags.size(), Pct(lags, 0.5), Pct(lags, 0.99),
-                Pct(lags, 1.0));
+    std::printf("| %zu | %.1f | %.1f | %.1f | p99 <= 100 ms |\n", lags.size(), Pct(lags, 0.5),
+                Pct(lags, 0.99), Pct(lags, 1.0));
 
     // DNS from the echo pod's network namespace.
     const std::string gateway = "10.249.0.1", name = "echo.default.svc.cluster.local";
     std::ofstream(root / "hosts") << vip << " " << name << "\n";
     const pid_t dnsmasq = ::fork();
     if (dnsmasq == 0) {
-      ::execlp("dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-               ("--listen-address=" + gateway).c_str(), "--port=5353", ("--addn-hosts=" + (root / "hosts").string()).c_str(),
-               "--cache-size=1000", "--pid-file", nullptr);
+      ::execlp("dnsmasq", "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+               "--bind-interfaces", ("--listen-address=" + gateway).c_str(), "--port=5353",
+               ("--addn-hosts=" + (root / "hosts").string()).c_str(), "--cache-size=1000",
+               "--pid-file", nullptr);
       ::_exit(127);
     }
     std::this_thread::sleep_for(500ms);
@@ -352,7 +384,8 @@ int main(int argc, char** argv) {
     std::map<std::string, std::vector<double>> qps, dns_p99;
     long lost = 0;
     for (int r = 0; r < rounds; ++r) {
-      for (const auto& [label, port] : {std::pair<std::string, int>{"mlkube cluster DNS", 53}, {"dnsmasq (anchor)", 5353}}) {
+      for (const auto& [label, port] :
+           {std::pair<std::string, int>{"mlkube cluster DNS", 53}, {"dnsmasq (anchor)", 5353}}) {
         DnsFigures f = DnsLoad(netns, gateway, port, name, seconds);
         qps[label].push_back(f.qps);
         dns_p99[label].push_back(f.p99_ms);
@@ -361,13 +394,13 @@ int main(int argc, char** argv) {
     }
     ::kill(dnsmasq, SIGTERM);
     ::waitpid(dnsmasq, nullptr, 0);
-    std::printf("\n## DNS from a pod: A %s, 16 queries in flight, %d s, median of %d rounds\n\n", name.c_str(), seconds,
-                rounds);
+    std::printf("\n## DNS from a pod: A %s, 16 queries in flight, %d s, median of %d rounds\n\n",
+                name.c_str(), seconds, rounds);
     std::printf("| server | queries/s | p99 ms | vs dnsmasq |\n|---|---|---|---|\n");
     const double anchor_qps = Median(qps["dnsmasq (anchor)"]);
     for (const std::string label : {"mlkube cluster DNS", "dnsmasq (anchor)"}) {
-      std::printf("| %s | %.0f | %.2f | %.2fx |\n", label.c_str(), Median(qps[label]), Median(dns_p99[label]),
-                  Median(qps[label]) / anchor_qps);
+      std::printf("| %s | %.0f | %.2f | %.2fx |\n", label.c_str(), Median(qps[label]),
+                  Median(dns_p99[label]), Median(qps[label]) / anchor_qps);
     }
     if (lost) std::printf("\n(%ld queries timed out)\n", lost);
     if (lags.size() < static_cast<size_t>(samples)) rc = 1;
