@@ -1,5 +1,7 @@
 #include "proxy/dns_server.h"
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -122,14 +124,27 @@ TEST_F(DnsServerTest, ForwardsOtherNamesUpstreamAndFailsFastWithout) {
   const std::string over_tcp = Dig("nothing.upstream.test", true);
   EXPECT_NE(over_tcp.find("status: NXDOMAIN"), std::string::npos) << over_tcp;
 
-  // An upstream that never answers: SERVFAIL after the forwarding timeout, not silence.
-  dns_->Stop();
-  d.upstreams = {"127.0.0.1:9"};  // discard
-  dns = DnsServer::Start(*client_, d);
-  ASSERT_TRUE(dns.ok());
-  dns_ = std::move(*dns);
-  const std::string failed = mlkube::testing::Sh("dig +tries=1 +time=4 -p " + std::to_string(dns_->port()) + " @127.0.0.1 example.org").out;
-  EXPECT_NE(failed.find("status: SERVFAIL"), std::string::npos) << failed;
+  // An upstream that refuses (nothing listens) and one that never answers (a socket nobody
+  // reads): SERVFAIL, with the question, at once and after the forwarding timeout.
+  int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
+  for (const std::string& upstream : {std::string("127.0.0.1:9"), "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))}) {
+    dns_->Stop();
+    d.upstreams = {upstream};
+    dns = DnsServer::Start(*client_, d);
+    ASSERT_TRUE(dns.ok());
+    dns_ = std::move(*dns);
+    const std::string failed =
+        mlkube::testing::Sh("dig +tries=1 +time=4 -p " + std::to_string(dns_->port()) + " @127.0.0.1 example.org").out;
+    EXPECT_NE(failed.find("status: SERVFAIL"), std::string::npos) << upstream << ": " << failed;
+    EXPECT_NE(failed.find("QUERY: 1,"), std::string::npos) << failed;
+  }
+  ::close(silent);
 }
 
 }  // namespace

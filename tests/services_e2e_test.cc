@@ -246,6 +246,27 @@ TEST_F(ServicesE2E, LoadBalancerAndNodePortAnswerOnTheHost) {
   EXPECT_EQ(r.out.rfind("v1 lb-", 0), 0u) << node_port << ": " << r.out << r.err;
   // kubectl shows the address as EXTERNAL-IP.
   EXPECT_NE(K("get svc lb").out.find("127.0.0.1"), std::string::npos);
+
+  // A second LoadBalancer on the same port waits, and says why; the first keeps answering.
+  ASSERT_EQ(Apply("apiVersion: v1\nkind: Service\nmetadata: {name: lb2}\nspec:\n  type: LoadBalancer\n"
+                  "  selector: {app: lb}\n  ports: [{port: " + std::to_string(port) + ", targetPort: 8080}]\n").code,
+            0);
+  EXPECT_TRUE(WaitFor([] {
+    return !K("get events --field-selector involvedObject.name=lb2,reason=AddressInUse -o name").out.empty();
+  }, 20s));
+  EXPECT_EQ(K("get svc lb2 -o jsonpath={.status.loadBalancer.ingress}").out, "");
+  EXPECT_EQ(Sh("curl -s -m 2 http://127.0.0.1:" + std::to_string(port) + "/predict").out.rfind("v1 lb-", 0), 0u);
+
+  // Back to ClusterIP with a merge patch (the stored node ports are sent back, as kubectl edit
+  // does): accepted, the node port and the load-balancer address go.
+  r = K("patch svc lb --type=merge -p '{\"spec\":{\"type\":\"ClusterIP\"}}'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(K("get svc lb -o jsonpath={.spec.ports[0].nodePort}").out, "");
+  EXPECT_TRUE(WaitFor([] { return K("get svc lb -o jsonpath={.status.loadBalancer.ingress}").out.empty(); }, 10s));
+  // And the port is free for the one that waited.
+  EXPECT_TRUE(WaitFor([] { return K("get svc lb2 -o jsonpath={.status.loadBalancer.ingress[0].ip}").out == "127.0.0.1"; },
+                      20s));
+  K("delete svc lb2");
 }
 
 TEST_F(ServicesE2E, DnsNamesHeadlessIndexedJobPodsAndTheOutsideWorld) {

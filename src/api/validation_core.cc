@@ -472,11 +472,9 @@ void ValidateService(const Json& obj, const Json* old, ErrorList& errs) {
       if (type == "ClusterIP") {
         errs.push_back(
             Forbidden(p.Child("nodePort"), "may not be used when `type` is 'ClusterIP'"));
-      } else if (node_port < 30000 || node_port > 32767) {
-        // The node port allocator's words: its range is 30000-32767.
-        errs.push_back(Invalid(p.Child("nodePort"), node_port,
-                               "provided port is not in the valid range. The range of valid ports "
-                               "is 30000-32767"));
+      } else if (node_port < 1 || node_port > 65535) {
+        // The configured range (--service-node-port-range) is the allocator's to check.
+        errs.push_back(Invalid(p.Child("nodePort"), node_port, "must be between 1 and 65535, inclusive"));
       }
       if (!node_ports.insert({protocol, node_port}).second) {
         errs.push_back(Duplicate(p.Child("nodePort"), node_port));

@@ -731,10 +731,9 @@ TEST(ValidationTest, CreateRules) {
        "spec.clusterIPs[0]", "FieldValueInvalid",
        "Invalid value: \"10.0.0\": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"},
       {"service nodePort range", "", "Service",
-       R"({"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":80}]}})", "",
+       R"({"spec":{"type":"NodePort","ports":[{"port":80,"nodePort":70000}]}})", "",
        "spec.ports[0].nodePort", "FieldValueInvalid",
-       "Invalid value: 80: provided port is not in the valid range. The range of valid ports is "
-       "30000-32767"},
+       "Invalid value: 70000: must be between 1 and 65535, inclusive"},
       {"service nodePort on ClusterIP", "", "Service",
        R"({"spec":{"ports":[{"port":80,"nodePort":30080}]}})", "", "spec.ports[0].nodePort",
        "FieldValueForbidden", "Forbidden: may not be used when `type` is 'ClusterIP'"},

@@ -721,6 +721,7 @@ Result<Json> Rest::Operation::AdmitUpdate(const Json& old, Json obj, const std::
       obj.erase("status");
     }
   }
+  if (rt_.kind == "Service") ServiceAllocator::DropTypeDependentFields(obj, old);
   api::ApplyDefaults(rt_.group, rt_.kind, obj);
   if (rt_.tracks_generation && SpecChanged(old, obj)) {
     int64_t g = old_meta.value("generation", int64_t{0});

@@ -51,10 +51,7 @@ Status ServiceAllocator::Allocate(Json& svc, const Json* old, const std::vector<
   // ExternalName gives them back (Kubernetes drops type-dependent fields the same way).
   const api::Path ips_path = api::Path("spec").Child("clusterIPs");
   if (StringMember(spec, "type") == "ExternalName") {
-    if (old_spec && StringMember(spec, "clusterIP") == StringMember(*old_spec, "clusterIP")) {
-      spec.erase("clusterIP");
-      spec.erase("clusterIPs");
-    }
+    // Nothing to allocate (DropTypeDependentFields gave back what the old type had).
   } else if (StringMember(spec, "clusterIP").empty() && old_spec && HasClusterIP(*old_spec)) {
     spec["clusterIP"] = (*old_spec)["clusterIP"];
     spec["clusterIPs"] = (*old_spec)["clusterIPs"];
@@ -102,13 +99,7 @@ Status ServiceAllocator::Allocate(Json& svc, const Json* old, const std::vector<
     std::set<int64_t> mine;
     for (size_t i = 0; i < ports->size(); ++i) {
       Json& port = (*ports)[i];
-      if (!needs) {
-        if (StringMember(spec, "type") == "ClusterIP" && Member(port, "nodePort").is_number_integer() &&
-            own_old.count(port["nodePort"].get<int64_t>())) {
-          port.erase("nodePort");
-        }
-        continue;
-      }
+      if (!needs) continue;
       const api::Path path = api::Path("spec").Child("ports").Index(i).Child("nodePort");
       if (Member(port, "nodePort").is_number_integer() && port["nodePort"].get<int64_t>() != 0) {
         const int64_t want = port["nodePort"].get<int64_t>();
@@ -146,6 +137,41 @@ Status ServiceAllocator::Allocate(Json& svc, const Json* old, const std::vector<
   }
   if (!errs.empty()) return api::InvalidStatus("", "Service", name, errs);
   return Status::Ok();
+}
+
+void ServiceAllocator::DropTypeDependentFields(Json& svc, const Json& old) {
+  Json& spec = svc["spec"];
+  const Json& old_spec = Member(old, "spec");
+  const std::string type = StringMember(spec, "type");
+  if (type == "ExternalName" && StringMember(old_spec, "type") != "ExternalName" &&
+      StringMember(spec, "clusterIP") == StringMember(old_spec, "clusterIP")) {
+    spec.erase("clusterIP");
+    spec.erase("clusterIPs");
+    spec.erase("ipFamilies");
+    spec.erase("ipFamilyPolicy");
+  }
+  // Fields only some types have go with the type, when the client left them as they were.
+  auto same = [&](const char* key) { return spec.contains(key) && Member(spec, key) == Member(old_spec, key); };
+  if (type != "LoadBalancer") {
+    for (const char* key : {"allocateLoadBalancerNodePorts", "loadBalancerClass", "loadBalancerIP",
+                            "loadBalancerSourceRanges", "healthCheckNodePort"}) {
+      if (same(key)) spec.erase(key);
+    }
+  }
+  const bool external = type == "LoadBalancer" || type == "NodePort" ||
+                        (type == "ClusterIP" && Member(spec, "externalIPs").is_array() && !spec["externalIPs"].empty());
+  if (!external && same("externalTrafficPolicy")) spec.erase("externalTrafficPolicy");
+  if (type == "ExternalName" && same("internalTrafficPolicy")) spec.erase("internalTrafficPolicy");
+  if (NeedsNodePorts(spec) || !spec.contains("ports") || !spec["ports"].is_array()) return;
+  std::set<int64_t> old_ports;
+  for (const Json& p : Member(old_spec, "ports").is_array() ? old_spec["ports"] : Json::array()) {
+    if (Member(p, "nodePort").is_number_integer()) old_ports.insert(p["nodePort"].get<int64_t>());
+  }
+  for (Json& port : spec["ports"]) {
+    if (Member(port, "nodePort").is_number_integer() && old_ports.count(port["nodePort"].get<int64_t>())) {
+      port.erase("nodePort");
+    }
+  }
 }
 
 }  // namespace mlkube::apiserver

@@ -30,6 +30,11 @@ class ServiceAllocator {
   // is a 422 Invalid naming the field, as Kubernetes words it.
   Status Allocate(Json& svc, const Json* old, const std::vector<Json>& others) const;
 
+  // What Kubernetes' service strategy drops on an update before validating: addresses a
+  // change to ExternalName leaves behind, node ports a change to ClusterIP leaves behind
+  // (only when unchanged from the stored object: a value the client set is validated).
+  static void DropTypeDependentFields(Json& svc, const Json& old);
+
   const Options& options() const { return options_; }
 
  private:

@@ -34,6 +34,7 @@ void DnsZone::Add(const std::string& name) {
 
 DnsZone DnsZone::Build(const std::vector<Json>& services, const std::vector<Json>& slices, const std::string& zone) {
   DnsZone z(Lower(zone));
+  z.built_ = true;
   std::map<std::string, std::vector<const Json*>> slices_of;
   for (const Json& s : slices) {
     const Json& meta = Member(s, "metadata");

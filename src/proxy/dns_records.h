@@ -47,11 +47,14 @@ class DnsZone {
   // `name` is lower-case and ends in a dot; `type` is "A", "AAAA", "SRV", "CNAME", ...
   DnsAnswer Lookup(const std::string& name, const std::string& type) const;
   const std::string& zone() const { return zone_; }
+  // False for a zone not built from the cluster yet (answers in it would be wrong, not empty).
+  bool built() const { return built_; }
 
  private:
   void Add(const std::string& name);  // records the name and its ancestors in the zone
 
   std::string zone_;
+  bool built_ = false;
   std::set<std::string> names_;
   std::map<std::string, std::vector<std::string>> a_;
   std::map<std::string, std::string> cname_;

@@ -56,15 +56,36 @@ std::string Wire(ldns_pkt* pkt) {
 
 }  // namespace
 
-std::string AnswerQuery(const DnsZone& zone, const std::string& query, size_t max_udp) {
+std::string ErrorReply(const std::string& query, int rcode) {
   Pkt q;
   if (ldns_wire2pkt(&q.p, reinterpret_cast<const uint8_t*>(query.data()), query.size()) != LDNS_STATUS_OK) {
     if (query.size() < 12) return "";  // not even a header to answer
     std::string err = query.substr(0, 12);
     err[2] = static_cast<char>(0x80 | (err[2] & 0x79));  // QR, keep opcode and RD
-    err[3] = LDNS_RCODE_FORMERR;
+    err[3] = static_cast<char>(0x80 | rcode);            // RA
     for (int i = 4; i < 12; ++i) err[i] = 0;
     return err;
+  }
+  // With the question: resolvers drop replies whose question is not theirs.
+  Pkt a;
+  a.p = ldns_pkt_new();
+  ldns_pkt_set_id(a.p, ldns_pkt_id(q.p));
+  ldns_pkt_set_qr(a.p, true);
+  ldns_pkt_set_rd(a.p, ldns_pkt_rd(q.p));
+  ldns_pkt_set_ra(a.p, true);
+  ldns_pkt_set_opcode(a.p, ldns_pkt_get_opcode(q.p));
+  ldns_rr_list* questions = ldns_pkt_question(q.p);
+  for (size_t i = 0; i < ldns_rr_list_rr_count(questions); ++i) {
+    ldns_pkt_push_rr(a.p, LDNS_SECTION_QUESTION, ldns_rr_clone(ldns_rr_list_rr(questions, i)));
+  }
+  ldns_pkt_set_rcode(a.p, static_cast<uint8_t>(rcode));
+  return Wire(a.p);
+}
+
+std::string AnswerQuery(const DnsZone& zone, const std::string& query, size_t max_udp) {
+  Pkt q;
+  if (ldns_wire2pkt(&q.p, reinterpret_cast<const uint8_t*>(query.data()), query.size()) != LDNS_STATUS_OK) {
+    return ErrorReply(query, LDNS_RCODE_FORMERR);
   }
   Pkt a;
   a.p = ldns_pkt_new();
@@ -89,6 +110,9 @@ std::string AnswerQuery(const DnsZone& zone, const std::string& query, size_t ma
 
   const DnsAnswer found = zone.Lookup(name, type);
   if (found.kind == DnsAnswer::kNotInZone) return "";
+  // Before the first list an empty zone would deny names that exist (and resolvers would
+  // cache the denial): fail instead, and the client asks again.
+  if (!zone.built()) return ErrorReply(query, LDNS_RCODE_SERVFAIL);
   ldns_pkt_set_aa(a.p, true);
   ldns_pkt_push_rr(a.p, LDNS_SECTION_QUESTION, ldns_rr_clone(question));
   const std::string ttl_class = " " + std::to_string(kTtl) + " IN ";
@@ -153,7 +177,7 @@ struct DnsServer::Impl {
   std::thread thread;
   std::unique_ptr<client::Informer> services, slices;
   mutable std::mutex mu;
-  std::shared_ptr<const DnsZone> zone = std::make_shared<DnsZone>();
+  std::shared_ptr<const DnsZone> zone;  // not built until the first list is in
   std::atomic<bool> rebuild_pending{false};
   mutable std::condition_variable synced_cv;
   bool synced = false;
@@ -213,15 +237,7 @@ struct DnsServer::Impl {
   // Sends the query to the first upstream over UDP, a fresh socket per query (so replies need
   // no id bookkeeping); no answer in 2 s gives SERVFAIL.
   void Forward(std::string query, std::function<void(std::string)> reply) {
-    auto servfail = [query] {
-      std::string s = query.substr(0, std::min<size_t>(query.size(), 12));
-      if (s.size() == 12) {
-        s[2] = static_cast<char>(0x80 | (s[2] & 0x79));
-        s[3] = static_cast<char>(0x80 | LDNS_RCODE_SERVFAIL);  // RA, SERVFAIL
-        for (int i = 4; i < 12; ++i) s[i] = 0;
-      }
-      return s;
-    };
+    auto servfail = [query] { return ErrorReply(query, LDNS_RCODE_SERVFAIL); };
     if (options.upstreams.empty()) return reply(servfail());
     boost::system::error_code ec;
     const std::string& upstream = options.upstreams.front();
@@ -299,6 +315,7 @@ Result<std::unique_ptr<DnsServer>> DnsServer::Start(const client::Client& client
     }
   }
   impl->options = options;
+  impl->zone = std::make_shared<const DnsZone>(options.zone);
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options.listen_ip, ec);
   if (ec) return Status(Code::kInvalid, "cluster DNS: bad address " + options.listen_ip);

@@ -21,6 +21,8 @@ class DnsZone;
 // The reply to a query, or an empty string when the name is not in the zone (forward it).
 // Malformed queries get FORMERR; `max_udp` > 0 truncates (TC) answers that do not fit.
 std::string AnswerQuery(const DnsZone& zone, const std::string& query, size_t max_udp);
+// A reply to `query` with no records and this rcode (SERVFAIL when forwarding fails).
+std::string ErrorReply(const std::string& query, int rcode);
 
 class DnsServer {
  public:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 namespace mlkube::proxy {
 
@@ -100,7 +101,18 @@ Ruleset BuildRuleset(const std::vector<Json>& services, const std::vector<Json>&
     if (!svc.empty()) slices_of[StringMember(Member(s, "metadata"), "namespace") + "/" + svc].push_back(&s);
   }
 
-  for (const Json& svc : services) {
+  // Two Services may claim one address and port (a shared load-balancer or external IP): the
+  // older keeps it, as one map key can lead to one chain only.
+  std::vector<const Json*> ordered;
+  for (const Json& svc : services) ordered.push_back(&svc);
+  auto age = [](const Json* s) {
+    return std::make_tuple(StringMember(Member(*s, "metadata"), "creationTimestamp"),
+                           StringMember(Member(*s, "metadata"), "namespace"), StringMember(Member(*s, "metadata"), "name"));
+  };
+  std::sort(ordered.begin(), ordered.end(), [&](const Json* a, const Json* b) { return age(a) < age(b); });
+  std::set<std::string> claimed;
+  for (const Json* svc_ptr : ordered) {
+    const Json& svc = *svc_ptr;
     const Json& meta = Member(svc, "metadata");
     const Json& spec = Member(svc, "spec");
     const std::string ns = StringMember(meta, "namespace"), name = StringMember(meta, "name");
@@ -134,10 +146,16 @@ Ruleset BuildRuleset(const std::vector<Json>& services, const std::vector<Json>&
       const std::string port = std::to_string(sp["port"].get<int64_t>());
       const std::vector<Endpoint> eps = Usable(EndpointsFor(my_slices, StringMember(sp, "name"), protocol));
       std::vector<std::string> keys;
-      if (has_vip) keys.push_back(cluster_ip + " . " + proto + " . " + port);
-      for (const std::string& ip : lb_ips) keys.push_back(ip + " . " + proto + " . " + port);
-      const std::string node_port =
-          Member(sp, "nodePort").is_number_integer() ? std::to_string(sp["nodePort"].get<int64_t>()) : "";
+      std::vector<std::string> candidates;
+      if (has_vip) candidates.push_back(cluster_ip + " . " + proto + " . " + port);
+      for (const std::string& ip : lb_ips) candidates.push_back(ip + " . " + proto + " . " + port);
+      for (const std::string& k : candidates) {
+        if (claimed.insert(k).second) keys.push_back(k);
+      }
+      std::string node_port =
+          Member(sp, "nodePort").is_number_integer() ? proto + " . " + std::to_string(sp["nodePort"].get<int64_t>()) : "";
+      if (!node_port.empty() && !claimed.insert(node_port).second) node_port.clear();
+      if (keys.empty() && node_port.empty()) continue;
       if (eps.empty()) {
         for (const std::string& k : keys) no_endpoints.push_back(k);
         continue;
@@ -146,7 +164,7 @@ Ruleset BuildRuleset(const std::vector<Json>& services, const std::vector<Json>&
       const std::string chain = "svc/" + base;
       out.objects.chains.insert(chain);
       for (const std::string& k : keys) service_ips.push_back(k + " : goto " + chain);
-      if (!node_port.empty()) node_ports.push_back(proto + " . " + node_port + " : goto " + chain);
+      if (!node_port.empty()) node_ports.push_back(node_port + " : goto " + chain);
 
       std::ostringstream pick;
       std::vector<std::string> targets;

@@ -94,6 +94,21 @@ TEST_F(NftRulesTest, PortsWithoutEndpointsAreRejectedAndHeadlessServicesGetNothi
   EXPECT_TRUE(Has(nft_->ListTable(config_.table), "10.96.0.11 . tcp . 80"));
 }
 
+TEST_F(NftRulesTest, TwoServicesOnOneLoadBalancerPortLeaveItToTheOlder) {
+  auto lb = [](const std::string& name, const std::string& ip, const std::string& created) {
+    Json s = Service(name, {{"clusterIP", ip}, {"type", "LoadBalancer"}, {"ports", {{{"port", 80}, {"protocol", "TCP"}}}}});
+    s["metadata"]["creationTimestamp"] = created;
+    s["status"]["loadBalancer"]["ingress"] = {{{"ip", "127.0.0.1"}}};
+    return s;
+  };
+  Json ports = {{{"name", ""}, {"port", 8080}, {"protocol", "TCP"}}};
+  Ruleset r = Apply({lb("newer", "10.96.0.21", "2026-01-02T00:00:00Z"), lb("older", "10.96.0.20", "2026-01-01T00:00:00Z")},
+                    {Slice("newer", ports, {Ep("10.88.0.3")}), Slice("older", ports, {Ep("10.88.0.2")})});
+  EXPECT_TRUE(Has(r.script, "127.0.0.1 . tcp . 80 : goto svc/default/older/tcp/80")) << r.script;
+  EXPECT_FALSE(Has(r.script, "127.0.0.1 . tcp . 80 : goto svc/default/newer/tcp/80"));
+  EXPECT_TRUE(Has(r.script, "10.96.0.21 . tcp . 80 : goto svc/default/newer/tcp/80"));  // its own address stays
+}
+
 TEST_F(NftRulesTest, ClientIPAffinityKeepsItsSetsAcrossUpdates) {
   Json web = Service("web", {{"clusterIP", "10.96.0.10"},
                              {"sessionAffinity", "ClientIP"},

@@ -97,7 +97,7 @@ ServiceEndpoints ComputeEndpoints(const Json& service, const std::vector<Json>& 
       const Json& pod_spec = Member(*pod, "spec");
       const std::string ip = StringMember(Member(*pod, "status"), "podIP");
       const bool terminating = IsDeleting(*pod);
-      const bool serving = publish_not_ready || IsPodReady(*pod);
+      const bool serving = IsPodReady(*pod);
       const bool ready = publish_not_ready || (serving && !terminating);
       Json ep = {{"addresses", {ip}},
                  {"conditions", {{"ready", ready}, {"serving", serving}, {"terminating", terminating}}},

@@ -1,6 +1,7 @@
 #include "controllers/endpoints/endpoints_controller.h"
 
 #include <algorithm>
+#include <set>
 
 #include "controllers/common/objects.h"
 #include "controllers/endpoints/endpoints.h"
@@ -128,6 +129,14 @@ Status EndpointsController::SyncSlices(const Json& service, const std::vector<Js
   });
   std::sort(current.begin(), current.end(), [](const Json& a, const Json& b) { return NameOf(a) < NameOf(b); });
   const Json owner = ControllerRef(service, "v1", "Service");
+  std::set<std::string> names;
+  for (const Json& s : current) names.insert(NameOf(s));
+  size_t next_name = 0;
+  auto fresh_name = [&] {
+    while (names.count(SliceName(service, next_name))) ++next_name;
+    names.insert(SliceName(service, next_name));
+    return SliceName(service, next_name);
+  };
   for (size_t i = 0; i < std::max(current.size(), slices.size()); ++i) {
     if (i >= slices.size()) {
       RETURN_IF_ERROR(Written(client_.Send("DELETE", SlicesPath(ns, NameOf(current[i])), Json::object())));
@@ -142,7 +151,7 @@ Status EndpointsController::SyncSlices(const Json& service, const std::vector<Js
                                     : Json{{"apiVersion", "discovery.k8s.io/v1"},
                                            {"kind", "EndpointSlice"},
                                            {"metadata",
-                                            {{"name", SliceName(service, i)},
+                                            {{"name", fresh_name()},
                                              {"namespace", ns},
                                              {"labels", {{kServiceNameLabel, name}, {kManagedByLabel, kSliceManager}}},
                                              {"ownerReferences", {owner}}}}};

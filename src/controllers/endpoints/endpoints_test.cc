@@ -65,6 +65,7 @@ TEST(EndpointsTest, ReadinessTerminationAndPhaseDecideConditions) {
   svc["spec"]["publishNotReadyAddresses"] = true;
   got = ComputeEndpoints(svc, pods);
   for (const Json& ep : got.slices[0]["endpoints"]) EXPECT_TRUE(ep["conditions"]["ready"].get<bool>());
+  EXPECT_FALSE(got.slices[0]["endpoints"][1]["conditions"]["serving"].get<bool>());  // still the pod's own
   EXPECT_FALSE(got.subsets[0].contains("notReadyAddresses"));
 }
 

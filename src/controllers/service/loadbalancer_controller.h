@@ -8,7 +8,11 @@
 
 #include <string>
 
+#include <optional>
+#include <utility>
+
 #include "client/client.h"
+#include "client/events.h"
 #include "client/informer.h"
 #include "controllers/common/controller.h"
 
@@ -22,9 +26,13 @@ class LoadBalancerController {
   Status Sync(const std::string& key);
 
  private:
+  // The port ("80/TCP") and Service ("ns/name") of an older LoadBalancer this one clashes with.
+  std::optional<std::pair<std::string, std::string>> Clash(const Json& service) const;
+
   const client::Client& client_;
   client::Informer& services_;
   const std::string address_;
+  client::EventRecorder events_;
   Controller controller_;
 };
 
