@@ -45,6 +45,17 @@ void Push(ldns_pkt* pkt, ldns_pkt_section section, const std::string& text) {
   }
 }
 
+// An empty reply to `q`: its id, opcode and RD, with QR and RA set.
+ldns_pkt* ReplyTo(const ldns_pkt* q) {
+  ldns_pkt* a = ldns_pkt_new();
+  ldns_pkt_set_id(a, ldns_pkt_id(q));
+  ldns_pkt_set_qr(a, true);
+  ldns_pkt_set_rd(a, ldns_pkt_rd(q));
+  ldns_pkt_set_ra(a, true);
+  ldns_pkt_set_opcode(a, ldns_pkt_get_opcode(q));
+  return a;
+}
+
 std::string Wire(ldns_pkt* pkt) {
   uint8_t* wire = nullptr;
   size_t size = 0;
@@ -68,12 +79,7 @@ std::string ErrorReply(const std::string& query, int rcode) {
   }
   // With the question: resolvers drop replies whose question is not theirs.
   Pkt a;
-  a.p = ldns_pkt_new();
-  ldns_pkt_set_id(a.p, ldns_pkt_id(q.p));
-  ldns_pkt_set_qr(a.p, true);
-  ldns_pkt_set_rd(a.p, ldns_pkt_rd(q.p));
-  ldns_pkt_set_ra(a.p, true);
-  ldns_pkt_set_opcode(a.p, ldns_pkt_get_opcode(q.p));
+  a.p = ReplyTo(q.p);
   ldns_rr_list* questions = ldns_pkt_question(q.p);
   for (size_t i = 0; i < ldns_rr_list_rr_count(questions); ++i) {
     ldns_pkt_push_rr(a.p, LDNS_SECTION_QUESTION, ldns_rr_clone(ldns_rr_list_rr(questions, i)));
@@ -88,12 +94,7 @@ std::string AnswerQuery(const DnsZone& zone, const std::string& query, size_t ma
     return ErrorReply(query, LDNS_RCODE_FORMERR);
   }
   Pkt a;
-  a.p = ldns_pkt_new();
-  ldns_pkt_set_id(a.p, ldns_pkt_id(q.p));
-  ldns_pkt_set_qr(a.p, true);
-  ldns_pkt_set_rd(a.p, ldns_pkt_rd(q.p));
-  ldns_pkt_set_ra(a.p, true);
-  ldns_pkt_set_opcode(a.p, ldns_pkt_get_opcode(q.p));
+  a.p = ReplyTo(q.p);
   ldns_rr_list* questions = ldns_pkt_question(q.p);
   if (ldns_pkt_get_opcode(q.p) != LDNS_PACKET_QUERY || ldns_rr_list_rr_count(questions) != 1) {
     ldns_pkt_set_rcode(a.p, ldns_pkt_get_opcode(q.p) != LDNS_PACKET_QUERY ? LDNS_RCODE_NOTIMPL : LDNS_RCODE_FORMERR);
