@@ -128,9 +128,17 @@ void Informer::Trim(Json& obj) {
 Result<std::string> Informer::Relist() {
   ASSIGN_OR_RETURN(Json list, client_.Get(collection_));
   std::map<std::string, Json> fresh;
+  // List items come without apiVersion and kind (as Kubernetes serves them); watch events'
+  // objects have them. Cached objects all do, so consumers can name them in events as they are.
+  const std::string list_kind = list.value("kind", "");
+  const std::string item_kind = list_kind.ends_with("List") ? list_kind.substr(0, list_kind.size() - 4) : "";
   for (Json& item : list["items"]) {
     std::string key = KeyOf(item);
     Trim(item);
+    if (!item_kind.empty() && !item.contains("kind")) {
+      item["apiVersion"] = list.value("apiVersion", "");
+      item["kind"] = item_kind;
+    }
     fresh.emplace(std::move(key), std::move(item));
   }
   std::map<std::string, Json> old;

@@ -4,7 +4,8 @@
 // A watch that ends is resumed from the last revision seen; one that expired (410) re-lists,
 // and the re-list's differences reach the handlers as adds, updates and deletes, so a
 // level-triggered consumer never misses a state.
-// Cached objects leave out metadata.managedFields (as kube-controller-manager's do).
+// Cached objects leave out metadata.managedFields (as kube-controller-manager's do) and always
+// carry apiVersion and kind, listed or watched.
 // Thread-safety: handlers run on the informer's own thread, one at a time; Get/List from any.
 
 #include <atomic>

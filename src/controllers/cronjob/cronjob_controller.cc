@@ -60,8 +60,6 @@ Status CronJobController::Sync(const std::string& key) {
   auto cached = cronjobs_.Get(key);
   if (!cached) return Status::Ok();
   Json cj = std::move(*cached);
-  cj["apiVersion"] = "batch/v1";
-  cj["kind"] = "CronJob";
   const Json& spec = cj["spec"];
   const std::string ns = NamespaceOf(cj), name = NameOf(cj), uid = UidOf(cj);
   const Time now = now_();

@@ -407,8 +407,6 @@ Status DeploymentController::Sync(const std::string& key) {
   auto cached = deployments_.Get(key);
   if (!cached) return Status::Ok();
   Json d = std::move(*cached);
-  d["apiVersion"] = "apps/v1";
-  d["kind"] = "Deployment";
   auto selector = api::LabelSelector::FromJson(Member(Member(d, "spec"), "selector"));
   if (!selector.ok() || selector->Empty()) {
     events_.Record(d, "Warning", "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.");

@@ -18,12 +18,6 @@ std::string SlicesPath(const std::string& ns, const std::string& name = "") {
   return "/apis/discovery.k8s.io/v1/namespaces/" + ns + "/endpointslices" + (name.empty() ? "" : "/" + name);
 }
 
-Json TypedService(Json svc) {
-  svc["apiVersion"] = "v1";
-  svc["kind"] = "Service";
-  return svc;
-}
-
 // "<service>-<5 characters>", distinct per Service incarnation and slice, as Kubernetes'
 // generated names look.
 std::string SliceName(const Json& service, size_t index) {
@@ -90,7 +84,7 @@ Status EndpointsController::Sync(const std::string& key) {
   const std::vector<Json> pods = pods_.List([&](const Json& p) { return ServiceSelects(*service, p); });
   const ServiceEndpoints want = ComputeEndpoints(*service, pods);
   for (const std::string& port : want.unresolved_ports) {
-    events_.Record(TypedService(*service), "Warning", "FailedToResolveTargetPort",
+    events_.Record(*service, "Warning", "FailedToResolveTargetPort",
                    "no container of the selected pods declares a port named " + port);
   }
   RETURN_IF_ERROR(SyncSlices(*service, want.slices));

@@ -196,8 +196,6 @@ Status JobController::Sync(const std::string& key) {
       written_.erase(it);
     }
   }
-  job["apiVersion"] = "batch/v1";
-  job["kind"] = "Job";
   const Json& spec = job["spec"];
   const std::string ns = NamespaceOf(job);
   auto selector = api::LabelSelector::FromJson(Member(spec, "selector"));

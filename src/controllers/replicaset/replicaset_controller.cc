@@ -22,12 +22,6 @@ int PhaseRank(const Json& pod) {
   return 2;
 }
 
-Json Typed(Json rs) {
-  rs["apiVersion"] = "apps/v1";
-  rs["kind"] = "ReplicaSet";
-  return rs;
-}
-
 std::string PodPath(const std::string& ns, const std::string& name = "") {
   return "/api/v1/namespaces/" + ns + "/pods" + (name.empty() ? "" : "/" + name);
 }
@@ -142,12 +136,12 @@ Status ReplicaSetController::Manage(const Json& rs, const std::string& key, std:
     auto [created, err] = RunBatched(n, true, [&](int) -> Status {
       auto r = client_.Send("POST", PodPath(ns), pod);
       if (!r.ok()) return r.status();
-      events_.Record(Typed(rs), "Normal", "SuccessfulCreate", "Created pod: " + NameOf(*r));
+      events_.Record(rs, "Normal", "SuccessfulCreate", "Created pod: " + NameOf(*r));
       return Status::Ok();
     });
     for (int i = created; i < n; ++i) expectations_.CreationObserved(key);  // never coming
     if (!err.ok()) {
-      events_.Record(Typed(rs), "Warning", "FailedCreate", "Error creating: " + err.message());
+      events_.Record(rs, "Warning", "FailedCreate", "Error creating: " + err.message());
     }
     return err;
   }
@@ -160,14 +154,14 @@ Status ReplicaSetController::Manage(const Json& rs, const std::string& key, std:
     auto [deleted, err] = RunBatched(n, false, [&](int i) -> Status {
       auto r = client_.Do("DELETE", PodPath(ns, NameOf(pods[i])));
       if (r.ok() && (r->status / 100 == 2 || r->status == 404)) {
-        if (r->status / 100 == 2) events_.Record(Typed(rs), "Normal", "SuccessfulDelete", "Deleted pod: " + NameOf(pods[i]));
+        if (r->status / 100 == 2) events_.Record(rs, "Normal", "SuccessfulDelete", "Deleted pod: " + NameOf(pods[i]));
         if (r->status == 404) expectations_.DeletionObserved(key, keys[i]);
         return Status::Ok();
       }
       expectations_.DeletionObserved(key, keys[i]);
       return r.ok() ? client::StatusFromResponse(*r) : r.status();
     });
-    if (!err.ok()) events_.Record(Typed(rs), "Warning", "FailedDelete", "Error deleting: " + err.message());
+    if (!err.ok()) events_.Record(rs, "Warning", "FailedDelete", "Error deleting: " + err.message());
     return err;
   }
   return Status::Ok();

@@ -7,20 +7,6 @@
 
 namespace mlkube::controllers {
 
-namespace {
-
-Json Typed(Json svc) {
-  svc["apiVersion"] = "v1";
-  svc["kind"] = "Service";
-  return svc;
-}
-
-}  // namespace
-
-}  // namespace mlkube::controllers
-
-namespace mlkube::controllers {
-
 LoadBalancerController::LoadBalancerController(const client::Client& client, client::SharedInformers& informers,
                                                std::string address)
     : client_(client),
@@ -81,7 +67,7 @@ Status LoadBalancerController::Sync(const std::string& key) {
   if (ours) {
     if (auto clash = Clash(*service)) {
       // One address is shared by every LoadBalancer: a port already served stays pending.
-      events_.Record(Typed(*service), "Warning", "AddressInUse",
+      events_.Record(*service, "Warning", "AddressInUse",
                      "port " + clash->first + " of " + address_ + " is already served by Service " + clash->second);
     } else {
       want["ingress"] = Json::array({{{"ip", address_}, {"ipMode", "VIP"}}});
