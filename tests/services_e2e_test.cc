@@ -158,10 +158,23 @@ class ServicesE2E : public ::testing::Test {
     return names;
   }
 
+  // Runs `script` (bash, with $PORT the local port) while `kubectl port-forward TARGET :REMOTE`
+  // runs; kubectl's own output follows the script's on stderr.
+  static CmdResult PortForward(const std::string& target, int remote, const std::string& script) {
+    const std::string log = (server_->dir() / ("pf-" + std::to_string(++forwards_) + ".log")).string();
+    return Sh(server_->Env() + "kubectl port-forward " + target + " :" + std::to_string(remote) + " >" + log +
+              " 2>&1 & pf=$!\n"
+              "for i in $(seq 100); do grep -q Forwarding " + log + " && break; sleep 0.1; done\n"
+              "PORT=$(sed -n 's/^Forwarding from 127.0.0.1:\\([0-9]*\\) .*/\\1/p' " + log + ")\n"
+              "( " + script + " )\nrc=$?\nkill $pf 2>/dev/null; wait $pf\ncat " + log + " >&2\nexit $rc\n");
+  }
+
   static ServerProcess* server_;
+  static int forwards_;
 };
 
 ServerProcess* ServicesE2E::server_ = nullptr;
+int ServicesE2E::forwards_ = 0;
 
 TEST_F(ServicesE2E, ServiceNamesReachEveryReadyReplicaAndNoUnreadyOne) {
   ASSERT_EQ(Apply(ModelYaml("model-service", 3, "v1")).code, 0);
@@ -349,6 +362,96 @@ TEST_F(ServicesE2E, BadInputIsRefusedOrExplained) {
 // Last: restarts the server. Requests through a Service keep flowing while it is down (the
 // pods and their rules stay) and after; the restarted proxy rewrites the same rules without
 // duplicating or leaking any. A clean stop with nothing left running leaves nothing behind.
+// Serves GET /bytes?n=N (N bytes of a repeating pattern) and answers POST with the body's
+// sha256, on the pod's loopback only: port-forward reaches it, the pod IP does not.
+constexpr char kLoopbackServer[] = R"py(
+import hashlib, http.server
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def reply(self, body):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        n = int(self.path.split("n=")[1]) if "n=" in self.path else 5
+        self.reply((b"0123456789abcdef" * (n // 16 + 1))[:n])
+    def do_POST(self):
+        self.reply(hashlib.sha256(self.rfile.read(int(self.headers["Content-Length"]))).hexdigest().encode())
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", 9090), Handler).serve_forever()
+)py";
+
+TEST_F(ServicesE2E, PortForwardReachesAServiceAndAPodsLoopback) {
+  // `kubectl port-forward svc/model-service LOCAL:80`: to a pod of the Service, on the
+  // container port its targetPort names.
+  ASSERT_EQ(Apply(ModelYaml("model-service", 2, "v1")).code, 0);
+  ASSERT_TRUE(RolledOut("model-service"));
+  auto svc = PortForward("svc/model-service", 80,
+                         "for i in 1 2 3 4 5; do curl -sS -m 5 http://127.0.0.1:$PORT/predict || exit 1; done");
+  ASSERT_EQ(svc.code, 0) << svc.out << svc.err;
+  const std::set<std::string> pods = ReadyPodNames("app=model-service");
+  std::istringstream answers(svc.out);
+  int n = 0;
+  for (std::string version, host; answers >> version >> host; ++n) {
+    EXPECT_EQ(version, "v1");
+    EXPECT_TRUE(pods.count(host)) << host;
+  }
+  EXPECT_EQ(n, 5) << svc.out;
+  EXPECT_NE(svc.err.find("-> 8080"), std::string::npos) << svc.err;
+
+  // A pod listening on its loopback only: bytes arrive intact both ways, connections run side
+  // by side, and a port nobody listens on is reported as kubelet reports it.
+  std::ofstream(server_->dir() / "loopback.py") << kLoopbackServer;
+  ASSERT_EQ(Apply("apiVersion: v1\nkind: Pod\nmetadata: {name: trainer}\nspec:\n  containers:\n  - name: main\n"
+                  "    image: python\n    command: [python3, " + (server_->dir() / "loopback.py").string() + "]\n")
+                .code,
+            0);
+  ASSERT_TRUE(WaitFor([] { return K("get pod trainer -o jsonpath={.status.phase}").out == "Running"; }));
+  const std::string upload = (server_->dir() / "upload.bin").string();
+  ASSERT_EQ(Sh("head -c 20000000 /dev/urandom >" + upload).code, 0);
+  const std::string upload_sha = Sh("sha256sum " + upload + " | cut -d' ' -f1").out;
+  const std::string pattern_sha =
+      Sh("python3 -c \"import hashlib; print(hashlib.sha256((b'0123456789abcdef' * 1250000)).hexdigest())\"").out;
+  auto pod = PortForward(
+      "pod/trainer", 9090,
+      "until curl -s -m 1 http://127.0.0.1:$PORT/ >/dev/null; do sleep 0.2; done\n"
+      "curl -sS -m 30 'http://127.0.0.1:'$PORT'/bytes?n=20000000' | sha256sum | cut -d' ' -f1\n"
+      "curl -sS -m 30 --data-binary @" + upload + " -H 'Content-Type: application/octet-stream' "
+      "http://127.0.0.1:$PORT/; echo\n"
+      "seq 40 | xargs -P 20 -I{} curl -sS -m 10 'http://127.0.0.1:'$PORT'/bytes?n=100000' | wc -c\n");
+  ASSERT_EQ(pod.code, 0) << pod.err;
+  std::istringstream lines(pod.out);
+  std::string down, up, parallel;
+  std::getline(lines, down);
+  std::getline(lines, up);
+  std::getline(lines, parallel);
+  EXPECT_EQ(down + "\n", pattern_sha) << pod.out;
+  EXPECT_EQ(up + "\n", upload_sha) << pod.out;
+  EXPECT_EQ(parallel, "4000000") << pod.out;
+  const std::string pod_ip = K("get pod trainer -o jsonpath={.status.podIP}").out;
+  EXPECT_NE(Sh("curl -s -m 2 http://" + pod_ip + ":9090/").code, 0) << "the pod's loopback is reachable from outside";
+
+  // kubectl reports the error and, as against a real cluster, gives up the forward.
+  auto refused = PortForward("pod/trainer", 9999,
+                             "curl -s -m 5 http://127.0.0.1:$PORT/\n"
+                             "for i in $(seq 50); do kill -0 $pf 2>/dev/null || break; sleep 0.1; done");
+  EXPECT_NE(refused.err.find("lost connection to pod"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("an error occurred forwarding"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("dial tcp4 127.0.0.1:9999: connect: connection refused"), std::string::npos)
+      << refused.err;
+
+  // Not a WebSocket: the Status kubectl prints before giving up; an unknown pod: NotFound.
+  auto plain = server_->Curl("-X POST -w '\\n%{http_code}' " + server_->url() +
+                             "/api/v1/namespaces/default/pods/trainer/portforward");
+  EXPECT_NE(plain.out.find("\"reason\":\"BadRequest\""), std::string::npos) << plain.out;
+  EXPECT_NE(plain.out.find("\n400"), std::string::npos) << plain.out;
+  auto missing = K("port-forward pod/nope 18080:80");
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("pods \"nope\" not found"), std::string::npos) << missing.err;
+}
+
 TEST_F(ServicesE2E, ZRestartKeepsServicesAndACleanStopLeavesNothing) {
   ASSERT_EQ(Apply(ModelYaml("steady", 2, "v1")).code, 0);
   ASSERT_TRUE(RolledOut("steady"));

@@ -18,6 +18,7 @@
 #include "agent/logs.h"
 #include "agent/node_status.h"
 #include "agent/pod_worker.h"
+#include "apiserver/port_forward.h"
 #include "agent/runtime/exec.h"
 #include "agent/volumes/volumes.h"
 #include "client/events.h"
@@ -398,6 +399,32 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
   if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
   pump.join();
   if (pidfd >= 0) ::close(pidfd);
+}
+
+void Agent::ServePortForward(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out) {
+  const Json& meta = Member(pod, "metadata");
+  const std::string uid = StringMember(meta, "uid");
+  std::shared_ptr<PodWorker> w = impl_->WorkerOf(uid);
+  if (!w) return FailWith(out, Status(Code::kBadRequest, "unable to upgrade connection: pod does not exist"));
+  const Json& host_network = Member(Member(pod, "spec"), "hostNetwork");
+  const std::string netns = host_network.is_boolean() && host_network.get<bool>() ? "" : impl_->network->NamespacePath(uid);
+  if (!netns.empty() && !fs::exists(netns)) {
+    return FailWith(out, Status(Code::kBadRequest, "unable to upgrade connection: pod sandbox is not ready"));
+  }
+  if (req.Header("sec-websocket-protocol").find(apiserver::kPortForwardProtocol) == std::string::npos) {
+    return FailWith(out, Status(Code::kBadRequest, std::string("unable to upgrade connection: port-forward needs a "
+                                                               "WebSocket with the subprotocol ") +
+                                                       apiserver::kPortForwardProtocol));
+  }
+  std::unique_ptr<apiserver::WebSocket> ws = out.UpgradeWebSocket(apiserver::kPortForwardProtocol);
+  if (!ws) return FailWith(out, Status(Code::kBadRequest, "Upgrade request required"));
+  const std::string who = StringMember(meta, "namespace") + "/" + StringMember(meta, "name");
+  apiserver::ServePortForward(*ws, [&](int port) -> Result<int> {
+    auto fd = DialLocalhost(netns, port);
+    if (fd.ok()) return fd;
+    return Status(fd.status().code(), "error forwarding port " + std::to_string(port) + " to pod " + who +
+                                          ", uid " + uid + ": " + fd.status().message());
+  });
 }
 
 void Agent::ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out) {

@@ -3,7 +3,7 @@
 // and GPUs, renews its Lease in kube-node-lease, watches the pods bound to it and runs each
 // through a PodWorker. `mlkube server` runs one for its own machine over the in-process
 // client; `mlkube agent` runs one against a remote server over HTTPS.
-// Thread-safety: Start/Stop from the owner; ServeLog from any thread.
+// Thread-safety: Start/Stop from the owner; the Serve methods from any thread.
 
 #include <chrono>
 #include <filesystem>
@@ -46,6 +46,8 @@ class Agent {
   void ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
   // Answers pods/exec: a WebSocket with the v5.channel.k8s.io framing kubectl speaks.
   void ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
+  // Answers pods/portforward: SPDY/3.1 over a WebSocket, to ports on the pod's localhost.
+  void ServePortForward(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
 
  private:
   struct Impl;

@@ -34,15 +34,20 @@ struct HttpResponse {
 };
 
 // A WebSocket a request was upgraded to (exec, attach, port-forward), with binary messages.
-// Run() drives the session on the calling thread until it closes; Send() and Close() may be
-// called from any thread while it runs.
+// Run() drives the session on the calling thread until it closes, calling on_message on it;
+// Send(), Close() and ResumeReading() may be called from any thread while it runs.
 class WebSocket {
  public:
   virtual ~WebSocket() = default;
   virtual void Run(const std::function<void(std::string_view message)>& on_message) = 0;
+  // Queues a message. Called from another thread than Run's, it waits while more than a
+  // bounded amount is queued, so a fast producer cannot outrun a slow client.
   virtual void Send(std::string message) = 0;
   // Closes once everything sent before has been written.
   virtual void Close() = 0;
+  // Back-pressure the other way: from on_message, stop reading until ResumeReading().
+  virtual void PauseReading() = 0;
+  virtual void ResumeReading() = 0;
 };
 
 class Responder {

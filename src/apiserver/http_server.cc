@@ -50,9 +50,21 @@ class BeastWebSocket : public WebSocket {
     while (!finished_ && ioc_.run_one() > 0) {
     }
     on_message_ = nullptr;
+    std::lock_guard lock(mu_);
+    gone_ = true;
+    drained_.notify_all();
   }
 
   void Send(std::string message) override {
+    if (!ioc_.get_executor().running_in_this_thread()) {
+      std::unique_lock lock(mu_);
+      drained_.wait(lock, [this] { return gone_ || queued_bytes_ < kMaxQueuedBytes; });
+      if (gone_) return;
+      queued_bytes_ += message.size();
+    } else {
+      std::lock_guard lock(mu_);
+      queued_bytes_ += message.size();
+    }
     net::post(ioc_, [this, m = std::move(message)]() mutable {
       queue_.push_back(std::move(m));
       WriteNext();
@@ -66,7 +78,21 @@ class BeastWebSocket : public WebSocket {
     });
   }
 
+  void PauseReading() override { paused_ = true; }
+
+  void ResumeReading() override {
+    net::post(ioc_, [this] {
+      paused_ = false;
+      if (read_parked_) {
+        read_parked_ = false;
+        ReadNext();
+      }
+    });
+  }
+
  private:
+  static constexpr size_t kMaxQueuedBytes = 1 << 20;
+
   void ReadNext() {
     ws_.async_read(buffer_, [this](beast::error_code ec, size_t) {
       if (ec) {
@@ -76,7 +102,11 @@ class BeastWebSocket : public WebSocket {
       std::string data = beast::buffers_to_string(buffer_.data());
       buffer_.consume(buffer_.size());
       if (on_message_) (*on_message_)(data);
-      ReadNext();
+      if (paused_) {
+        read_parked_ = true;
+      } else {
+        ReadNext();
+      }
     });
   }
 
@@ -92,6 +122,11 @@ class BeastWebSocket : public WebSocket {
     writing_ = true;
     ws_.async_write(net::buffer(queue_.front()), [this](beast::error_code ec, size_t) {
       writing_ = false;
+      {
+        std::lock_guard lock(mu_);
+        queued_bytes_ -= queue_.front().size();
+        drained_.notify_all();
+      }
       queue_.pop_front();
       if (ec) {
         finished_ = true;
@@ -107,6 +142,11 @@ class BeastWebSocket : public WebSocket {
   std::deque<std::string> queue_;
   const std::function<void(std::string_view)>* on_message_ = nullptr;
   bool writing_ = false, closing_ = false, close_sent_ = false, finished_ = false;
+  bool paused_ = false, read_parked_ = false;
+  std::mutex mu_;  // guards the byte count that bounds Send from other threads
+  std::condition_variable drained_;
+  size_t queued_bytes_ = 0;
+  bool gone_ = false;  // Run has returned: nothing more will be written
 };
 
 template <class Stream>

@@ -170,6 +170,7 @@ void AddServerCommand(CLI::App& app) {
                                                          apiserver::HttpRequest& req, apiserver::Responder& out) {
         if (sub == "log") return raw->ServeLog(pod, req, out);
         if (sub == "exec") return raw->ServeExec(pod, req, out);
+        if (sub == "portforward") return raw->ServePortForward(pod, req, out);
         out.Send(apiserver::StatusResponse(Status(Code::kUnavailable, "the node agent does not serve " + sub + " yet")));
       });
       std::fprintf(stderr, "mlkube agent running node %s\n", raw->node_name().c_str());

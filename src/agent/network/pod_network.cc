@@ -1,6 +1,17 @@
 #include "agent/network/pod_network.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <thread>
 
 #include "common/files.h"
 #include "common/ipv4.h"
@@ -129,6 +140,55 @@ void PodNetwork::Retain(const std::vector<std::string>& live) {
     }
   }
   for (const std::string& uid : gone) Teardown(uid);
+}
+
+Result<int> DialLocalhost(const std::string& netns, int port) {
+  Result<int> result = Status(Code::kInternal, "");
+  // A socket belongs to the namespace it is made in; a thread of its own enters the pod's and
+  // ends there, so no thread of ours is left in a pod's namespace.
+  std::thread([&] {
+    const std::string where = netns.empty() ? "the host network" : "namespace \"" + netns + "\"";
+    if (!netns.empty()) {
+      const int ns = ::open(netns.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
+        result = Status(Code::kInternal, "failed to enter " + where + ": " + std::strerror(errno));
+        if (ns >= 0) ::close(ns);
+        return;
+      }
+      ::close(ns);
+    }
+    const std::string p = std::to_string(port);
+    std::string failures;
+    for (const int family : {AF_INET, AF_INET6}) {
+      const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_storage addr{};
+      socklen_t len;
+      if (family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(static_cast<uint16_t>(port));
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof *a;
+      } else {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(static_cast<uint16_t>(port));
+        a->sin6_addr = in6addr_loopback;
+        len = sizeof *a;
+      }
+      if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0) {
+        result = fd;
+        return;
+      }
+      std::string why = std::strerror(errno);
+      why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));  // as Go words it
+      if (fd >= 0) ::close(fd);
+      failures += family == AF_INET ? "IPv4: dial tcp4 127.0.0.1:" + p + ": connect: " + why
+                                    : " IPv6 dial tcp6 [::1]:" + p + ": connect: " + why;
+    }
+    result = Status(Code::kInternal, "failed to connect to localhost:" + p + " inside " + where + ", " + failures);
+  }).join();
+  return result;
 }
 
 }  // namespace mlkube::agent

@@ -57,4 +57,9 @@ class PodNetwork {
   std::map<std::string, std::string> by_pod_;  // uid -> ip
 };
 
+// A TCP connection to localhost:port inside the network namespace at `netns` (the host's when
+// empty), as the kubelet's port-forward makes: IPv4 first, then IPv6. The error is the text
+// the CRI runtimes give, for the client to print.
+Result<int> DialLocalhost(const std::string& netns, int port);
+
 }  // namespace mlkube::agent
