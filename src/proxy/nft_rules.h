@@ -1,7 +1,7 @@
 #pragma once
 // The service data path as one nftables table (`ip <bridge>`: one per node agent, so agents
-// side by side on one host stay apart), computed from Services and
-// EndpointSlices the way kube-proxy's nftables mode lays it out:
+// side by side on one host stay apart), laid out from the frontends as kube-proxy's nftables
+// mode lays it out:
 //
 //   service-ips   map  clusterIP / load-balancer IP . protocol . port -> goto svc chain
 //   node-ports    map  protocol . nodePort (to any local address)      -> goto svc chain
@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "api/json.h"
 #include "common/ipv4.h"
+#include "proxy/frontends.h"
 
 namespace mlkube::proxy {
 
@@ -49,8 +49,7 @@ struct Ruleset {
   TableObjects objects;
 };
 
-Ruleset BuildRuleset(const std::vector<Json>& services, const std::vector<Json>& slices, const RulesConfig& config,
-                     const TableObjects& previous);
+Ruleset BuildRuleset(const std::vector<Frontend>& frontends, const RulesConfig& config, const TableObjects& previous);
 
 // The transaction that removes the table (and everything in it).
 std::string DeleteTableScript(const std::string& table);

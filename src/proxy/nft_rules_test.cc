@@ -43,7 +43,7 @@ class NftRulesTest : public ::testing::Test {
   }
   // Builds from what the table holds now and applies: the path the proxy takes.
   Ruleset Apply(const std::vector<Json>& services, const std::vector<Json>& slices) {
-    Ruleset r = BuildRuleset(services, slices, config_, ParseListing(nft_->ListTable(config_.table)));
+    Ruleset r = BuildRuleset(BuildFrontends(services, slices), config_, ParseListing(nft_->ListTable(config_.table)));
     Status st = nft_->Run(r.script);
     EXPECT_TRUE(st.ok()) << st.message() << "\n" << r.script;
     return r;

@@ -100,7 +100,7 @@ void Proxier::Run() {
       if (stopping_) return;
       dirty_ = false;
     }
-    Ruleset r = BuildRuleset(services_.List(), slices_.List(), config_, objects);
+    Ruleset r = BuildRuleset(BuildFrontends(services_.List(), slices_.List()), config_, objects);
     if (r.script == applied) continue;
     Status st = nft_->Run(r.script);
     if (!st.ok()) {
