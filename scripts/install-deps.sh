@@ -10,7 +10,7 @@ packages=(
   python3 python3-kubernetes python3-yaml curl tzdata
   etcd-server wrk
   iproute2 procps
-  libnftables-dev nftables libldns-dev zlib1g-dev nginx-light dnsutils dnsmasq-base
+  libnftables-dev nftables libldns-dev zlib1g-dev libbpf-dev nginx-light dnsutils dnsmasq-base
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -238,6 +238,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   ASSIGN_OR_RETURN(impl->network, PodNetwork::Setup(no));
   proxy::Proxier::Options po;
   po.bridge = options.bridge;
+  po.socket_lb = options.socket_lb;
   ASSIGN_OR_RETURN(po.pod_cidr, ParseIpv4Cidr(options.pod_cidr, "pod CIDR"));
   ASSIGN_OR_RETURN(impl->proxier, proxy::Proxier::Start(client, po));
   // The node's cluster DNS answers on the bridge's address, which every pod reaches.

@@ -31,6 +31,7 @@ class Agent {
     std::string pod_cidr = "10.88.0.0/16";  // pod addresses; the first is the bridge's
     std::string bridge = "mlkube0";
     std::string cluster_domain = "cluster.local";  // the DNS zone of Services
+    bool socket_lb = true;  // connect-time balancing for TCP Services (else nftables alone)
     std::map<std::string, std::string> labels;
     int max_pods = 110;
     std::chrono::seconds heartbeat{10};

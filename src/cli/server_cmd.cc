@@ -58,6 +58,9 @@ void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) 
   cmd->add_option("--node-labels", labels, "Extra node labels: key=value,key2=value2");
   cmd->add_option("--cluster-domain", o.cluster_domain, "DNS zone of Services (<svc>.<ns>.svc.<zone>)")
       ->capture_default_str();
+  cmd->add_flag("--socket-lb,!--no-socket-lb", o.socket_lb,
+                "Balance TCP connects to Services made on this node at connect time (BPF), without NAT")
+      ->capture_default_str();
 }
 
 Status ParseNodeLabels(const std::string& text, std::map<std::string, std::string>& out) {

@@ -45,6 +45,15 @@ Result<std::unique_ptr<Proxier>> Proxier::Start(const client::Client& client, Op
   // We masquerade them at once, so no 127/8 address is ever seen on the wire.
   RETURN_IF_ERROR(WriteSysctl("/proc/sys/net/ipv4/conf/" + options.bridge + "/route_localnet", "1"));
   std::unique_ptr<Proxier> p(new Proxier(client, std::move(options), std::move(nft)));
+  if (p->options_.socket_lb) {
+    auto balancer = SocketBalancer::Start();
+    if (balancer.ok()) {
+      p->balancer_ = std::move(*balancer);
+    } else {
+      std::fprintf(stderr, "mlkube: proxy: socket-level balancing is off (%s); Services are served by nftables alone\n",
+                   balancer.status().message().c_str());
+    }
+  }
   p->services_.Start();
   p->slices_.Start();
   p->thread_ = std::thread([raw = p.get()] { raw->Run(); });
@@ -65,6 +74,7 @@ void Proxier::Stop(bool remove_rules) {
   if (thread_.joinable()) thread_.join();
   services_.Stop();
   slices_.Stop();
+  balancer_.reset();  // detached: the rules serve on their own until the next agent attaches
   if (remove_rules) {
     Status st = nft_->Run(DeleteTableScript(config_.table));
     if (!st.ok()) std::fprintf(stderr, "mlkube: proxy: removing rules: %s\n", st.message().c_str());
@@ -100,7 +110,8 @@ void Proxier::Run() {
       if (stopping_) return;
       dirty_ = false;
     }
-    Ruleset r = BuildRuleset(BuildFrontends(services_.List(), slices_.List()), config_, objects);
+    const std::vector<Frontend> frontends = BuildFrontends(services_.List(), slices_.List());
+    Ruleset r = BuildRuleset(frontends, config_, objects);
     if (r.script == applied) continue;
     Status st = nft_->Run(r.script);
     if (!st.ok()) {
@@ -115,6 +126,13 @@ void Proxier::Run() {
     }
     objects = r.objects;
     applied = std::move(r.script);
+    // After the rules: whatever the balancer sends somewhere, the rules would send there too.
+    if (balancer_) {
+      if (Status bst = balancer_->Sync(frontends); !bst.ok()) {
+        std::fprintf(stderr, "mlkube: proxy: socket-level balancing is off (%s)\n", bst.message().c_str());
+        balancer_.reset();
+      }
+    }
     std::lock_guard lock(mu_);
     if (!synced_) {
       synced_ = true;

@@ -6,6 +6,8 @@
 // removes it on Stop when asked to (the node is going away with nothing left on it).
 // It also sets what the data path needs of the host: IPv4 forwarding, and route_localnet on
 // the pod bridge so that load-balancer addresses on loopback can be forwarded to pods.
+// With socket_lb, TCP connects made on this node skip the NAT altogether (socket_lb.h); the
+// table still serves everything else and stands in whenever the balancer is not attached.
 // Thread-safety: Start/Stop from the owner's thread; the rest on its own thread.
 
 #include <condition_variable>
@@ -19,6 +21,7 @@
 #include "common/ipv4.h"
 #include "proxy/nft_rules.h"
 #include "proxy/nftables.h"
+#include "proxy/socket_lb.h"
 
 namespace mlkube::proxy {
 
@@ -27,6 +30,7 @@ class Proxier {
   struct Options {
     std::string bridge = "mlkube0";  // also the table's name
     Ipv4Net pod_cidr{0x0a580000, 16};
+    bool socket_lb = true;
   };
   static Result<std::unique_ptr<Proxier>> Start(const client::Client& client, Options options);
   ~Proxier();
@@ -44,6 +48,7 @@ class Proxier {
   const Options options_;
   RulesConfig config_;
   std::unique_ptr<Nftables> nft_;
+  std::unique_ptr<SocketBalancer> balancer_;  // null when off or when it could not attach
   client::Informer services_;
   client::Informer slices_;
   std::mutex mu_;
