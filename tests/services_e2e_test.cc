@@ -359,9 +359,6 @@ TEST_F(ServicesE2E, BadInputIsRefusedOrExplained) {
   EXPECT_NE(r.err.find("failed to allocate IP " + ip + ": provided IP is already allocated"), std::string::npos) << r.err;
 }
 
-// Last: restarts the server. Requests through a Service keep flowing while it is down (the
-// pods and their rules stay) and after; the restarted proxy rewrites the same rules without
-// duplicating or leaking any. A clean stop with nothing left running leaves nothing behind.
 // Serves GET /bytes?n=N (N bytes of a repeating pattern) and answers POST with the body's
 // sha256, on the pod's loopback only: port-forward reaches it, the pod IP does not.
 constexpr char kLoopbackServer[] = R"py(
@@ -452,6 +449,9 @@ TEST_F(ServicesE2E, PortForwardReachesAServiceAndAPodsLoopback) {
   EXPECT_NE(missing.err.find("pods \"nope\" not found"), std::string::npos) << missing.err;
 }
 
+// Last: restarts the server. Requests through a Service keep flowing while it is down (the
+// pods and their rules stay) and after; the restarted proxy rewrites the same rules without
+// duplicating or leaking any. A clean stop with nothing left running leaves nothing behind.
 TEST_F(ServicesE2E, ZRestartKeepsServicesAndACleanStopLeavesNothing) {
   ASSERT_EQ(Apply(ModelYaml("steady", 2, "v1")).code, 0);
   ASSERT_TRUE(RolledOut("steady"));

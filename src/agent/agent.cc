@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -18,9 +19,10 @@
 #include "agent/logs.h"
 #include "agent/node_status.h"
 #include "agent/pod_worker.h"
-#include "apiserver/port_forward.h"
 #include "agent/runtime/exec.h"
 #include "agent/volumes/volumes.h"
+#include "apiserver/fd_writer.h"
+#include "apiserver/port_forward.h"
 #include "client/events.h"
 #include "client/informer.h"
 #include "common/ipv4.h"
@@ -310,6 +312,20 @@ void FailWith(apiserver::Responder& out, const Status& st) {
 // The v5.channel.k8s.io framing: one byte of channel, then the data.
 enum Channel : char { kStdin = 0, kStdout = 1, kStderr = 2, kError = 3, kResize = 4, kClose = '\xff' };
 
+// Whether a Sec-WebSocket-Protocol list ("a, b") names `protocol`.
+bool OffersSubprotocol(std::string_view list, std::string_view protocol) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item == protocol) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 std::string Frame(Channel channel, std::string_view data) {
   std::string m(1, channel);
   m.append(data);
@@ -382,22 +398,31 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
     socket->Send(Frame(kError, status.dump()));
     socket->Close();
   });
+  // The command may read its input slower than the client sends it: a writer of its own
+  // feeds it, and the session stops reading the client while too much waits.
+  apiserver::FlowGate gate(*ws);
+  apiserver::FdWriter input(gate);
+  std::atomic<bool> input_closed{false};
+  if (stdin_fd >= 0) {
+    input.Start(stdin_fd, [&input_closed](int fd) {
+      ::close(fd);
+      input_closed = true;
+    });
+  }
   ws->Run([&](std::string_view message) {
-    if (message.empty()) return;
-    if (message[0] == kStdin && stdin_fd >= 0) {
-      for (size_t off = 1; off < message.size();) {
-        ssize_t n = ::write(stdin_fd, message.data() + off, message.size() - off);
-        if (n <= 0) break;
-        off += n;
-      }
-    } else if (static_cast<char>(message[0]) == kClose && message.size() > 1 && message[1] == kStdin && stdin_fd >= 0) {
-      ::close(stdin_fd);
-      stdin_fd = -1;
+    if (message.empty() || stdin_fd < 0) return;
+    if (message[0] == kStdin) {
+      if (message.size() > 1) input.Push(std::string(message.substr(1)));
+    } else if (static_cast<char>(message[0]) == kClose && message.size() > 1 && message[1] == kStdin) {
+      input.Finish();
     }
   });
-  // The client left (or the command ended): nothing may outlive the session.
-  if (stdin_fd >= 0) ::close(stdin_fd);
+  // The client left (or the command ended): nothing may outlive the session. The kill also
+  // ends a write to a command that stopped reading.
   if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  input.Abort();
+  input.WaitDone(std::chrono::hours(24));
+  if (stdin_fd >= 0 && !input_closed) ::close(stdin_fd);
   pump.join();
   if (pidfd >= 0) ::close(pidfd);
 }
@@ -412,7 +437,7 @@ void Agent::ServePortForward(const Json& pod, const apiserver::HttpRequest& req,
   if (!netns.empty() && !fs::exists(netns)) {
     return FailWith(out, Status(Code::kBadRequest, "unable to upgrade connection: pod sandbox is not ready"));
   }
-  if (req.Header("sec-websocket-protocol").find(apiserver::kPortForwardProtocol) == std::string::npos) {
+  if (!OffersSubprotocol(req.Header("sec-websocket-protocol"), apiserver::kPortForwardProtocol)) {
     return FailWith(out, Status(Code::kBadRequest, std::string("unable to upgrade connection: port-forward needs a "
                                                                "WebSocket with the subprotocol ") +
                                                        apiserver::kPortForwardProtocol));

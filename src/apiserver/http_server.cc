@@ -1,5 +1,6 @@
 #include "apiserver/http_server.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <boost/asio.hpp>
@@ -8,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <atomic>
 #include <deque>
 #include <chrono>
 #include <condition_variable>
@@ -26,16 +28,20 @@ namespace {
 
 // A WebSocket over the connection's stream, driven by asynchronous operations on the
 // connection's own io_context: reads and writes interleave on the one thread that runs it,
-// which TLS requires.
+// which TLS requires. Reading stops while the caller asks (PauseReading) and while more than
+// a bound is queued for writing, so neither a slow client nor a fast one grows the queues
+// without limit; while it is stopped, a hang-up is still noticed.
 template <class Stream>
 class BeastWebSocket : public WebSocket {
  public:
-  explicit BeastWebSocket(Stream& stream) : ws_(stream), ioc_(static_cast<net::io_context&>(stream.get_executor().context())) {}
+  explicit BeastWebSocket(Stream& stream)
+      : ws_(stream), ioc_(static_cast<net::io_context&>(stream.get_executor().context())), hangup_(ioc_) {}
 
   bool Accept(const http::request<http::string_body>& req, const std::string& subprotocol) {
     ws_.set_option(beast::websocket::stream_base::decorator([subprotocol](beast::websocket::response_type& res) {
       res.set(http::field::sec_websocket_protocol, subprotocol);
     }));
+    ws_.read_message_max(kMaxMessage);
     beast::error_code ec;
     ws_.accept(req, ec);
     ws_.binary(true);
@@ -45,24 +51,24 @@ class BeastWebSocket : public WebSocket {
   void Run(const std::function<void(std::string_view)>& on_message) override {
     on_message_ = &on_message;
     auto guard = net::make_work_guard(ioc_);
-    ReadNext();
     ioc_.restart();
+    ReadNext();
     while (!finished_ && ioc_.run_one() > 0) {
     }
     on_message_ = nullptr;
+    hangup_.cancel();
     std::lock_guard lock(mu_);
     gone_ = true;
     drained_.notify_all();
   }
 
   void Send(std::string message) override {
-    if (!ioc_.get_executor().running_in_this_thread()) {
+    {
       std::unique_lock lock(mu_);
-      drained_.wait(lock, [this] { return gone_ || queued_bytes_ < kMaxQueuedBytes; });
+      if (!ioc_.get_executor().running_in_this_thread()) {
+        drained_.wait(lock, [this] { return gone_ || queued_bytes_ < kMaxQueuedBytes; });
+      }
       if (gone_) return;
-      queued_bytes_ += message.size();
-    } else {
-      std::lock_guard lock(mu_);
       queued_bytes_ += message.size();
     }
     net::post(ioc_, [this, m = std::move(message)]() mutable {
@@ -72,6 +78,7 @@ class BeastWebSocket : public WebSocket {
   }
 
   void Close() override {
+    if (Gone()) return;
     net::post(ioc_, [this] {
       closing_ = true;
       WriteNext();
@@ -81,17 +88,23 @@ class BeastWebSocket : public WebSocket {
   void PauseReading() override { paused_ = true; }
 
   void ResumeReading() override {
-    net::post(ioc_, [this] {
-      paused_ = false;
-      if (read_parked_) {
-        read_parked_ = false;
-        ReadNext();
-      }
-    });
+    if (Gone()) return;
+    paused_ = false;
+    net::post(ioc_, [this] { MaybeReadAgain(); });
   }
 
  private:
   static constexpr size_t kMaxQueuedBytes = 1 << 20;
+  static constexpr size_t kMaxMessage = 4 << 20;
+
+  bool Gone() {
+    std::lock_guard lock(mu_);
+    return gone_;
+  }
+  bool QueueFull() {
+    std::lock_guard lock(mu_);
+    return queued_bytes_ >= kMaxQueuedBytes;
+  }
 
   void ReadNext() {
     ws_.async_read(buffer_, [this](beast::error_code ec, size_t) {
@@ -102,11 +115,34 @@ class BeastWebSocket : public WebSocket {
       std::string data = beast::buffers_to_string(buffer_.data());
       buffer_.consume(buffer_.size());
       if (on_message_) (*on_message_)(data);
-      if (paused_) {
+      if (paused_ || QueueFull()) {
         read_parked_ = true;
+        WatchForHangup();
       } else {
         ReadNext();
       }
+    });
+  }
+
+  void MaybeReadAgain() {
+    if (!read_parked_ || paused_ || finished_ || QueueFull()) return;
+    read_parked_ = false;
+    hangup_.cancel();
+    ReadNext();
+  }
+
+  // With no read outstanding a closed connection would go unseen (and a server stopping
+  // would wait on it), so a parked reader looks at the socket now and then.
+  void WatchForHangup() {
+    hangup_.expires_after(std::chrono::milliseconds(500));
+    hangup_.async_wait([this](beast::error_code ec) {
+      if (ec || !read_parked_ || finished_) return;
+      pollfd p{beast::get_lowest_layer(ws_).native_handle(), POLLRDHUP, 0};
+      if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        finished_ = true;
+        return;
+      }
+      WatchForHangup();
     });
   }
 
@@ -119,6 +155,7 @@ class BeastWebSocket : public WebSocket {
       }
       return;
     }
+    if (close_sent_) return;  // nothing may follow the close frame
     writing_ = true;
     ws_.async_write(net::buffer(queue_.front()), [this](beast::error_code ec, size_t) {
       writing_ = false;
@@ -132,18 +169,20 @@ class BeastWebSocket : public WebSocket {
         finished_ = true;
         return;
       }
+      MaybeReadAgain();
       WriteNext();
     });
   }
 
   beast::websocket::stream<Stream&> ws_;
   net::io_context& ioc_;
+  net::steady_timer hangup_;
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
   const std::function<void(std::string_view)>* on_message_ = nullptr;
-  bool writing_ = false, closing_ = false, close_sent_ = false, finished_ = false;
-  bool paused_ = false, read_parked_ = false;
-  std::mutex mu_;  // guards the byte count that bounds Send from other threads
+  bool writing_ = false, closing_ = false, close_sent_ = false, finished_ = false, read_parked_ = false;
+  std::atomic<bool> paused_{false};  // set by the session, from its own and other threads
+  std::mutex mu_;                    // guards the byte count that bounds Send, and gone_
   std::condition_variable drained_;
   size_t queued_bytes_ = 0;
   bool gone_ = false;  // Run has returned: nothing more will be written

@@ -3,46 +3,55 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
-#include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 
+#include "apiserver/fd_writer.h"
 #include "apiserver/spdy.h"
 
 namespace mlkube::apiserver {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
 constexpr size_t kReadChunk = 32 * 1024;
-// Client bytes held for pods that read slower than the client sends, across a session: above
-// the first mark the session stops reading the WebSocket, below the second it reads again.
-constexpr int64_t kPauseAbove = 4 << 20, kResumeBelow = 1 << 20;
 // Forwarded connections one session may hold open at once (each has two threads).
 constexpr size_t kMaxForwards = 256;
+// An error stream whose data stream never comes (or the reverse) is given up after this,
+// as the kubelet gives up on a half-made pair.
+constexpr auto kPairTimeout = 30s;
+// Once one direction of a connection has ended, the other gets this long before the
+// connection is closed, as the CRI runtimes behind the kubelet do: a pod that neither closes
+// nor reads must not hold the client's connection open for ever.
+constexpr auto kLinger = 1s;
 
 // One forwarded connection: the error and data streams of one request id. The session's
-// thread owns the stream ids; `mu` guards what it shares with the two pump threads.
+// thread owns the ids and the threads; `mu` guards what it shares with them.
 struct Forward {
+  explicit Forward(FlowGate& gate) : in(gate) {}
+
   uint32_t error_stream = 0, data_stream = 0;
   std::string port;  // the data stream's `port` header
-  std::thread out, in;
-  std::atomic<int> running{0};
+  Clock::time_point opened = Clock::now();
+  std::thread out;  // dials, then copies the pod's bytes to the client
+  FdWriter in;      // copies the client's bytes to the pod
 
   std::mutex mu;
   std::condition_variable cv;
   int fd = -1;
-  bool dialed = false;  // fd is set, or the dial failed and it stays -1
-  std::deque<std::string> inbound;
-  bool inbound_fin = false;  // the client finished its half of the data stream
-  bool reset = false;        // the client reset a stream, or the session is ending
-  bool in_done = false;      // nothing more will be written to the pod
+  bool reset = false;     // the client reset a stream, or the session is ending
+  bool out_done = false;  // `out` has sent its last frame
+
+  bool started() const { return out.joinable(); }
 };
 
 // The port from a `port` header, or the kubelet's words for a bad one.
@@ -52,40 +61,29 @@ Result<int> ParsePort(const std::string& value) {
   if (ec != std::errc() || end != value.data() + value.size() || port > 65535 || port < 0) {
     return Status(Code::kBadRequest, "unable to parse \"" + value + "\" as a port: invalid syntax");
   }
-  if (port == 0) return Status(Code::kBadRequest, "port 0 must be > 0");
+  if (port == 0) return Status(Code::kBadRequest, "port \"0\" must be > 0");
   return port;
-}
-
-bool SendAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
 }
 
 class Session {
  public:
-  Session(WebSocket& ws, const PortDialer& dial) : ws_(ws), dial_(dial) {}
+  Session(WebSocket& ws, const PortDialer& dial) : ws_(ws), dial_(dial), gate_(ws) {}
 
   void Run() {
     ws_.Run([this](std::string_view message) { OnMessage(message); });
-    for (auto& [request, f] : by_request_) Abort(*f);
-    for (auto& [request, f] : by_request_) Join(*f);
+    for (auto& [request, fw] : by_request_) Abort(*fw);
+    for (auto& [request, fw] : by_request_) Join(*fw);
   }
 
  private:
   void OnMessage(std::string_view message) {
     if (broken_) return;
     frames_.Feed(message);
-    while (true) {
+    while (!broken_) {
       auto next = frames_.Next();
       if (!next.ok()) return Fail();
       if (!*next) return;
       OnFrame(**next);
-      if (broken_) return;
     }
   }
 
@@ -93,7 +91,7 @@ class Session {
   // recovered: the session ends.
   void Fail() {
     broken_ = true;
-    ws_.Send(spdy::GoAwayFrame(last_stream_));
+    ws_.Send(spdy::GoAwayFrame(last_stream_, spdy::kGoAwayProtocolError));
     ws_.Close();
   }
 
@@ -102,8 +100,17 @@ class Session {
     switch (f.type) {
       case spdy::kSynStream:
         return OnSynStream(f);
+      case spdy::kHeaders: {
+        // Nothing to act on, but every header block moves the shared zlib context on.
+        auto headers = spdy::ParseHeaders(f);
+        if (!headers.ok() || !inflate_.Decompress(headers->header_block).ok()) Fail();
+        return;
+      }
       case spdy::kRstStream:
-        if (auto id = spdy::FirstWord(f); id.ok()) OnReset(*id);
+        if (auto id = spdy::FirstWord(f); id.ok()) {
+          if (auto it = by_stream_.find(*id); it != by_stream_.end()) Abort(*it->second);
+          Sweep();
+        }
         return;
       case spdy::kPing:
         // Odd ids are the client's pings; even ones would answer ours, and we send none.
@@ -113,7 +120,7 @@ class Session {
         ws_.Close();
         return;
       default:
-        return;  // SETTINGS, WINDOW_UPDATE, HEADERS: nothing to do without flow control
+        return;  // SETTINGS and WINDOW_UPDATE: spdystream peers do no flow control
     }
   }
 
@@ -137,15 +144,17 @@ class Session {
         by_request_.erase(request);
         return ws_.Send(spdy::RstStreamFrame(id, spdy::kRefusedStream));
       }
-      fw = std::make_shared<Forward>();
+      fw = std::make_shared<Forward>(gate_);
     }
     uint32_t& slot = type == "error" ? fw->error_stream : fw->data_stream;
-    if (slot != 0) return ws_.Send(spdy::RstStreamFrame(id, spdy::kProtocolError));
+    if (slot != 0 || fw->started()) return ws_.Send(spdy::RstStreamFrame(id, spdy::kProtocolError));
     slot = id;
     if (type == "data") fw->port = spdy::HeaderValue(*headers, "port");
     by_stream_[id] = fw;
-    ws_.Send(spdy::SynReplyFrame(id, 0, deflate_.Compress({})));
-    if (fw->error_stream != 0 && fw->data_stream != 0) Start(fw);
+    const std::string reply = deflate_.Compress({});
+    if (reply.empty()) return Fail();
+    ws_.Send(spdy::SynReplyFrame(id, 0, reply));
+    if (fw->error_stream != 0 && fw->data_stream != 0) Start(*fw);
   }
 
   void OnData(spdy::Frame& f) {
@@ -157,97 +166,87 @@ class Session {
     }
     Forward& fw = *it->second;
     if (f.stream_id != fw.data_stream) return;  // the client writes nothing on the error stream
-    const auto size = static_cast<int64_t>(f.payload.size());
-    bool taken = false;
-    {
-      std::lock_guard lock(fw.mu);
-      if (!fw.reset && !fw.inbound_fin && !fw.in_done) {
-        taken = true;
-        if (size > 0) fw.inbound.push_back(std::move(f.payload));
-        if (f.flags & spdy::kFlagFin) fw.inbound_fin = true;
-      }
+    if (!f.payload.empty()) fw.in.Push(std::move(f.payload));
+    if (f.flags & spdy::kFlagFin) fw.in.Finish();
+  }
+
+  void Start(Forward& fw) {
+    try {
+      fw.out = std::thread([this, &fw] { PumpOut(fw); });
+    } catch (const std::system_error&) {
+      // No thread to be had: this connection is refused, the session goes on.
+      ws_.Send(spdy::RstStreamFrame(fw.data_stream, spdy::kRefusedStream));
+      ws_.Send(spdy::RstStreamFrame(fw.error_stream, spdy::kRefusedStream));
+      Abort(fw);
     }
-    fw.cv.notify_all();
-    if (taken && size > 0) Held(size);
   }
 
-  void OnReset(uint32_t stream) {
-    auto it = by_stream_.find(stream);
-    if (it != by_stream_.end()) Abort(*it->second);
-  }
-
-  void Start(const std::shared_ptr<Forward>& fw) {
-    fw->running = 2;
-    fw->out = std::thread([this, fw] {
-      PumpOut(*fw);
-      --fw->running;
-    });
-    fw->in = std::thread([this, fw] {
-      PumpIn(*fw);
-      --fw->running;
-    });
-  }
-
-  // Dials the port, then copies the pod's bytes to the data stream until it closes its side.
+  // Dials the port, starts the writer, then copies the pod's bytes to the data stream until
+  // the pod closes its side (or the connection is cut).
   void PumpOut(Forward& fw) {
     auto port = ParsePort(fw.port);
-    Result<int> fd = port.ok() ? dial_(*port) : Result<int>(port.status());
+    Result<int> fd = Status(Code::kInternal, "");
+    {
+      std::lock_guard lock(fw.mu);
+      if (fw.reset) return Finished(fw);
+    }
+    fd = port.ok() ? dial_(*port) : Result<int>(port.status());
     bool reset;
     {
       std::lock_guard lock(fw.mu);
-      fw.dialed = true;
       if (fd.ok()) fw.fd = *fd;
       reset = fw.reset;
       if (reset && fw.fd >= 0) ::shutdown(fw.fd, SHUT_RDWR);
     }
-    fw.cv.notify_all();
     if (!fd.ok()) {
-      if (reset) return;
-      ws_.Send(spdy::DataFrame(fw.error_stream, 0, fd.status().message()));
-      ws_.Send(spdy::DataFrame(fw.error_stream, spdy::kFlagFin, ""));
-      ws_.Send(spdy::DataFrame(fw.data_stream, spdy::kFlagFin, ""));
-      return;
+      fw.in.Abort();
+      if (!reset) {
+        ws_.Send(spdy::DataFrame(fw.error_stream, 0, fd.status().message()));
+        ws_.Send(spdy::DataFrame(fw.error_stream, spdy::kFlagFin, ""));
+        ws_.Send(spdy::DataFrame(fw.data_stream, spdy::kFlagFin, ""));
+      }
+      return Finished(fw);
+    }
+    try {
+      fw.in.Start(*fd, [&fw](int sock) { Linger(fw, sock); });
+    } catch (const std::system_error&) {
+      fw.in.Abort();
+      ::shutdown(*fd, SHUT_RDWR);
     }
     char buf[kReadChunk];
     while (true) {
       ssize_t n = ::recv(*fd, buf, sizeof buf, 0);
       if (n < 0 && errno == EINTR) continue;
+      // A reset from the pod ends the copy like a close: the client sees the connection end
+      // and keeps forwarding others, instead of losing the whole session to one connection.
       if (n <= 0) break;
       ws_.Send(spdy::DataFrame(fw.data_stream, 0, std::string_view(buf, static_cast<size_t>(n))));
     }
     {
       std::lock_guard lock(fw.mu);
-      if (fw.reset) return;
+      reset = fw.reset;
     }
-    ws_.Send(spdy::DataFrame(fw.data_stream, spdy::kFlagFin, ""));
-    ws_.Send(spdy::DataFrame(fw.error_stream, spdy::kFlagFin, ""));
+    if (!reset) {
+      ws_.Send(spdy::DataFrame(fw.data_stream, spdy::kFlagFin, ""));
+      ws_.Send(spdy::DataFrame(fw.error_stream, spdy::kFlagFin, ""));
+    }
+    Finished(fw);
   }
 
-  // Writes the client's bytes to the pod; the client's FIN half-closes the connection.
-  void PumpIn(Forward& fw) {
-    std::unique_lock lock(fw.mu);
-    fw.cv.wait(lock, [&] { return fw.dialed || fw.reset; });
-    while (fw.fd >= 0) {
-      fw.cv.wait(lock, [&] { return !fw.inbound.empty() || fw.inbound_fin || fw.reset; });
-      if (fw.reset) break;
-      if (fw.inbound.empty()) {
-        ::shutdown(fw.fd, SHUT_WR);
-        break;
-      }
-      std::string chunk = std::move(fw.inbound.front());
-      fw.inbound.pop_front();
-      lock.unlock();
-      const bool written = SendAll(fw.fd, chunk);
-      Released(static_cast<int64_t>(chunk.size()));
-      lock.lock();
-      if (!written) break;  // the pod closed its side: later bytes have nowhere to go
+  static void Finished(Forward& fw) {
+    {
+      std::lock_guard lock(fw.mu);
+      fw.out_done = true;
     }
-    int64_t dropped = 0;
-    for (const std::string& s : fw.inbound) dropped += static_cast<int64_t>(s.size());
-    fw.inbound.clear();
-    fw.in_done = true;
-    lock.unlock();
-    if (dropped > 0) Released(dropped);
+    fw.cv.notify_all();
+  }
+
+  // The client has finished sending: the pod sees end of input, and gets kLinger to finish
+  // its side before the connection is cut.
+  static void Linger(Forward& fw, int sock) {
+    ::shutdown(sock, SHUT_WR);
+    std::unique_lock lock(fw.mu);
+    if (!fw.cv.wait_for(lock, kLinger, [&] { return fw.out_done || fw.reset; })) ::shutdown(sock, SHUT_RDWR);
   }
 
   void Abort(Forward& fw) {
@@ -257,20 +256,40 @@ class Session {
       if (fw.fd >= 0) ::shutdown(fw.fd, SHUT_RDWR);
     }
     fw.cv.notify_all();
+    fw.in.Abort();
   }
 
   static void Join(Forward& fw) {
     if (fw.out.joinable()) fw.out.join();
-    if (fw.in.joinable()) fw.in.join();
+    fw.in.Abort();
+    fw.in.WaitDone(std::chrono::hours(24));
     if (fw.fd >= 0) ::close(fw.fd);
     fw.fd = -1;
   }
 
-  // Forgets connections whose pumps have both finished.
+  // Forgets connections that have ended, and pairs that never formed.
   void Sweep() {
+    const auto now = Clock::now();
     for (auto it = by_request_.begin(); it != by_request_.end();) {
       Forward& fw = *it->second;
-      if (!fw.out.joinable() || fw.running > 0) {
+      bool gone;
+      if (fw.started()) {
+        std::lock_guard lock(fw.mu);
+        gone = fw.out_done;
+      } else {
+        gone = fw.reset || now - fw.opened > kPairTimeout;
+        if (gone && !fw.reset) {
+          for (uint32_t id : {fw.error_stream, fw.data_stream}) {
+            if (id != 0) ws_.Send(spdy::RstStreamFrame(id, spdy::kCancel));
+          }
+        }
+      }
+      if (gone && fw.started() && !fw.in.done()) {
+        // The pod's side has ended; the writer ends with the client's FIN or a reset.
+        ++it;
+        continue;
+      }
+      if (!gone) {
         ++it;
         continue;
       }
@@ -281,26 +300,9 @@ class Session {
     }
   }
 
-  void Held(int64_t bytes) {
-    std::lock_guard lock(flow_mu_);
-    held_ += bytes;
-    if (!paused_ && held_ > kPauseAbove) {
-      paused_ = true;
-      ws_.PauseReading();
-    }
-  }
-
-  void Released(int64_t bytes) {
-    std::lock_guard lock(flow_mu_);
-    held_ -= bytes;
-    if (paused_ && held_ < kResumeBelow) {
-      paused_ = false;
-      ws_.ResumeReading();
-    }
-  }
-
   WebSocket& ws_;
   const PortDialer& dial_;
+  FlowGate gate_;
   // The session thread's own:
   spdy::FrameReader frames_;
   spdy::HeaderDecompressor inflate_;
@@ -309,10 +311,6 @@ class Session {
   bool broken_ = false;
   std::map<std::string, std::shared_ptr<Forward>> by_request_;
   std::map<uint32_t, std::shared_ptr<Forward>> by_stream_;
-  // Shared with the pumps:
-  std::mutex flow_mu_;
-  int64_t held_ = 0;
-  bool paused_ = false;
 };
 
 }  // namespace

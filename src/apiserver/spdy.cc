@@ -74,9 +74,9 @@ std::string HeaderValue(const Headers& headers, std::string_view name) {
 }
 
 HeaderCompressor::HeaderCompressor() {
-  deflateInit(&z_, Z_DEFAULT_COMPRESSION);
-  deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(kHeaderDictionary.data()),
-                       static_cast<uInt>(kHeaderDictionary.size()));
+  ok_ = deflateInit(&z_, Z_DEFAULT_COMPRESSION) == Z_OK &&
+        deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(kHeaderDictionary.data()),
+                             static_cast<uInt>(kHeaderDictionary.size())) == Z_OK;
 }
 
 HeaderCompressor::~HeaderCompressor() { deflateEnd(&z_); }
@@ -91,6 +91,7 @@ std::string HeaderCompressor::Compress(const Headers& headers) {
     plain += value;
   }
   std::string out;
+  if (!ok_) return out;
   z_.next_in = reinterpret_cast<Bytef*>(plain.data());
   z_.avail_in = static_cast<uInt>(plain.size());
   // A sync flush ends each block on a byte boundary, so the peer can inflate it whole.
@@ -98,17 +99,21 @@ std::string HeaderCompressor::Compress(const Headers& headers) {
     char chunk[1024];
     z_.next_out = reinterpret_cast<Bytef*>(chunk);
     z_.avail_out = sizeof chunk;
-    deflate(&z_, Z_SYNC_FLUSH);
+    if (deflate(&z_, Z_SYNC_FLUSH) == Z_STREAM_ERROR) {
+      ok_ = false;
+      return "";
+    }
     out.append(chunk, sizeof chunk - z_.avail_out);
   } while (z_.avail_out == 0);
   return out;
 }
 
-HeaderDecompressor::HeaderDecompressor() { inflateInit(&z_); }
+HeaderDecompressor::HeaderDecompressor() { ok_ = inflateInit(&z_) == Z_OK; }
 
 HeaderDecompressor::~HeaderDecompressor() { inflateEnd(&z_); }
 
 Result<Headers> HeaderDecompressor::Decompress(std::string_view block) {
+  if (!ok_) return Status(Code::kInternal, "SPDY header block: zlib could not start");
   std::string plain;
   z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(block.data()));
   z_.avail_in = static_cast<uInt>(block.size());
@@ -158,6 +163,11 @@ Result<SynStream> ParseSynStream(const Frame& frame) {
   return s;
 }
 
+Result<HeaderFrame> ParseHeaders(const Frame& frame) {
+  if (frame.payload.size() < 4) return Status(Code::kBadRequest, "SPDY header frame too short");
+  return HeaderFrame{Word(frame.payload, 0) & 0x7fffffffu, std::string_view(frame.payload).substr(4)};
+}
+
 Result<uint32_t> FirstWord(const Frame& frame) {
   if (frame.payload.size() < 4) return Status(Code::kBadRequest, "SPDY control frame too short");
   return Word(frame.payload, 0) & 0x7fffffffu;
@@ -198,10 +208,10 @@ std::string PingFrame(uint32_t id) {
   return Control(kPing, 0, payload);
 }
 
-std::string GoAwayFrame(uint32_t last_good_stream_id) {
+std::string GoAwayFrame(uint32_t last_good_stream_id, GoAwayStatus status) {
   std::string payload;
   PutWord(payload, last_good_stream_id);
-  PutWord(payload, 0);  // OK
+  PutWord(payload, status);
   return Control(kGoAway, 0, payload);
 }
 

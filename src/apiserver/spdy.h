@@ -36,12 +36,14 @@ constexpr uint8_t kFlagFin = 0x01;
 
 // RST_STREAM status codes.
 enum RstStatus : uint32_t { kProtocolError = 1, kInvalidStream = 2, kRefusedStream = 3, kCancel = 5 };
+// GOAWAY status codes.
+enum GoAwayStatus : uint32_t { kGoAwayOk = 0, kGoAwayProtocolError = 1 };
 
 struct Frame {
   bool control = false;
   uint16_t type = 0;   // control frames
   uint8_t flags = 0;
-  uint32_t stream_id = 0;  // data frames; control frames that name a stream (see ParseControl)
+  uint32_t stream_id = 0;  // data frames only; a control frame's is in its payload
   std::string payload;     // everything after the 8-byte frame header
 };
 
@@ -71,10 +73,12 @@ class HeaderCompressor {
   ~HeaderCompressor();
   HeaderCompressor(const HeaderCompressor&) = delete;
   HeaderCompressor& operator=(const HeaderCompressor&) = delete;
+  // The compressed block; empty if zlib failed (out of memory), which ends the session.
   std::string Compress(const Headers& headers);
 
  private:
   z_stream z_{};
+  bool ok_ = false;
 };
 
 class HeaderDecompressor {
@@ -87,15 +91,22 @@ class HeaderDecompressor {
 
  private:
   z_stream z_{};
+  bool ok_ = false;
 };
 
-// The fixed fields of the control frames a server receives.
+// The fixed fields of the control frames that carry header blocks.
 struct SynStream {
   uint32_t stream_id = 0;
   uint32_t associated_id = 0;
   std::string_view header_block;  // compressed; points into the frame's payload
 };
 Result<SynStream> ParseSynStream(const Frame& frame);
+// SYN_REPLY and HEADERS: a stream id, then the header block.
+struct HeaderFrame {
+  uint32_t stream_id = 0;
+  std::string_view header_block;
+};
+Result<HeaderFrame> ParseHeaders(const Frame& frame);
 // The stream a SYN_REPLY, RST_STREAM, HEADERS or WINDOW_UPDATE frame names, or a PING's id.
 Result<uint32_t> FirstWord(const Frame& frame);
 
@@ -105,6 +116,6 @@ std::string SynStreamFrame(uint32_t stream_id, uint8_t flags, std::string_view c
 std::string SynReplyFrame(uint32_t stream_id, uint8_t flags, std::string_view compressed_headers);
 std::string RstStreamFrame(uint32_t stream_id, RstStatus status);
 std::string PingFrame(uint32_t id);
-std::string GoAwayFrame(uint32_t last_good_stream_id);
+std::string GoAwayFrame(uint32_t last_good_stream_id, GoAwayStatus status);
 
 }  // namespace mlkube::apiserver::spdy

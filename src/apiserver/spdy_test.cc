@@ -36,6 +36,14 @@ TEST(SpdyTest, HeaderBlocksShareOneCompressionStreamPerDirection) {
   ASSERT_TRUE(got.ok());
   EXPECT_TRUE(got->empty());
 
+  // A block that inflates to exactly the decompressor's chunk size, and a large one.
+  for (size_t value : {4083u, 100000u}) {
+    const Headers big = {{"a", std::string(value, 'v')}};
+    got = in.Decompress(out.Compress(big));
+    ASSERT_TRUE(got.ok()) << value;
+    EXPECT_EQ(*got, big);
+  }
+
   // Out of step (a block of another stream) or garbage: an error, never a crash.
   HeaderDecompressor fresh;
   EXPECT_FALSE(fresh.Decompress(b).ok());

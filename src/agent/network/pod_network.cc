@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #include "common/files.h"
@@ -142,16 +144,41 @@ void PodNetwork::Retain(const std::vector<std::string>& live) {
   for (const std::string& uid : gone) Teardown(uid);
 }
 
+namespace {
+
+// Connects within `timeout` (a pod with a full accept queue must not hold the caller for
+// the kernel's minutes of SYN retries). The socket comes back blocking.
+int ConnectWithin(int fd, const sockaddr* addr, socklen_t len, int timeout_ms) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  if (::connect(fd, addr, len) != 0) {
+    if (errno != EINPROGRESS) return errno;
+    pollfd p{fd, POLLOUT, 0};
+    int rc;
+    while ((rc = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+    }
+    if (rc == 0) return ETIMEDOUT;
+    int err = 0;
+    socklen_t err_len = sizeof err;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len);
+    if (err != 0) return err;
+  }
+  ::fcntl(fd, F_SETFL, flags);
+  return 0;
+}
+
+}  // namespace
+
 Result<int> DialLocalhost(const std::string& netns, int port) {
   Result<int> result = Status(Code::kInternal, "");
+  const std::string where = netns.empty() ? "the host network" : "namespace \"" + netns + "\"";
   // A socket belongs to the namespace it is made in; a thread of its own enters the pod's and
   // ends there, so no thread of ours is left in a pod's namespace.
-  std::thread([&] {
-    const std::string where = netns.empty() ? "the host network" : "namespace \"" + netns + "\"";
+  auto dial = [&] {
     if (!netns.empty()) {
       const int ns = ::open(netns.c_str(), O_RDONLY | O_CLOEXEC);
       if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
-        result = Status(Code::kInternal, "failed to enter " + where + ": " + std::strerror(errno));
+        result = Status(Code::kInternal, "failed to enter " + where + ": " + std::system_category().message(errno));
         if (ns >= 0) ::close(ns);
         return;
       }
@@ -160,7 +187,6 @@ Result<int> DialLocalhost(const std::string& netns, int port) {
     const std::string p = std::to_string(port);
     std::string failures;
     for (const int family : {AF_INET, AF_INET6}) {
-      const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_storage addr{};
       socklen_t len;
       if (family == AF_INET) {
@@ -176,18 +202,25 @@ Result<int> DialLocalhost(const std::string& netns, int port) {
         a->sin6_addr = in6addr_loopback;
         len = sizeof *a;
       }
-      if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0) {
+      const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      const int err = fd < 0 ? errno : ConnectWithin(fd, reinterpret_cast<sockaddr*>(&addr), len, 5000);
+      if (err == 0) {
         result = fd;
         return;
       }
-      std::string why = std::strerror(errno);
-      why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));  // as Go words it
       if (fd >= 0) ::close(fd);
+      std::string why = std::system_category().message(err);
+      why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));  // as Go words it
       failures += family == AF_INET ? "IPv4: dial tcp4 127.0.0.1:" + p + ": connect: " + why
                                     : " IPv6 dial tcp6 [::1]:" + p + ": connect: " + why;
     }
     result = Status(Code::kInternal, "failed to connect to localhost:" + p + " inside " + where + ", " + failures);
-  }).join();
+  };
+  try {
+    std::thread(dial).join();
+  } catch (const std::system_error& e) {
+    return Status(Code::kInternal, std::string("failed to connect to localhost: ") + e.what());
+  }
   return result;
 }
 
