@@ -359,7 +359,11 @@ int main(int argc, char** argv) {
                           Json{{"spec", {{"replicas", 1}}}}, "application/merge-patch+json");
         auto ready = watch.Next(i, 60s);
         if (!ready) {
-          std::fprintf(stderr, "no pod of prop became Ready within 60 s; see %s\n", server.log_path().c_str());
+          std::fprintf(stderr, "no pod of prop became Ready within 60 s; the server's log ends:\n");
+          (void)std::system(("tail -n 40 " + server.log_path() + " >&2").c_str());
+          (void)std::system(("KUBECONFIG=" + (root / "data" / "kubeconfig").string() +
+                             " kubectl get pods -o wide >&2; KUBECONFIG=" + (root / "data" / "kubeconfig").string() +
+                             " kubectl get deploy prop -o yaml >&2").c_str());
           break;
         }
         while (!Answers(prop_vip, 80, 50ms) && Clock::now() - *ready < 10s)

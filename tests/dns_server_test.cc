@@ -124,6 +124,42 @@ TEST_F(DnsServerTest, ForwardsOtherNamesUpstreamAndFailsFastWithout) {
   const std::string over_tcp = Dig("nothing.upstream.test", true);
   EXPECT_NE(over_tcp.find("status: NXDOMAIN"), std::string::npos) << over_tcp;
 
+  // A question asked over TCP goes upstream over TCP (its answer may not fit a datagram): an
+  // upstream that listens on TCP only answers it; over UDP the port would refuse.
+  {
+    const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(tcp, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+    ASSERT_EQ(::listen(tcp, 4), 0);
+    socklen_t at_len = sizeof at;
+    ::getsockname(tcp, reinterpret_cast<sockaddr*>(&at), &at_len);
+    std::thread upstream([tcp] {
+      // One question, answered NXDOMAIN: the query with QR and the rcode set.
+      const int c = ::accept(tcp, nullptr, nullptr);
+      unsigned char len[2];
+      if (c < 0 || ::recv(c, len, 2, MSG_WAITALL) != 2) return;
+      std::string q((len[0] << 8) | len[1], '\0');
+      if (::recv(c, q.data(), q.size(), MSG_WAITALL) != static_cast<ssize_t>(q.size())) return;
+      q[2] = static_cast<char>(q[2] | 0x80);
+      q[3] = static_cast<char>((q[3] & 0xf0) | 0x03);
+      ::send(c, len, 2, 0);
+      ::send(c, q.data(), q.size(), 0);
+      ::close(c);
+    });
+    dns_->Stop();
+    d.upstreams = {"127.0.0.1:" + std::to_string(ntohs(at.sin_port))};
+    dns = DnsServer::Start(*client_, d);
+    ASSERT_TRUE(dns.ok());
+    dns_ = std::move(*dns);
+    const std::string tcp_only = Dig("example.org", true);
+    EXPECT_NE(tcp_only.find("status: NXDOMAIN"), std::string::npos) << tcp_only;
+    ::shutdown(tcp, SHUT_RDWR);
+    upstream.join();
+    ::close(tcp);
+  }
+
   // An upstream that refuses (nothing listens) and one that never answers (a socket nobody
   // reads): SERVFAIL, with the question, at once and after the forwarding timeout.
   int silent = ::socket(AF_INET, SOCK_DGRAM, 0);

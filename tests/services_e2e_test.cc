@@ -190,6 +190,25 @@ TEST_F(ServicesE2E, ServiceNamesReachEveryReadyReplicaAndNoUnreadyOne) {
   const std::string ip = ClusterIP("model-service");
   ASSERT_FALSE(ip.empty());
 
+  // From the host, the connection is made to a pod directly (connect-time balancing: no NAT
+  // on its packets), while the socket still names the Service as its peer.
+  if (server_->log().find("socket-level balancing is off") == std::string::npos) {
+    auto peers = Sh("python3 -c \"import socket, subprocess\n"
+                    "s = socket.create_connection(('" + ip + "', 80))\n"
+                    "print(s.getpeername()[0])\n"
+                    "ss = subprocess.run(['ss', '-tnH', 'state', 'established', 'sport', '= :%d' % s.getsockname()[1]],"
+                    " capture_output=True, text=True).stdout.split()\n"
+                    "print(ss[-1].rsplit(':', 1)[0])\"");
+    std::istringstream lines(peers.out);
+    std::string named, real;
+    lines >> named >> real;
+    EXPECT_EQ(named, ip) << peers.out << peers.err;
+    const std::string pod_ips = K("get pods -l app=model-service -o jsonpath='{.items[*].status.podIP}'").out;
+    EXPECT_FALSE(real.empty()) << peers.out << peers.err;
+    EXPECT_NE(real, ip) << peers.out;
+    EXPECT_NE(pod_ips.find(real), std::string::npos) << real << " is not one of " << pod_ips;
+  }
+
   // From another pod, by short name and by full name, over all three replicas.
   std::map<std::string, int> seen;
   for (const std::string name : {"model-service", "model-service.default.svc.cluster.local"}) {

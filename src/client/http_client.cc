@@ -10,6 +10,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <poll.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -190,6 +192,14 @@ Result<HttpResult> HttpClient::Do(const std::string& method, const std::string& 
   req.body() = body;
   req.prepare_payload();
   for (int attempt = 0; attempt < 2; ++attempt) {
+    // A kept-alive connection the server has since closed (its idle timeout) shows the hang-up:
+    // found out here, before a request that may not be retried is lost on it.
+    if (impl_->tls_stream || impl_->plain_stream) {
+      const int fd = impl_->tls_stream ? beast::get_lowest_layer(*impl_->tls_stream).socket().native_handle()
+                                       : impl_->plain_stream->socket().native_handle();
+      pollfd p{fd, POLLRDHUP, 0};
+      if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) Close();
+    }
     bool fresh = !impl_->tls_stream && !impl_->plain_stream;
     if (fresh) RETURN_IF_ERROR(impl_->Connect(impl_->tls_stream, impl_->plain_stream));
     auto r = impl_->url.tls ? impl_->RoundTrip(*impl_->tls_stream, req)

@@ -8,8 +8,10 @@
 #include <atomic>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 #include <boost/asio.hpp>
 
@@ -225,7 +227,7 @@ struct DnsServer::Impl {
           boost::system::error_code ignored;
           udp_socket.send_to(asio::buffer(reply), sender, 0, ignored);
         } else {
-          Forward(std::move(query), [this, to = sender](std::string answer) {
+          Forward<udp>(std::move(query), [this, to = sender](std::string answer) {
             boost::system::error_code ignored;
             udp_socket.send_to(asio::buffer(answer), to, 0, ignored);
           });
@@ -235,71 +237,147 @@ struct DnsServer::Impl {
     });
   }
 
-  // Sends the query to the first upstream over UDP, a fresh socket per query (so replies need
-  // no id bookkeeping); no answer in 2 s gives SERVFAIL.
-  void Forward(std::string query, std::function<void(std::string)> reply) {
-    auto servfail = [query] { return ErrorReply(query, LDNS_RCODE_SERVFAIL); };
-    if (options.upstreams.empty()) return reply(servfail());
-    boost::system::error_code ec;
+  // Forwarded queries in flight, and the most there may be: each holds a socket.
+  int forwarding = 0;
+  static constexpr int kMaxForwarding = 1024;
+
+  std::optional<asio::ip::address> UpstreamAddress(int* port) const {
+    if (options.upstreams.empty()) return std::nullopt;
     const std::string& upstream = options.upstreams.front();
     const auto colon = upstream.find(':');
+    boost::system::error_code ec;
     auto address = asio::ip::make_address(upstream.substr(0, colon), ec);
-    const int port = colon == std::string::npos ? 53 : std::atoi(upstream.c_str() + colon + 1);
-    if (ec) return reply(servfail());
+    *port = colon == std::string::npos ? 53 : std::atoi(upstream.c_str() + colon + 1);
+    if (ec || *port <= 0 || *port > 65535) return std::nullopt;
+    return address;
+  }
+
+  // Sends the query to the first upstream, over the transport the client used (an answer to
+  // a TCP query may not fit a datagram), a fresh socket per query so replies need no id
+  // bookkeeping; no answer within 2 s gives SERVFAIL, as does a full house of forwards.
+  template <class Protocol>
+  void Forward(std::string query, std::function<void(std::string)> reply) {
+    auto servfail = [query] { return ErrorReply(query, LDNS_RCODE_SERVFAIL); };
+    int port = 0;
+    const auto address = UpstreamAddress(&port);
+    if (!address || forwarding >= kMaxForwarding) return reply(servfail());
     struct Call {
-      udp::socket socket;
+      typename Protocol::socket socket;
       asio::steady_timer timer;
-      std::array<char, 65536> buf{};
+      std::string out;
+      std::array<uint8_t, 2> length{};
+      std::string in = std::string(65536, '\0');
       bool done = false;
     };
-    auto call = std::make_shared<Call>(Call{udp::socket(io), asio::steady_timer(io)});
-    call->socket.open(address.is_v4() ? udp::v4() : udp::v6(), ec);
-    if (!ec) call->socket.connect(udp::endpoint(address, static_cast<uint16_t>(port)), ec);
-    if (!ec) call->socket.send(asio::buffer(query), 0, ec);
-    if (ec) return reply(servfail());
-    call->timer.expires_after(std::chrono::seconds(2));
-    call->timer.async_wait([call, reply, servfail](boost::system::error_code e) {
-      if (e || call->done) return;
-      call->done = true;
-      call->socket.close();
-      reply(servfail());
-    });
-    call->socket.async_receive(asio::buffer(call->buf), [call, reply, servfail](boost::system::error_code e, size_t n) {
+    auto call = std::make_shared<Call>(Call{typename Protocol::socket(io), asio::steady_timer(io)});
+    ++forwarding;
+    auto finish = [this, call, reply, servfail](boost::system::error_code ec, size_t n) {
       if (call->done) return;
       call->done = true;
+      --forwarding;
       call->timer.cancel();
-      reply(e ? servfail() : std::string(call->buf.data(), n));  // refused (ICMP) is a failure too
+      boost::system::error_code ignored;
+      call->socket.close(ignored);
+      reply(ec ? servfail() : call->in.substr(0, n));  // refused (ICMP) is a failure too
+    };
+    call->timer.expires_after(std::chrono::seconds(2));
+    call->timer.async_wait([finish](boost::system::error_code e) {
+      if (!e) finish(asio::error::timed_out, 0);
     });
+    const typename Protocol::endpoint to(*address, static_cast<uint16_t>(port));
+    if constexpr (std::is_same_v<Protocol, udp>) {
+      boost::system::error_code ec;
+      call->socket.open(address->is_v4() ? udp::v4() : udp::v6(), ec);
+      if (!ec) call->socket.connect(to, ec);
+      if (!ec) call->socket.send(asio::buffer(query), 0, ec);
+      if (ec) return finish(ec, 0);
+      call->socket.async_receive(asio::buffer(call->in), finish);
+    } else {
+      // RFC 7766 framing: a two-byte length before each message.
+      call->out.push_back(static_cast<char>(query.size() >> 8));
+      call->out.push_back(static_cast<char>(query.size() & 0xff));
+      call->out += query;
+      call->socket.async_connect(to, [call, finish](boost::system::error_code ec) {
+        if (ec) return finish(ec, 0);
+        asio::async_write(call->socket, asio::buffer(call->out), [call, finish](boost::system::error_code ec, size_t) {
+          if (ec) return finish(ec, 0);
+          asio::async_read(call->socket, asio::buffer(call->length), [call, finish](boost::system::error_code ec, size_t) {
+            if (ec) return finish(ec, 0);
+            const size_t n = (call->length[0] << 8) | call->length[1];
+            asio::async_read(call->socket, asio::buffer(call->in.data(), n), finish);
+          });
+        });
+      });
+    }
   }
+
+  // Open TCP connections, and the most there may be; one idle this long is closed (RFC 7766
+  // asks servers to time idle connections out).
+  int tcp_connections = 0;
+  static constexpr int kMaxTcpConnections = 256;
+  asio::steady_timer accept_backoff{io};
+  static constexpr auto kTcpIdle = std::chrono::seconds(10);
+
+  struct TcpConnection {
+    explicit TcpConnection(tcp::socket s) : socket(std::move(s)), idle(socket.get_executor()) {}
+    tcp::socket socket;
+    asio::steady_timer idle;
+    std::array<uint8_t, 2> length{};
+    std::string body;
+  };
 
   void AcceptTcp() {
     acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) ServeTcp(std::make_shared<tcp::socket>(std::move(socket)));
+      if (ec) {
+        // Out of descriptors, most likely: wait a little rather than spin.
+        accept_backoff.expires_after(std::chrono::milliseconds(50));
+        return accept_backoff.async_wait([this](boost::system::error_code e) {
+          if (!e) AcceptTcp();
+        });
+      }
+      if (tcp_connections < kMaxTcpConnections) {
+        ++tcp_connections;
+        ServeTcp(std::make_shared<TcpConnection>(std::move(socket)));
+      }
       AcceptTcp();
     });
   }
 
-  // RFC 7766: each message is preceded by its two-byte length; a connection may carry several.
-  void ServeTcp(std::shared_ptr<tcp::socket> socket) {
-    auto len = std::make_shared<std::array<uint8_t, 2>>();
-    asio::async_read(*socket, asio::buffer(*len), [this, socket, len](boost::system::error_code ec, size_t) {
-      if (ec) return;
-      auto body = std::make_shared<std::string>(((*len)[0] << 8) | (*len)[1], '\0');
-      asio::async_read(*socket, asio::buffer(*body), [this, socket, body](boost::system::error_code ec2, size_t) {
-        if (ec2) return;
-        auto send = [this, socket](std::string answer) {
+  void CloseTcp(const std::shared_ptr<TcpConnection>& c) {
+    if (!c->socket.is_open()) return;
+    boost::system::error_code ignored;
+    c->socket.close(ignored);
+    c->idle.cancel();
+    --tcp_connections;
+  }
+
+  // Each message is preceded by its two-byte length; a connection may carry several.
+  void ServeTcp(std::shared_ptr<TcpConnection> c) {
+    c->idle.expires_after(kTcpIdle);
+    c->idle.async_wait([this, c](boost::system::error_code ec) {
+      if (!ec) CloseTcp(c);
+    });
+    asio::async_read(c->socket, asio::buffer(c->length), [this, c](boost::system::error_code ec, size_t) {
+      if (ec) return CloseTcp(c);
+      c->body.assign((c->length[0] << 8) | c->length[1], '\0');
+      asio::async_read(c->socket, asio::buffer(c->body), [this, c](boost::system::error_code ec2, size_t) {
+        if (ec2) return CloseTcp(c);
+        c->idle.cancel();
+        auto send = [this, c](std::string answer) {
+          if (!c->socket.is_open()) return;
           auto framed = std::make_shared<std::string>();
           framed->push_back(static_cast<char>(answer.size() >> 8));
           framed->push_back(static_cast<char>(answer.size() & 0xff));
           *framed += answer;
-          asio::async_write(*socket, asio::buffer(*framed), [this, socket, framed](boost::system::error_code e, size_t) {
-            if (!e) ServeTcp(socket);
+          asio::async_write(c->socket, asio::buffer(*framed), [this, c, framed](boost::system::error_code e, size_t) {
+            if (e) return CloseTcp(c);
+            ServeTcp(c);
           });
         };
-        std::string reply = AnswerQuery(*Zone(), *body, 0);
+        std::string reply = AnswerQuery(*Zone(), c->body, 0);
         if (!reply.empty()) return send(std::move(reply));
-        Forward(*body, send);
+        Forward<tcp>(c->body, send);
       });
     });
   }

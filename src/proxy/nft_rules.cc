@@ -50,7 +50,10 @@ Ruleset BuildRuleset(const std::vector<Frontend>& frontends, const RulesConfig& 
     std::vector<std::string> targets;
     for (const Endpoint& e : f.endpoints) {
       const std::string ep_chain = "ep/" + f.base + "/" + e.ip + "/" + std::to_string(e.port);
-      const std::string aff_set = "affinity/" + f.base + "/" + e.ip + "/" + std::to_string(e.port);
+      // The timeout is in the name: a set's timeout cannot be changed in place, so a new one
+      // makes a new set (and the old one goes with its clients).
+      const std::string aff_set = "affinity/" + f.base + "/" + e.ip + "/" + std::to_string(e.port) + "/" +
+                                  std::to_string(f.affinity_timeout) + "s";
       targets.push_back(ep_chain);
       out.objects.chains.insert(ep_chain);
       body << "add chain " << t << " " << ep_chain << "\nflush chain " << t << " " << ep_chain << "\n";

@@ -117,14 +117,19 @@ TEST_F(NftRulesTest, ClientIPAffinityKeepsItsSetsAcrossUpdates) {
   Json ports = {{{"port", 53}, {"protocol", "UDP"}}};
   Ruleset r = Apply({web}, {Slice("web", ports, {Ep("10.88.0.2"), Ep("10.88.0.3")})});
   EXPECT_TRUE(Has(r.script, "timeout 60s")) << r.script;
-  EXPECT_TRUE(Has(r.script, "ip saddr @affinity/default/web/udp/80/10.88.0.2/53 goto ep/default/web/udp/80/10.88.0.2/53"));
+  EXPECT_TRUE(Has(r.script, "ip saddr @affinity/default/web/udp/80/10.88.0.2/53/60s goto ep/default/web/udp/80/10.88.0.2/53"));
   EXPECT_TRUE(Has(r.script, "meta l4proto udp dnat to 10.88.0.3:53"));
   EXPECT_EQ(r.objects.sets.size(), 2u);
   // The set of the endpoint that stays is not recreated (it would lose its clients).
-  ASSERT_TRUE(nft_->Run("add element ip " + config_.table + " affinity/default/web/udp/80/10.88.0.2/53 { 10.88.0.9 }").ok());
+  ASSERT_TRUE(nft_->Run("add element ip " + config_.table + " affinity/default/web/udp/80/10.88.0.2/53/60s { 10.88.0.9 }").ok());
   Ruleset fewer = Apply({web}, {Slice("web", ports, {Ep("10.88.0.2")})});
-  EXPECT_TRUE(Has(fewer.script, "delete set ip " + config_.table + " affinity/default/web/udp/80/10.88.0.3/53"));
+  EXPECT_TRUE(Has(fewer.script, "delete set ip " + config_.table + " affinity/default/web/udp/80/10.88.0.3/53/60s"));
   EXPECT_TRUE(Has(nft_->ListTable(config_.table), "10.88.0.9"));
+  // A new timeout takes effect (a set's timeout cannot be changed in place).
+  web["spec"]["sessionAffinityConfig"]["clientIP"]["timeoutSeconds"] = 120;
+  Apply({web}, {Slice("web", ports, {Ep("10.88.0.2")})});
+  EXPECT_TRUE(Has(nft_->ListTable(config_.table), "timeout 2m")) << nft_->ListTable(config_.table);
+  EXPECT_FALSE(Has(nft_->ListTable(config_.table), "timeout 1m")) << nft_->ListTable(config_.table);
   // And everything goes with the service.
   Ruleset none = Apply({}, {});
   EXPECT_TRUE(none.objects.chains.empty());
