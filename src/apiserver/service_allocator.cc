@@ -44,6 +44,7 @@ Status ServiceAllocator::Allocate(Json& svc, const Json* old, const std::vector<
     for (const Json& p : Member(s, "ports").is_array() ? Member(s, "ports") : Json::array()) {
       if (Member(p, "nodePort").is_number_integer()) ports_taken.insert(Member(p, "nodePort").get<int64_t>());
     }
+    if (const Json& h = Member(s, "healthCheckNodePort"); h.is_number_integer()) ports_taken.insert(h.get<int64_t>());
   }
   api::ErrorList errs;
 
@@ -83,57 +84,79 @@ Status ServiceAllocator::Allocate(Json& svc, const Json* old, const std::vector<
   }
 
   // Node ports: kept for a port that had one, else requested or allocated; dropped when the
-  // type no longer has them.
-  if (Json* ports = spec.contains("ports") && spec["ports"].is_array() ? &spec["ports"] : nullptr) {
-    std::map<std::string, int64_t> old_ports;
-    std::set<int64_t> own_old;
-    if (old_spec) {
-      for (const Json& p : Member(*old_spec, "ports").is_array() ? Member(*old_spec, "ports") : Json::array()) {
-        if (Member(p, "nodePort").is_number_integer()) {
-          old_ports[PortKey(p)] = p["nodePort"].get<int64_t>();
-          own_old.insert(p["nodePort"].get<int64_t>());
-        }
+  // type no longer has them. The health-check port of a LoadBalancer with
+  // externalTrafficPolicy Local comes from the same range.
+  std::set<int64_t> own_old, mine;
+  std::map<std::string, int64_t> old_ports;
+  if (old_spec) {
+    for (const Json& p : Member(*old_spec, "ports").is_array() ? Member(*old_spec, "ports") : Json::array()) {
+      if (Member(p, "nodePort").is_number_integer()) {
+        old_ports[PortKey(p)] = p["nodePort"].get<int64_t>();
+        own_old.insert(p["nodePort"].get<int64_t>());
       }
     }
-    const bool needs = NeedsNodePorts(spec);
-    std::set<int64_t> mine;
+    if (const Json& h = Member(*old_spec, "healthCheckNodePort"); h.is_number_integer()) own_old.insert(h.get<int64_t>());
+  }
+  auto request = [&](const api::Path& path, int64_t want) {
+    if (!own_old.count(want) && !mine.count(want)) {
+      if (want < options_.node_port_min || want > options_.node_port_max) {
+        errs.push_back(api::Invalid(path, want,
+                                    "provided port is not in the valid range. The range of valid ports is " +
+                                        std::to_string(options_.node_port_min) + "-" +
+                                        std::to_string(options_.node_port_max)));
+      } else if (ports_taken.count(want)) {
+        errs.push_back(api::Invalid(path, want, "provided port is already allocated"));
+      }
+    }
+    mine.insert(want);
+  };
+  auto allocate = [&]() -> std::optional<int64_t> {
+    const int64_t span = options_.node_port_max - options_.node_port_min + 1;
+    const int64_t start = std::random_device{}() % span;
+    for (int64_t k = 0; k < span; ++k) {
+      const int64_t p = options_.node_port_min + (start + k) % span;
+      if (!ports_taken.count(p) && !mine.count(p)) {
+        mine.insert(p);
+        return p;
+      }
+    }
+    return std::nullopt;
+  };
+  if (Json* ports = spec.contains("ports") && spec["ports"].is_array() ? &spec["ports"] : nullptr;
+      ports && NeedsNodePorts(spec)) {
     for (size_t i = 0; i < ports->size(); ++i) {
       Json& port = (*ports)[i];
-      if (!needs) continue;
-      const api::Path path = api::Path("spec").Child("ports").Index(i).Child("nodePort");
       if (Member(port, "nodePort").is_number_integer() && port["nodePort"].get<int64_t>() != 0) {
-        const int64_t want = port["nodePort"].get<int64_t>();
-        if (own_old.count(want) || mine.count(want)) {
-          mine.insert(want);
-          continue;
-        }
-        if (want < options_.node_port_min || want > options_.node_port_max) {
-          errs.push_back(api::Invalid(path, want,
-                                      "provided port is not in the valid range. The range of valid ports is " +
-                                          std::to_string(options_.node_port_min) + "-" +
-                                          std::to_string(options_.node_port_max)));
-        } else if (ports_taken.count(want)) {
-          errs.push_back(api::Invalid(path, want, "provided port is already allocated"));
-        }
-        mine.insert(want);
-        continue;
-      }
-      if (auto kept = old_ports.find(PortKey(port)); kept != old_ports.end()) {
+        request(api::Path("spec").Child("ports").Index(i).Child("nodePort"), port["nodePort"].get<int64_t>());
+      } else if (auto kept = old_ports.find(PortKey(port)); kept != old_ports.end()) {
         port["nodePort"] = kept->second;
         mine.insert(kept->second);
-        continue;
+      } else if (auto chosen = allocate()) {
+        port["nodePort"] = *chosen;
+      } else {
+        return Status(Code::kInternal, "failed to allocate a nodePort: range is full");
       }
-      const int64_t span = options_.node_port_max - options_.node_port_min + 1;
-      const int64_t start = std::random_device{}() % span;
-      std::optional<int64_t> chosen;
-      for (int64_t k = 0; k < span && !chosen; ++k) {
-        int64_t p = options_.node_port_min + (start + k) % span;
-        if (!ports_taken.count(p) && !mine.count(p)) chosen = p;
-      }
-      if (!chosen) return Status(Code::kInternal, "failed to allocate a nodePort: range is full");
-      port["nodePort"] = *chosen;
-      mine.insert(*chosen);
     }
+  }
+  const Json& health = Member(spec, "healthCheckNodePort");
+  const bool wants_health = StringMember(spec, "type") == "LoadBalancer" &&
+                            StringMember(spec, "externalTrafficPolicy") == "Local";
+  const api::Path health_path = api::Path("spec").Child("healthCheckNodePort");
+  if (!wants_health) {
+    if (health.is_number_integer() && health.get<int64_t>() != 0) {
+      errs.push_back(api::Invalid(health_path, health.get<int64_t>(),
+                                  "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+    }
+  } else if (health.is_number_integer() && health.get<int64_t>() != 0) {
+    request(health_path, health.get<int64_t>());
+  } else if (const Json& kept = old_spec ? Member(*old_spec, "healthCheckNodePort") : health;
+             old_spec && kept.is_number_integer() && kept.get<int64_t>() != 0) {
+    spec["healthCheckNodePort"] = kept;
+    mine.insert(kept.get<int64_t>());
+  } else if (auto chosen = allocate()) {
+    spec["healthCheckNodePort"] = *chosen;
+  } else {
+    return Status(Code::kInternal, "failed to allocate a healthCheckNodePort: range is full");
   }
   if (!errs.empty()) return api::InvalidStatus("", "Service", name, errs);
   return Status::Ok();
@@ -161,6 +184,9 @@ void ServiceAllocator::DropTypeDependentFields(Json& svc, const Json& old) {
   const bool external = type == "LoadBalancer" || type == "NodePort" ||
                         (type == "ClusterIP" && Member(spec, "externalIPs").is_array() && !spec["externalIPs"].empty());
   if (!external && same("externalTrafficPolicy")) spec.erase("externalTrafficPolicy");
+  if (type == "LoadBalancer" && StringMember(spec, "externalTrafficPolicy") != "Local" && same("healthCheckNodePort")) {
+    spec.erase("healthCheckNodePort");  // its port goes back to the range
+  }
   if (type == "ExternalName" && same("internalTrafficPolicy")) spec.erase("internalTrafficPolicy");
   if (NeedsNodePorts(spec) || !spec.contains("ports") || !spec["ports"].is_array()) return;
   std::set<int64_t> old_ports;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace mlkube::apiserver {
 namespace {
 
@@ -126,6 +128,35 @@ TEST(ServiceAllocatorTest, NodePortsAreCheckedAndRunOut) {
   Json lb = Svc("d", {{"type", "LoadBalancer"}, {"allocateLoadBalancerNodePorts", false}, {"ports", {{{"port", 80}}}}});
   EXPECT_TRUE(a.Allocate(lb, nullptr, stored).ok());
   EXPECT_FALSE(lb["spec"]["ports"][0].contains("nodePort"));
+}
+
+TEST(ServiceAllocatorTest, LocalLoadBalancersGetAHealthCheckPortFromTheNodePortRange) {
+  ServiceAllocator a = Small();
+  Json local = Svc("lb", {{"type", "LoadBalancer"}, {"externalTrafficPolicy", "Local"}, {"ports", {{{"port", 80}}}}});
+  ASSERT_TRUE(a.Allocate(local, nullptr, {}).ok());
+  const int64_t health = local["spec"]["healthCheckNodePort"];
+  std::set<int64_t> got = {local["spec"]["ports"][0]["nodePort"], health};
+  EXPECT_EQ(got.size(), 2u);
+  EXPECT_GE(health, 30000);
+  EXPECT_LE(health, 30002);
+  // Kept across an update that leaves it out; taken for everyone else.
+  Json again = local;
+  again["spec"].erase("healthCheckNodePort");
+  ASSERT_TRUE(a.Allocate(again, &local, {}).ok());
+  EXPECT_EQ(again["spec"]["healthCheckNodePort"], health);
+  Json clash = Svc("np", {{"type", "NodePort"}, {"ports", {{{"port", 80}, {"nodePort", health}}}}});
+  EXPECT_NE(a.Allocate(clash, nullptr, {local}).message().find("provided port is already allocated"), std::string::npos);
+  // Back to Cluster: the field goes (and its port with it).
+  Json cluster = local;
+  cluster["spec"]["externalTrafficPolicy"] = "Cluster";
+  ServiceAllocator::DropTypeDependentFields(cluster, local);
+  ASSERT_TRUE(a.Allocate(cluster, &local, {}).ok());
+  EXPECT_FALSE(cluster["spec"].contains("healthCheckNodePort"));
+  // Asked for where it does not apply: Kubernetes' words.
+  Json wrong = Svc("x", {{"type", "NodePort"}, {"healthCheckNodePort", 30001}, {"ports", {{{"port", 80}}}}});
+  EXPECT_EQ(a.Allocate(wrong, nullptr, {}).message(),
+            "Service \"x\" is invalid: spec.healthCheckNodePort: Invalid value: 30001: may only be set when `type` is "
+            "'LoadBalancer' and `externalTrafficPolicy` is 'Local'");
 }
 
 }  // namespace
