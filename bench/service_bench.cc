@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const bool quick = argc > 2 && std::string(argv[2]) == "--quick";
-  const int seconds = quick ? 2 : 3, rounds = quick ? 1 : 5, samples = quick ? 5 : 30;
+  const int seconds = quick ? 2 : 5, rounds = quick ? 1 : 5, samples = quick ? 5 : 30;
   const std::string tag = "mlkube-svcbench-" + std::to_string(::getpid());
   const std::string bridge = "mks" + std::to_string(::getpid() % 100000);
   const fs::path root = fs::temp_directory_path() / tag;
@@ -318,6 +318,10 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(50ms);
 
     std::printf("# mlkube services benchmark (%s)\n\n", quick ? "quick" : "full");
+    std::ifstream log(server.log_path());
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    std::printf("Connect-time balancing: %s\n\n",
+                text.find("socket-level balancing is off") == std::string::npos ? "attached" : "OFF (see the server log)");
     std::printf(
         "## HTTP through a Service: wrk -t1 -c16 -d%ds, saturated and bounded, one nginx pod, median of %d rounds\n\n",
         seconds, rounds);
