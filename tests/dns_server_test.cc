@@ -127,14 +127,8 @@ TEST_F(DnsServerTest, ForwardsOtherNamesUpstreamAndFailsFastWithout) {
   // A question asked over TCP goes upstream over TCP (its answer may not fit a datagram): an
   // upstream that listens on TCP only answers it; over UDP the port would refuse.
   {
-    const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(tcp, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
-    ASSERT_EQ(::listen(tcp, 4), 0);
-    socklen_t at_len = sizeof at;
-    ::getsockname(tcp, reinterpret_cast<sockaddr*>(&at), &at_len);
+    const auto [tcp, tcp_port] = mlkube::testing::LoopbackSocket(SOCK_STREAM);
+    ASSERT_GE(tcp, 0);
     std::thread upstream([tcp] {
       // One question, answered NXDOMAIN: the query with QR and the rcode set.
       const int c = ::accept(tcp, nullptr, nullptr);
@@ -149,7 +143,7 @@ TEST_F(DnsServerTest, ForwardsOtherNamesUpstreamAndFailsFastWithout) {
       ::close(c);
     });
     dns_->Stop();
-    d.upstreams = {"127.0.0.1:" + std::to_string(ntohs(at.sin_port))};
+    d.upstreams = {"127.0.0.1:" + std::to_string(tcp_port)};
     dns = DnsServer::Start(*client_, d);
     ASSERT_TRUE(dns.ok());
     dns_ = std::move(*dns);
@@ -162,14 +156,9 @@ TEST_F(DnsServerTest, ForwardsOtherNamesUpstreamAndFailsFastWithout) {
 
   // An upstream that refuses (nothing listens) and one that never answers (a socket nobody
   // reads): SERVFAIL, with the question, at once and after the forwarding timeout.
-  int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
-  for (const std::string& upstream : {std::string("127.0.0.1:9"), "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))}) {
+  const auto [silent, silent_port] = mlkube::testing::LoopbackSocket(SOCK_DGRAM);
+  ASSERT_GE(silent, 0);
+  for (const std::string& upstream : {std::string("127.0.0.1:9"), "127.0.0.1:" + std::to_string(silent_port)}) {
     dns_->Stop();
     d.upstreams = {upstream};
     dns = DnsServer::Start(*client_, d);

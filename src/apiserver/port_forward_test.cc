@@ -15,8 +15,10 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "apiserver/spdy.h"
+#include "e2e_util.h"
 
 namespace mlkube::apiserver {
 namespace {
@@ -86,15 +88,8 @@ class FakeWebSocket : public WebSocket {
 class PortForwardTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(listener_, 16), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    std::tie(listener_, port_) = mlkube::testing::LoopbackSocket(SOCK_STREAM);
+    ASSERT_GE(listener_, 0);
     session_ = std::thread([this] { ServePortForward(ws_, dial_); });
   }
   void TearDown() override {

@@ -13,6 +13,8 @@
 #include <map>
 #include <string>
 
+#include "e2e_util.h"
+
 namespace mlkube::proxy {
 namespace {
 
@@ -32,24 +34,11 @@ class SocketBalancerTest : public ::testing::Test {
     if (root_.empty()) GTEST_SKIP() << "no cgroup v2 mount";
     group_ = root_ / ("mlkube-socket-lb-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(group_);
-    for (int i = 0; i < 3; ++i) listeners_.push_back(Listen());
+    for (int i = 0; i < 3; ++i) listeners_.push_back(mlkube::testing::LoopbackSocket(SOCK_STREAM));
   }
   void TearDown() override {
     for (const auto& [fd, port] : listeners_) ::close(fd);
     if (!group_.empty()) ::rmdir(group_.c_str());
-  }
-
-  // A listener on 127.0.0.1 and its port.
-  static std::pair<int, int> Listen() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(::listen(fd, 128), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    return {fd, ntohs(a.sin_port)};
   }
 
   // Service addresses are in 127/8, where a connect nobody rewrites is refused at once (an
