@@ -92,6 +92,23 @@ struct Agent::Impl {
   }
   bool stopping = false;
   std::thread heartbeat;
+  std::unique_ptr<agent::ResourceMetrics> metrics;
+  std::thread sampler;
+
+  // Samples the node and its pods' containers every metric_resolution.
+  void SampleMetrics() {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      std::vector<std::shared_ptr<PodWorker>> live;
+      for (const auto& [uid, w] : workers) live.push_back(w);
+      lock.unlock();
+      std::vector<PodSample> pods;
+      for (const auto& w : live) pods.push_back(w->ForMetrics());
+      metrics->Sample(pods);
+      lock.lock();
+      cv.wait_for(lock, options.metric_resolution, [&] { return stopping; });
+    }
+  }
 
   Impl(const client::Client& c, Options o) : client(c), options(std::move(o)) {}
 
@@ -269,6 +286,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   if (!impl->informer->WaitForSync(30s)) return Status(Code::kUnavailable, "agent: could not list pods");
   impl->CollectOrphans();
   impl->heartbeat = std::thread([raw] { raw->Heartbeat(); });
+  impl->metrics = std::make_unique<agent::ResourceMetrics>(*impl->cgroups, f.name,
+                                                           NodeObject(f)["metadata"].value("labels", Json::object()));
+  impl->sampler = std::thread([raw] { raw->SampleMetrics(); });
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
 }
 
@@ -284,6 +304,7 @@ void Agent::Stop() {
   }
   impl_->cv.notify_all();
   if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
+  if (impl_->sampler.joinable()) impl_->sampler.join();
   if (impl_->informer) impl_->informer->Stop();
   std::map<std::string, std::shared_ptr<PodWorker>> workers;
   {
@@ -300,6 +321,11 @@ void Agent::Stop() {
 }
 
 const std::string& Agent::node_name() const { return impl_->facts.name; }
+
+apiserver::MetricsSnapshot Agent::ResourceMetrics() const {
+  if (!impl_->metrics) return {};
+  return {impl_->metrics->NodeMetrics(), impl_->metrics->PodMetrics()};
+}
 
 namespace {
 

@@ -13,6 +13,7 @@
 
 #include "api/json.h"
 #include "apiserver/http.h"
+#include "apiserver/metrics_api.h"
 #include "client/client.h"
 #include "common/status.h"
 
@@ -35,6 +36,7 @@ class Agent {
     std::map<std::string, std::string> labels;
     int max_pods = 110;
     std::chrono::seconds heartbeat{10};
+    std::chrono::milliseconds metric_resolution{10000};  // how often usage is sampled
   };
 
   static Result<std::unique_ptr<Agent>> Start(const client::Client& client, Options options);
@@ -47,6 +49,8 @@ class Agent {
   void ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
   // Answers pods/exec: a WebSocket with the v5.channel.k8s.io framing kubectl speaks.
   void ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
+  // The latest resource usage samples, as metrics.k8s.io objects.
+  apiserver::MetricsSnapshot ResourceMetrics() const;
   // Answers pods/portforward: SPDY/3.1 over a WebSocket, to ports on the pod's localhost.
   void ServePortForward(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
 

@@ -279,6 +279,18 @@ Result<PodWorker::ExecTarget> PodWorker::Exec(const std::string& container) cons
   return t;
 }
 
+PodSample PodWorker::ForMetrics() const {
+  std::lock_guard lock(mu_);
+  PodSample s;
+  const Json& meta = Member(pod_, "metadata");
+  s.metadata = {{"namespace", ns_}, {"name", name_}, {"uid", uid_}};
+  if (Member(meta, "labels").is_object()) s.metadata["labels"] = meta["labels"];
+  for (const Container& c : containers_) {
+    if (!c.init && c.running) s.containers.emplace_back(c.name, CgroupOf(c.name));
+  }
+  return s;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 void PodWorker::Run() {

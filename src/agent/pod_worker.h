@@ -21,6 +21,7 @@
 #include "agent/gpu/gpus.h"
 #include "agent/network/pod_network.h"
 #include "agent/prober/prober.h"
+#include "agent/resource_metrics.h"
 #include "agent/node_status.h"
 #include "agent/env.h"
 #include "agent/runtime/shim.h"
@@ -72,6 +73,9 @@ class PodWorker {
     std::vector<std::string> cgroup_procs;
   };
   Result<ExecTarget> Exec(const std::string& container) const;
+
+  // The pod and its running app containers' cgroups, for the resource metrics.
+  PodSample ForMetrics() const;
 
  private:
   using Clock = std::chrono::system_clock;

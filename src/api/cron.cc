@@ -610,130 +610,6 @@ bool GoAtoi(std::string_view s, int64_t* out, std::string* err) {
   return true;
 }
 
-// time.ParseDuration, in nanoseconds.
-bool GoParseDuration(std::string_view orig, int64_t* out, std::string* err) {
-  std::string_view s = orig;
-  const std::string invalid = "time: invalid duration " + TimeQuote(orig);
-  bool neg = false;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-    neg = s[0] == '-';
-    s.remove_prefix(1);
-  }
-  if (s == "0") {
-    *out = 0;
-    return true;
-  }
-  if (s.empty()) {
-    *err = invalid;
-    return false;
-  }
-  constexpr uint64_t kLimit = uint64_t{1} << 63;
-  uint64_t d = 0;
-  while (!s.empty()) {
-    if (!(s[0] == '.' || (s[0] >= '0' && s[0] <= '9'))) {
-      *err = invalid;
-      return false;
-    }
-    // Integer part; overflow is an error.
-    uint64_t v = 0;
-    size_t i = 0;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-      if (v > kLimit / 10) {
-        *err = invalid;
-        return false;
-      }
-      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
-      if (v > kLimit) {
-        *err = invalid;
-        return false;
-      }
-    }
-    bool pre = i > 0;
-    s.remove_prefix(i);
-    // Fraction; digits past what fits are ignored.
-    uint64_t f = 0;
-    double scale = 1;
-    bool post = false;
-    if (!s.empty() && s[0] == '.') {
-      s.remove_prefix(1);
-      size_t j = 0;
-      bool overflow = false;
-      for (; j < s.size() && s[j] >= '0' && s[j] <= '9'; ++j) {
-        if (overflow) continue;
-        if (f > (kLimit - 1) / 10) {
-          overflow = true;
-          continue;
-        }
-        uint64_t y = f * 10 + static_cast<uint64_t>(s[j] - '0');
-        if (y > kLimit) {
-          overflow = true;
-          continue;
-        }
-        f = y;
-        scale *= 10;
-      }
-      post = j > 0;
-      s.remove_prefix(j);
-    }
-    if (!pre && !post) {
-      *err = invalid;
-      return false;
-    }
-    size_t u = 0;
-    while (u < s.size() && s[u] != '.' && !(s[u] >= '0' && s[u] <= '9')) ++u;
-    if (u == 0) {
-      *err = "time: missing unit in duration " + TimeQuote(orig);
-      return false;
-    }
-    std::string_view unit_text = s.substr(0, u);
-    s.remove_prefix(u);
-    static const std::pair<std::string_view, uint64_t> kUnits[] = {
-        {"ns", 1},
-        {"us", 1000},
-        {"\xC2\xB5s", 1000},  // U+00B5 micro sign
-        {"\xCE\xBCs", 1000},  // U+03BC Greek mu
-        {"ms", 1000000},
-        {"s", 1000000000},
-        {"m", 60ull * 1000000000},
-        {"h", 3600ull * 1000000000},
-    };
-    uint64_t unit = 0;
-    for (const auto& [text, ns] : kUnits) {
-      if (text == unit_text) unit = ns;
-    }
-    if (unit == 0) {
-      *err = "time: unknown unit " + TimeQuote(unit_text) + " in duration " + TimeQuote(orig);
-      return false;
-    }
-    if (v > kLimit / unit) {
-      *err = invalid;
-      return false;
-    }
-    v *= unit;
-    if (f > 0) {
-      v += static_cast<uint64_t>(static_cast<double>(f) * (static_cast<double>(unit) / scale));
-      if (v > kLimit) {
-        *err = invalid;
-        return false;
-      }
-    }
-    d += v;
-    if (d > kLimit) {
-      *err = invalid;
-      return false;
-    }
-  }
-  if (neg) {
-    *out = static_cast<int64_t>(0 - d);
-    return true;
-  }
-  if (d > kLimit - 1) {
-    *err = invalid;
-    return false;
-  }
-  *out = static_cast<int64_t>(d);
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // robfig/cron v3's field grammar.
@@ -878,6 +754,130 @@ std::string FormatFields(const std::vector<std::string>& fields) {
 }
 
 }  // namespace
+
+bool GoParseDuration(std::string_view orig, int64_t* out, std::string* err) {
+  std::string_view s = orig;
+  const std::string invalid = "time: invalid duration " + TimeQuote(orig);
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") {
+    *out = 0;
+    return true;
+  }
+  if (s.empty()) {
+    *err = invalid;
+    return false;
+  }
+  constexpr uint64_t kLimit = uint64_t{1} << 63;
+  uint64_t d = 0;
+  while (!s.empty()) {
+    if (!(s[0] == '.' || (s[0] >= '0' && s[0] <= '9'))) {
+      *err = invalid;
+      return false;
+    }
+    // Integer part; overflow is an error.
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+      if (v > kLimit / 10) {
+        *err = invalid;
+        return false;
+      }
+      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+      if (v > kLimit) {
+        *err = invalid;
+        return false;
+      }
+    }
+    bool pre = i > 0;
+    s.remove_prefix(i);
+    // Fraction; digits past what fits are ignored.
+    uint64_t f = 0;
+    double scale = 1;
+    bool post = false;
+    if (!s.empty() && s[0] == '.') {
+      s.remove_prefix(1);
+      size_t j = 0;
+      bool overflow = false;
+      for (; j < s.size() && s[j] >= '0' && s[j] <= '9'; ++j) {
+        if (overflow) continue;
+        if (f > (kLimit - 1) / 10) {
+          overflow = true;
+          continue;
+        }
+        uint64_t y = f * 10 + static_cast<uint64_t>(s[j] - '0');
+        if (y > kLimit) {
+          overflow = true;
+          continue;
+        }
+        f = y;
+        scale *= 10;
+      }
+      post = j > 0;
+      s.remove_prefix(j);
+    }
+    if (!pre && !post) {
+      *err = invalid;
+      return false;
+    }
+    size_t u = 0;
+    while (u < s.size() && s[u] != '.' && !(s[u] >= '0' && s[u] <= '9')) ++u;
+    if (u == 0) {
+      *err = "time: missing unit in duration " + TimeQuote(orig);
+      return false;
+    }
+    std::string_view unit_text = s.substr(0, u);
+    s.remove_prefix(u);
+    static const std::pair<std::string_view, uint64_t> kUnits[] = {
+        {"ns", 1},
+        {"us", 1000},
+        {"\xC2\xB5s", 1000},  // U+00B5 micro sign
+        {"\xCE\xBCs", 1000},  // U+03BC Greek mu
+        {"ms", 1000000},
+        {"s", 1000000000},
+        {"m", 60ull * 1000000000},
+        {"h", 3600ull * 1000000000},
+    };
+    uint64_t unit = 0;
+    for (const auto& [text, ns] : kUnits) {
+      if (text == unit_text) unit = ns;
+    }
+    if (unit == 0) {
+      *err = "time: unknown unit " + TimeQuote(unit_text) + " in duration " + TimeQuote(orig);
+      return false;
+    }
+    if (v > kLimit / unit) {
+      *err = invalid;
+      return false;
+    }
+    v *= unit;
+    if (f > 0) {
+      v += static_cast<uint64_t>(static_cast<double>(f) * (static_cast<double>(unit) / scale));
+      if (v > kLimit) {
+        *err = invalid;
+        return false;
+      }
+    }
+    d += v;
+    if (d > kLimit) {
+      *err = invalid;
+      return false;
+    }
+  }
+  if (neg) {
+    *out = static_cast<int64_t>(0 - d);
+    return true;
+  }
+  if (d > kLimit - 1) {
+    *err = invalid;
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
 
 Result<CronSchedule> CronSchedule::Parse(std::string_view spec) {
   if (spec.empty()) return CronError("empty spec string");

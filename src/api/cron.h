@@ -13,6 +13,9 @@
 
 namespace mlkube::api {
 
+// Go's time.ParseDuration ("1m30s", "500ms"), in nanoseconds; on failure *err is its error text.
+bool GoParseDuration(std::string_view s, int64_t* nanos, std::string* err);
+
 // A parsed schedule with robfig/cron v3's ParseStandard semantics, which is what Kubernetes'
 // CronJob validation and controller use. Immutable value type; safe to share between threads.
 //

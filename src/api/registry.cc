@@ -56,6 +56,10 @@ std::vector<ResourceType> Build() {
        {}});
   // storage.k8s.io/v1
   add({"storage.k8s.io", "v1", "StorageClass", "storageclasses", false, {"sc"}, {}, {}, {}});
+  // metrics.k8s.io/v1beta1, as metrics-server serves it.
+  add({"metrics.k8s.io", "v1beta1", "PodMetrics", "pods", true, {}, {}, {}, {}});
+  add({"metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", false, {}, {}, {}, {}});
+  r[r.size() - 2].stored = r[r.size() - 1].stored = false;
   for (auto& t : r) {
     t.tracks_generation = t.group == "apps" || t.group == "batch" ||
                           t.kind == "HorizontalPodAutoscaler";
@@ -138,7 +142,7 @@ const ResourceType* FindResourceByKind(std::string_view group, std::string_view 
 const ResourceType* FindResourceByKey(std::string_view key) {
   std::string_view first = key.substr(0, key.find('/'));
   for (const auto& r : AllResources()) {
-    if (r.QualifiedPlural() == first) return &r;
+    if (r.stored && r.QualifiedPlural() == first) return &r;
   }
   return nullptr;
 }

@@ -28,6 +28,9 @@ struct ResourceType {
   bool graceful_delete = false;
   // metadata.generation counts spec changes (kinds whose controllers report observedGeneration).
   bool tracks_generation = false;
+  // False for views that are not kept in the store and are only read (metrics.k8s.io, made
+  // from the agents' samples): no key, no watch, no garbage collection.
+  bool stored = true;
 
   std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string ListKind() const { return kind + "List"; }

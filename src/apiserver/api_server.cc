@@ -209,6 +209,10 @@ client::LocalClient ApiServer::LocalClient(const std::string& user_agent) const 
                              user_agent);
 }
 
+void ApiServer::SetMetricsSource(const std::string& node, MetricsSource source) {
+  impl_->rest->SetMetricsSource(node, std::move(source));
+}
+
 void ApiServer::SetNodeHandler(const std::string& node, Rest::NodeHandler handler) {
   impl_->rest->SetNodeHandler(node, std::move(handler));
 }

@@ -39,6 +39,8 @@ class ApiServer {
   client::LocalClient LocalClient(const std::string& user_agent) const;
   // Routes a node's pods/log, exec, attach and portforward to its agent.
   void SetNodeHandler(const std::string& node, Rest::NodeHandler handler);
+  // Serves the node's samples as metrics.k8s.io (an empty source removes them).
+  void SetMetricsSource(const std::string& node, MetricsSource source);
 
  private:
   struct Impl;

@@ -36,6 +36,7 @@ std::vector<GroupVersion> GroupVersions() {
 }
 
 Json Verbs(const api::ResourceType& r) {
+  if (!r.stored) return {"get", "list"};
   return {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
 }
 

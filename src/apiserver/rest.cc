@@ -13,6 +13,7 @@
 #include "api/table.h"
 #include "api/validation.h"
 #include "api/yaml.h"
+#include "apiserver/metrics_api.h"
 #include "common/time.h"
 
 namespace mlkube::apiserver {
@@ -1454,7 +1455,26 @@ Rest::NodeHandler Rest::FindNodeHandler(const std::string& node) const {
   return it == nodes_.end() ? NodeHandler() : it->second;
 }
 
+void Rest::SetMetricsSource(const std::string& node, MetricsSource source) {
+  std::lock_guard lock(nodes_mu_);
+  if (source) {
+    metrics_[node] = std::move(source);
+  } else {
+    metrics_.erase(node);
+  }
+}
+
 void Rest::Handle(const RequestInfo& info, HttpRequest& req, Responder& out) {
+  if (!info.resource->stored) {
+    std::vector<MetricsSource> sources;
+    {
+      std::lock_guard lock(nodes_mu_);
+      for (const auto& [node, source] : metrics_) sources.push_back(source);
+    }
+    std::vector<MetricsSnapshot> snapshots;
+    for (const MetricsSource& source : sources) snapshots.push_back(source());
+    return ServeMetrics(info, req, snapshots, out);
+  }
   Operation op(*this, info, req, out);
   op.Run();
 }

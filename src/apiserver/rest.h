@@ -15,6 +15,7 @@
 #include "api/json.h"
 #include "api/registry.h"
 #include "apiserver/http.h"
+#include "apiserver/metrics_api.h"
 #include "apiserver/service_allocator.h"
 #include "store/store.h"
 
@@ -50,6 +51,8 @@ class Rest {
   using NodeHandler = std::function<void(const std::string& subresource, const Json& pod,
                                          HttpRequest& req, Responder& out)>;
   void SetNodeHandler(const std::string& node, NodeHandler handler);
+  // Where metrics.k8s.io finds a node's samples; an empty source removes the node's.
+  void SetMetricsSource(const std::string& node, MetricsSource source);
 
  private:
   class Operation;
@@ -65,6 +68,7 @@ class Rest {
   std::mutex services_mu_;
   mutable std::mutex nodes_mu_;
   std::map<std::string, NodeHandler> nodes_;
+  std::map<std::string, MetricsSource> metrics_;
 };
 
 }  // namespace mlkube::apiserver

@@ -47,7 +47,7 @@ const api::ResourceType* Resolve(std::string name) {
     name = name.substr(0, dot);
   }
   for (const auto& r : api::AllResources()) {
-    if (!group.empty() && r.group != group) continue;
+    if ((!group.empty() && r.group != group) || (group.empty() && !r.stored)) continue;
     if (r.plural == name || r.Singular() == name ||
         std::find(r.short_names.begin(), r.short_names.end(), name) != r.short_names.end()) {
       return &r;

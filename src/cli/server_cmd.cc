@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "api/cron.h"
 #include "controllers/manager.h"
 #include "apiserver/api_server.h"
 #include "client/client.h"
@@ -58,6 +59,17 @@ void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) 
   cmd->add_option("--node-labels", labels, "Extra node labels: key=value,key2=value2");
   cmd->add_option("--cluster-domain", o.cluster_domain, "DNS zone of Services (<svc>.<ns>.svc.<zone>)")
       ->capture_default_str();
+  cmd->add_option_function<std::string>(
+         "--metric-resolution",
+         [&o](const std::string& text) {
+           int64_t nanos = 0;
+           std::string err;
+           if (!api::GoParseDuration(text, &nanos, &err) || nanos < 1000000) {
+             throw CLI::ValidationError("--metric-resolution", err.empty() ? "must be at least 1ms" : err);
+           }
+           o.metric_resolution = std::chrono::milliseconds(nanos / 1000000);
+         },
+         "How often the agent samples the node's and its containers' CPU and memory (default 10s)");
   cmd->add_flag("--socket-lb,!--no-socket-lb", o.socket_lb,
                 "Balance TCP connects to Services made on this node at connect time (BPF), without NAT")
       ->capture_default_str();
@@ -176,6 +188,7 @@ void AddServerCommand(CLI::App& app) {
         if (sub == "portforward") return raw->ServePortForward(pod, req, out);
         out.Send(apiserver::StatusResponse(Status(Code::kUnavailable, "the node agent does not serve " + sub + " yet")));
       });
+      (*server)->SetMetricsSource(raw->node_name(), [raw] { return raw->ResourceMetrics(); });
       std::fprintf(stderr, "mlkube agent running node %s\n", raw->node_name().c_str());
     }
     g_stop.acquire();
@@ -184,6 +197,7 @@ void AddServerCommand(CLI::App& app) {
     controllers.Stop();
     if (local_agent) {
       (*server)->SetNodeHandler(local_agent->node_name(), nullptr);
+      (*server)->SetMetricsSource(local_agent->node_name(), nullptr);
       local_agent->Stop();
     }
     (*server)->Stop();

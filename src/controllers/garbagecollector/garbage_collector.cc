@@ -25,7 +25,7 @@ bool GarbageCollector::Node::HasFinalizer(const std::string& f) const {
 GarbageCollector::GarbageCollector(const client::Client& client, client::SharedInformers& informers)
     : client_(client), controller_("garbage-collector", [this](const std::string& uid) { return Sync(uid); }, 4) {
   for (const api::ResourceType& rt : api::AllResources()) {
-    if (rt.kind == "Event") continue;  // many, short-lived, and never anyone's owner
+    if (rt.kind == "Event" || !rt.stored) continue;  // events: many, short-lived, never anyone's owner
     const api::ResourceType* type = &rt;
     informers.For(rt.Path("")).AddHandlers({[this, type](const Json& obj) { Observe(*type, obj); },
                                             [this, type](const Json&, const Json& obj) { Observe(*type, obj); },

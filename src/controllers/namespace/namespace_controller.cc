@@ -55,7 +55,7 @@ void NamespaceController::SyncAll() {
 bool NamespaceController::Sync(const std::string& ns) {
   bool empty = true;
   for (const auto& rt : api::AllResources()) {
-    if (!rt.namespaced) continue;
+    if (!rt.namespaced || !rt.stored) continue;
     const std::string collection = rt.Path(ns);
     auto left = client_.Get(collection + "?limit=1");
     if (!left.ok()) {

@@ -1,0 +1,152 @@
+#include "agent/resource_metrics.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "common/time.h"
+
+namespace mlkube::agent {
+namespace {
+
+// CPU time the node has spent busy, from the first line of /proc/stat (jiffies, all CPUs).
+std::optional<uint64_t> NodeBusyNanos() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") {
+    return std::nullopt;
+  }
+  static const uint64_t kNanosPerTick = 1000000000ull / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
+  return (user + nice + system + irq + softirq + steal) * kNanosPerTick;
+}
+
+// The node's working set: memory in use that the kernel could not hand out without reclaim.
+int64_t NodeWorkingSet() {
+  std::ifstream in("/proc/meminfo");
+  int64_t total = 0, available = 0;
+  std::string key, unit;
+  int64_t value = 0;
+  while (in >> key >> value >> unit) {
+    if (key == "MemTotal:") total = value * 1024;
+    if (key == "MemAvailable:") available = value * 1024;
+  }
+  return std::max<int64_t>(0, total - available);
+}
+
+Json UsageJson(int64_t nanocores, int64_t memory_bytes) {
+  // As metrics-server writes them: CPU in nanocores, memory in Ki.
+  return {{"cpu", std::to_string(nanocores) + "n"}, {"memory", std::to_string(memory_bytes / 1024) + "Ki"}};
+}
+
+}  // namespace
+
+std::string FormatWindow(std::chrono::nanoseconds d) {
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  std::string out;
+  int64_t rest = ms;
+  if (rest >= 3600000) {
+    out += std::to_string(rest / 3600000) + "h";
+    rest %= 3600000;
+  }
+  if (!out.empty() || rest >= 60000) {
+    out += std::to_string(rest / 60000) + "m";
+    rest %= 60000;
+  }
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%lld.%03lld", static_cast<long long>(rest / 1000), static_cast<long long>(rest % 1000));
+  std::string s = secs;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return out + s + "s";
+}
+
+ResourceMetrics::ResourceMetrics(const Cgroups& cgroups, std::string node_name, Json node_labels)
+    : cgroups_(cgroups), node_name_(std::move(node_name)), node_labels_(std::move(node_labels)) {}
+
+void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
+  const Clock::time_point now = Clock::now();
+  std::vector<Pod> sampled;
+  std::map<std::string, Cpu> seen;
+  for (const PodSample& p : pods) {
+    Pod pod{p.metadata, {}};
+    const std::string uid = StringMember(p.metadata, "uid");
+    for (const auto& [name, cgroup] : p.containers) {
+      const std::string key = uid + "/" + name;
+      const Cpu cpu{cgroups_.CpuUsageNanos(cgroup), now};
+      seen[key] = cpu;
+      auto last = last_cpu_.find(key);
+      if (last == last_cpu_.end() || cpu.nanos < last->second.nanos || now <= last->second.at) continue;
+      const auto window = std::chrono::duration_cast<std::chrono::nanoseconds>(now - last->second.at);
+      Usage u;
+      u.nanocores = static_cast<int64_t>(static_cast<double>(cpu.nanos - last->second.nanos) * 1e9 /
+                                         static_cast<double>(window.count()));
+      u.memory_bytes = static_cast<int64_t>(cgroups_.MemoryWorkingSet(cgroup));
+      u.at = now;
+      u.window = window;
+      pod.containers.emplace_back(name, u);
+    }
+    if (!pod.containers.empty()) sampled.push_back(std::move(pod));
+  }
+  last_cpu_ = std::move(seen);  // containers gone are forgotten
+
+  std::optional<Usage> node;
+  if (auto busy = NodeBusyNanos()) {
+    if (node_sampled_ && *busy >= last_node_cpu_.nanos && now > last_node_cpu_.at) {
+      Usage u;
+      u.window = std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_node_cpu_.at);
+      u.nanocores = static_cast<int64_t>(static_cast<double>(*busy - last_node_cpu_.nanos) * 1e9 /
+                                         static_cast<double>(u.window.count()));
+      u.memory_bytes = NodeWorkingSet();
+      u.at = now;
+      node = u;
+    }
+    last_node_cpu_ = {*busy, now};
+    node_sampled_ = true;
+  }
+  std::lock_guard lock(mu_);
+  pods_ = std::move(sampled);
+  if (node) node_ = node;
+}
+
+Json ResourceMetrics::NodeMetrics() const {
+  std::lock_guard lock(mu_);
+  if (!node_) return nullptr;
+  Json meta = {{"name", node_name_}, {"creationTimestamp", FormatRfc3339(Clock::now())}};
+  if (node_labels_.is_object() && !node_labels_.empty()) meta["labels"] = node_labels_;
+  return {{"kind", "NodeMetrics"},
+          {"apiVersion", "metrics.k8s.io/v1beta1"},
+          {"metadata", meta},
+          {"timestamp", FormatRfc3339(node_->at)},
+          {"window", FormatWindow(node_->window)},
+          {"usage", UsageJson(node_->nanocores, node_->memory_bytes)}};
+}
+
+std::vector<Json> ResourceMetrics::PodMetrics() const {
+  std::lock_guard lock(mu_);
+  std::vector<Json> out;
+  const std::string created = FormatRfc3339(Clock::now());
+  for (const Pod& p : pods_) {
+    Json meta = {{"name", StringMember(p.metadata, "name")},
+                 {"namespace", StringMember(p.metadata, "namespace")},
+                 {"creationTimestamp", created}};
+    if (const Json& labels = Member(p.metadata, "labels"); labels.is_object() && !labels.empty()) meta["labels"] = labels;
+    Json containers = Json::array();
+    for (const auto& [name, u] : p.containers) {
+      containers.push_back({{"name", name}, {"usage", UsageJson(u.nanocores, u.memory_bytes)}});
+    }
+    const Usage& first = p.containers.front().second;
+    out.push_back({{"kind", "PodMetrics"},
+                   {"apiVersion", "metrics.k8s.io/v1beta1"},
+                   {"metadata", meta},
+                   {"timestamp", FormatRfc3339(first.at)},
+                   {"window", FormatWindow(first.window)},
+                   {"containers", containers}});
+  }
+  return out;
+}
+
+}  // namespace mlkube::agent

@@ -1,0 +1,72 @@
+#pragma once
+// Resource usage of the node and of every running container, as the kubelet's resource
+// metrics report it and metrics-server serves it (metrics.k8s.io/v1beta1): CPU as the rate
+// over the window between two samples, memory as the working set (what the kernel cannot
+// reclaim without swapping: usage less inactive file pages), read from the cgroups (v1 or v2)
+// and, for the node, /proc. A pod shows from its second sample on.
+// Thread-safety: Sample from one thread; the readers from any.
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/cgroups/cgroups.h"
+#include "api/json.h"
+
+namespace mlkube::agent {
+
+// What the sampler reads of one pod: its identity and its running app containers' cgroups.
+struct PodSample {
+  Json metadata;  // namespace, name, uid, labels
+  std::vector<std::pair<std::string, std::string>> containers;  // name, cgroup
+};
+
+class ResourceMetrics {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  ResourceMetrics(const Cgroups& cgroups, std::string node_name, Json node_labels);
+
+  void Sample(const std::vector<PodSample>& pods);
+
+  // metrics.k8s.io objects: this node's NodeMetrics (null until two samples), and the
+  // PodMetrics of every pod sampled twice.
+  Json NodeMetrics() const;
+  std::vector<Json> PodMetrics() const;
+
+ private:
+  struct Cpu {
+    uint64_t nanos = 0;  // CPU time used so far
+    Clock::time_point at;
+  };
+  struct Usage {
+    int64_t nanocores = 0;
+    int64_t memory_bytes = 0;
+    Clock::time_point at;
+    std::chrono::nanoseconds window{0};
+  };
+  struct Pod {
+    Json metadata;
+    std::vector<std::pair<std::string, Usage>> containers;
+  };
+
+  const Cgroups& cgroups_;
+  const std::string node_name_;
+  const Json node_labels_;
+  // The sampling thread's own: the previous CPU reading of each container and of the node.
+  std::map<std::string, Cpu> last_cpu_;  // "<uid>/<container>"
+  Cpu last_node_cpu_;
+  bool node_sampled_ = false;
+
+  mutable std::mutex mu_;  // guards what readers see
+  std::vector<Pod> pods_;
+  std::optional<Usage> node_;
+};
+
+// A window as Go's time.Duration prints it, to the millisecond ("10s", "9.5s", "1m5.25s").
+std::string FormatWindow(std::chrono::nanoseconds d);
+
+}  // namespace mlkube::agent

@@ -1,0 +1,28 @@
+#pragma once
+// metrics.k8s.io/v1beta1 as metrics-server serves it (what `kubectl top` and the
+// HorizontalPodAutoscaler read): PodMetrics and NodeMetrics, get and list, by namespace, name
+// and label selector. Nothing is stored: every request is answered from the latest samples of
+// the node agents (agent/resource_metrics.h), collected through Rest::SetMetricsSource.
+// Thread-safety: pure function.
+
+#include <functional>
+#include <vector>
+
+#include "api/json.h"
+#include "apiserver/http.h"
+
+namespace mlkube::apiserver {
+
+struct RequestInfo;
+
+// One node's latest samples: its NodeMetrics (null before it has two) and its PodMetrics.
+struct MetricsSnapshot {
+  Json node;
+  std::vector<Json> pods;
+};
+using MetricsSource = std::function<MetricsSnapshot()>;
+
+void ServeMetrics(const RequestInfo& info, const HttpRequest& req, const std::vector<MetricsSnapshot>& nodes,
+                  Responder& out);
+
+}  // namespace mlkube::apiserver
