@@ -37,20 +37,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 std::string HostName() {
   char buf[256] = {0};
   ::gethostname(buf, sizeof buf - 1);
@@ -281,7 +267,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   h.on_update = [raw](const Json&, const Json& pod) { raw->OnPod(pod); };
   h.on_delete = [raw](const Json& pod) { raw->OnDelete(pod); };
   impl->informer = std::make_unique<client::Informer>(
-      client, "/api/v1/pods?fieldSelector=" + UrlEncode("spec.nodeName=" + f.name), std::move(h));
+      client, "/api/v1/pods?fieldSelector=" + client::QueryEscape("spec.nodeName=" + f.name), std::move(h));
   impl->informer->Start();
   if (!impl->informer->WaitForSync(30s)) return Status(Code::kUnavailable, "agent: could not list pods");
   impl->CollectOrphans();

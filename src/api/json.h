@@ -24,4 +24,11 @@ inline std::string StringMember(const Json& j, std::string_view key) {
   return v.is_string() ? v.get<std::string>() : "";
 }
 
+// The member when it is an array, else an empty one (to iterate without checking).
+inline const Json& ArrayMember(const Json& j, std::string_view key) {
+  static const Json kEmpty = Json::array();
+  const Json& v = Member(j, key);
+  return v.is_array() ? v : kEmpty;
+}
+
 }  // namespace mlkube

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <semaphore>
+#include <tuple>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -116,6 +117,14 @@ void AddServerCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--service-node-port-range", *node_port_range, "Ports NodePort Services get, as FIRST-LAST")
       ->capture_default_str();
+  auto hpa_sync = std::make_shared<std::string>("15s");
+  auto hpa_downscale = std::make_shared<std::string>("5m0s");
+  cmd->add_option("--horizontal-pod-autoscaler-sync-period", *hpa_sync,
+                  "How often HorizontalPodAutoscalers are evaluated")
+      ->capture_default_str();
+  cmd->add_option("--horizontal-pod-autoscaler-downscale-stabilization", *hpa_downscale,
+                  "How far back an HPA without spec.behavior looks before scaling down")
+      ->capture_default_str();
   auto lb_ip = std::make_shared<std::string>("127.0.0.1");
   cmd->add_option("--load-balancer-ip", *lb_ip,
                   "Host address LoadBalancer Services answer on (reported in status.loadBalancer.ingress)")
@@ -164,6 +173,17 @@ void AddServerCommand(CLI::App& app) {
     controllers::ControllerManager::Options co;
     if (!ParseIpv4(*lb_ip)) Die(Status(Code::kInvalid, "--load-balancer-ip: \"" + *lb_ip + "\" is not an IPv4 address"));
     co.load_balancer_ip = *lb_ip;
+    for (auto [flag, text, out] : {std::tuple{"--horizontal-pod-autoscaler-sync-period", hpa_sync.get(), &co.autoscaling.sync_period},
+                                   std::tuple{"--horizontal-pod-autoscaler-downscale-stabilization", hpa_downscale.get(),
+                                              &co.autoscaling.downscale_stabilization}}) {
+      int64_t nanos = 0;
+      std::string err;
+      if (!api::GoParseDuration(*text, &nanos, &err) || nanos < 0) {
+        Die(Status(Code::kInvalid, std::string(flag) + ": " + (err.empty() ? "must not be negative" : err)));
+      }
+      *out = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(nanos));
+    }
+    if (co.autoscaling.sync_period.count() < 1) co.autoscaling.sync_period = std::chrono::seconds(1);
     controllers::ControllerManager controllers(controllers_client, co);
     controllers.Start();
     std::unique_ptr<client::LocalClient> agent_client;

@@ -1,6 +1,23 @@
 #include "client/client.h"
 
+#include <cctype>
+#include <cstdio>
+
 namespace mlkube::client {
+
+std::string QueryEscape(std::string_view value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
 
 Status StatusFromResponse(const HttpResult& r) {
   if (r.status >= 200 && r.status < 300) return Status::Ok();

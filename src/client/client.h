@@ -16,6 +16,9 @@
 
 namespace mlkube::client {
 
+// A query parameter's value, escaped for a request target ("app=web" -> "app%3Dweb").
+std::string QueryEscape(std::string_view value);
+
 class Client {
  public:
   virtual ~Client() = default;

@@ -7,6 +7,7 @@
 #include "controllers/endpoints/endpoints_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/job/job_controller.h"
+#include "controllers/podautoscaler/horizontal.h"
 #include "controllers/replicaset/replicaset_controller.h"
 #include "controllers/service/loadbalancer_controller.h"
 
@@ -21,7 +22,8 @@ ControllerManager::ControllerManager(const client::Client& client, Options optio
       endpoints_(std::make_unique<EndpointsController>(client, informers_)),
       load_balancers_(std::make_unique<LoadBalancerController>(client, informers_, options.load_balancer_ip)),
       jobs_(std::make_unique<JobController>(client, informers_)),
-      replicasets_(std::make_unique<ReplicaSetController>(client, informers_)) {}
+      replicasets_(std::make_unique<ReplicaSetController>(client, informers_)),
+      autoscalers_(std::make_unique<HorizontalController>(client, informers_, options.autoscaling)) {}
 
 ControllerManager::~ControllerManager() { Stop(); }
 
@@ -39,9 +41,11 @@ void ControllerManager::Start() {
   load_balancers_->Start();
   jobs_->Start();
   replicasets_->Start();
+  autoscalers_->Start();
 }
 
 void ControllerManager::Stop() {
+  if (autoscalers_) autoscalers_->Stop();
   if (replicasets_) replicasets_->Stop();
   if (deployments_) deployments_->Stop();
   if (endpoints_) endpoints_->Stop();

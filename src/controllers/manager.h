@@ -8,6 +8,7 @@
 
 #include "client/client.h"
 #include "client/informer.h"
+#include "controllers/podautoscaler/horizontal.h"
 
 namespace mlkube::controllers {
 
@@ -23,6 +24,7 @@ class ControllerManager {
  public:
   struct Options {
     std::string load_balancer_ip = "127.0.0.1";  // what LoadBalancer Services are given
+    HorizontalController::Options autoscaling;
   };
   ControllerManager(const client::Client& client, Options options);
   ~ControllerManager();
@@ -39,6 +41,7 @@ class ControllerManager {
   std::unique_ptr<LoadBalancerController> load_balancers_;
   std::unique_ptr<JobController> jobs_;
   std::unique_ptr<ReplicaSetController> replicasets_;
+  std::unique_ptr<HorizontalController> autoscalers_;
 };
 
 }  // namespace mlkube::controllers

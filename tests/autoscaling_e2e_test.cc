@@ -1,0 +1,149 @@
+// HorizontalPodAutoscaler end to end: `mlkube server` with a 1 s HPA sync period and 1 s
+// metric resolution, a Deployment whose pods burn CPU while a file exists, real kubectl.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "api/json.h"
+#include "e2e_util.h"
+
+namespace mlkube::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class AutoscalingE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>("hpa", /*agent=*/true, /*scheduler=*/true);
+    ASSERT_TRUE(server_->Start({"--metric-resolution", "1s", "--horizontal-pod-autoscaler-sync-period", "1s"}))
+        << server_->log();
+    load_ = server_->dir() / "load";
+  }
+  CmdResult K(const std::string& args, const std::string& input = "") { return server_->Kubectl(args, input); }
+  bool WaitFor(const std::function<bool()>& ok, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (ok()) return true;
+      std::this_thread::sleep_for(250ms);
+    }
+    return ok();
+  }
+  int Replicas(const std::string& deploy) {
+    const std::string out = K("get deploy " + deploy + " -o jsonpath={.spec.replicas}").out;
+    return out.empty() ? -1 : std::stoi(out);
+  }
+  Json Hpa(const std::string& name) {
+    return Json::parse(K("get hpa " + name + " -o json").out, nullptr, false);
+  }
+  std::string Condition(const Json& hpa, const std::string& type) {
+    for (const Json& c : ArrayMember(Member(hpa, "status"), "conditions")) {
+      if (StringMember(c, "type") == type) return StringMember(c, "status") + " " + StringMember(c, "reason");
+    }
+    return "";
+  }
+  // Pods that burn CPU (up to their 200m limit) while the load file exists, and idle otherwise.
+  // The file is seen through a hostPath volume: the pods' root is an overlay of the host's,
+  // whose lower layer does not show files made after the pod started.
+  std::string Burner(const std::string& name, bool requests) {
+    return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + "}\nspec:\n  replicas: 1\n"
+           "  selector: {matchLabels: {app: " + name + "}}\n  template:\n    metadata: {labels: {app: " + name +
+           "}}\n    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: work\n"
+           "        image: busybox\n"
+           "        command: [sh, -c, 'while :; do if [ -f /control/load ]; then :; else sleep 0.2; fi; done']\n"
+           "        volumeMounts: [{name: control, mountPath: /control}]\n" +
+           (requests ? "        resources: {requests: {cpu: 100m}, limits: {cpu: 200m}}\n" : "") +
+           "      volumes: [{name: control, hostPath: {path: " + load_.parent_path().string() + "}}]\n";
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  std::filesystem::path load_;
+};
+
+TEST_F(AutoscalingE2E, CpuLoadScalesUpThenBackDownWithoutFlapping) {
+  ASSERT_EQ(K("apply -f -", Burner("cpu", true)).code, 0);
+  ASSERT_EQ(K("apply -f -",
+              "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: cpu}\nspec:\n"
+              "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: cpu}\n"
+              "  minReplicas: 1\n  maxReplicas: 3\n"
+              "  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]\n"
+              "  behavior:\n    scaleDown: {stabilizationWindowSeconds: 5}\n")
+                .code,
+            0);
+  // Idle: the HPA reads the metric and stays at one replica.
+  ASSERT_TRUE(WaitFor([&] { return Condition(Hpa("cpu"), "ScalingActive") == "True ValidMetricFound"; }, 60s))
+      << K("describe hpa cpu").out;
+  EXPECT_EQ(Replicas("cpu"), 1);
+
+  // Load: every pod at its 200m limit is 200 % of its request; up to the maximum, never down.
+  std::ofstream(load_) << "on";
+  std::vector<int> seen;
+  ASSERT_TRUE(WaitFor([&] {
+    seen.push_back(Replicas("cpu"));
+    return seen.back() == 3;
+  }, 90s)) << K("describe hpa cpu").out;
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_GE(seen[i], seen[i - 1]) << "flapped while scaling up";
+  const std::string targets = K("get hpa cpu --no-headers").out;
+  EXPECT_NE(targets.find("cpu: "), std::string::npos) << targets;
+  EXPECT_NE(targets.find("%/50%"), std::string::npos) << targets;
+  const Json up = Hpa("cpu");
+  EXPECT_EQ(up["status"]["desiredReplicas"], 3) << up.dump();
+  EXPECT_GT(up["status"]["currentMetrics"][0]["resource"]["current"].value("averageUtilization", 0), 50) << up.dump();
+  EXPECT_TRUE(up["status"].contains("lastScaleTime"));
+  EXPECT_NE(K("get events --field-selector reason=SuccessfulRescale -o jsonpath={.items[*].message}").out.find(
+                "New size: "),
+            std::string::npos);
+
+  // Load gone: back to the minimum once the 5 s window has passed, never up again on the way.
+  std::filesystem::remove(load_);
+  seen.clear();
+  ASSERT_TRUE(WaitFor([&] {
+    seen.push_back(Replicas("cpu"));
+    return seen.back() == 1;
+  }, 90s)) << K("describe hpa cpu").out;
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_LE(seen[i], seen[i - 1]) << "flapped while scaling down";
+}
+
+TEST_F(AutoscalingE2E, MissingTargetsRequestsAndMetricsAreReportedAndNothingScales) {
+  ASSERT_EQ(K("apply -f -", Burner("norequests", false)).code, 0);
+  ASSERT_EQ(K("apply -f -",
+              "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: ghost}\nspec:\n"
+              "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: ghost}\n  maxReplicas: 3\n"
+              "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: norequests}\nspec:\n"
+              "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: norequests}\n  maxReplicas: 3\n"
+              "  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]\n"
+              "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: custom}\nspec:\n"
+              "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: norequests}\n  maxReplicas: 3\n"
+              "  metrics: [{type: Pods, pods: {metric: {name: inference_requests_in_flight},"
+              " target: {type: AverageValue, averageValue: '10'}}}]\n")
+                .code,
+            0);
+  ASSERT_TRUE(WaitFor([&] { return Condition(Hpa("ghost"), "AbleToScale") == "False FailedGetScale"; }, 30s))
+      << K("describe hpa ghost").out;
+  EXPECT_NE(K("describe hpa ghost").out.find("deployments.apps \"ghost\" not found"), std::string::npos)
+      << K("describe hpa ghost").out;
+  ASSERT_TRUE(WaitFor([&] { return Condition(Hpa("norequests"), "ScalingActive") == "False FailedGetResourceMetric"; },
+                      30s))
+      << K("describe hpa norequests").out;
+  EXPECT_TRUE(WaitFor([&] {
+    return K("describe hpa norequests").out.find("missing request for cpu in container work of Pod norequests-") !=
+           std::string::npos;
+  }, 30s)) << K("describe hpa norequests").out;
+  ASSERT_TRUE(WaitFor([&] { return Condition(Hpa("custom"), "ScalingActive") == "False FailedGetPodsMetric"; }, 30s))
+      << K("describe hpa custom").out;
+  EXPECT_NE(K("get hpa custom --no-headers").out.find("<unknown>/10"), std::string::npos) << K("get hpa custom").out;
+  // However hot the pods run, no scaling happens on missing data.
+  std::ofstream(load_) << "on";
+  std::this_thread::sleep_for(4s);
+  EXPECT_EQ(Replicas("norequests"), 1);
+  std::filesystem::remove(load_);
+}
+
+}  // namespace
+}  // namespace mlkube::testing
