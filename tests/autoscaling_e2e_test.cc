@@ -110,6 +110,49 @@ TEST_F(AutoscalingE2E, CpuLoadScalesUpThenBackDownWithoutFlapping) {
   for (size_t i = 1; i < seen.size(); ++i) EXPECT_LE(seen[i], seen[i - 1]) << "flapped while scaling down";
 }
 
+TEST_F(AutoscalingE2E, PodsMetricScrapedFromThePodsDrivesTheScale) {
+  // A model server that reports its requests in flight (read from a control file) on /metrics.
+  std::ofstream(load_.parent_path() / "inflight") << "0";
+  std::ofstream(load_.parent_path() / "exporter.py")
+      << "import http.server\n"
+         "class H(http.server.BaseHTTPRequestHandler):\n"
+         "    def do_GET(self):\n"
+         "        n = open('/control/inflight').read().strip() or '0'\n"
+         "        body = ('# TYPE inference_requests_in_flight gauge\\ninference_requests_in_flight ' + n + '\\n').encode()\n"
+         "        self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers()\n"
+         "        self.wfile.write(body)\n"
+         "    def log_message(self, *a): pass\n"
+         "http.server.HTTPServer(('', 8000), H).serve_forever()\n";
+  ASSERT_EQ(K("apply -f -",
+              "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: model}\nspec:\n  replicas: 1\n"
+              "  selector: {matchLabels: {app: model}}\n  template:\n"
+              "    metadata: {labels: {app: model}, annotations: {prometheus.io/scrape: 'true'}}\n"
+              "    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: server\n"
+              "        image: python\n        command: [python3, /control/exporter.py]\n"
+              "        ports: [{containerPort: 8000}]\n"
+              "        volumeMounts: [{name: control, mountPath: /control}]\n"
+              "      volumes: [{name: control, hostPath: {path: " + load_.parent_path().string() + "}}]\n"
+              "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: model}\nspec:\n"
+              "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: model}\n  minReplicas: 1\n  maxReplicas: 3\n"
+              "  metrics: [{type: Pods, pods: {metric: {name: inference_requests_in_flight},"
+              " target: {type: AverageValue, averageValue: '10'}}}]\n"
+              "  behavior:\n    scaleDown: {stabilizationWindowSeconds: 3}\n")
+                .code,
+            0);
+  ASSERT_TRUE(WaitFor([&] { return Condition(Hpa("model"), "ScalingActive") == "True ValidMetricFound"; }, 60s))
+      << K("describe hpa model").out;
+  const std::string raw =
+      K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/inference_requests_in_flight").out;
+  EXPECT_NE(raw.find("\"kind\":\"MetricValueList\""), std::string::npos) << raw;
+  EXPECT_EQ(Replicas("model"), 1);
+
+  std::ofstream(load_.parent_path() / "inflight") << "25";
+  ASSERT_TRUE(WaitFor([&] { return Replicas("model") == 3; }, 60s)) << K("describe hpa model").out;
+  EXPECT_NE(K("get hpa model --no-headers").out.find("25/10"), std::string::npos) << K("get hpa model").out;
+  std::ofstream(load_.parent_path() / "inflight") << "0";
+  ASSERT_TRUE(WaitFor([&] { return Replicas("model") == 1; }, 60s)) << K("describe hpa model").out;
+}
+
 TEST_F(AutoscalingE2E, MissingTargetsRequestsAndMetricsAreReportedAndNothingScales) {
   ASSERT_EQ(K("apply -f -", Burner("norequests", false)).code, 0);
   ASSERT_EQ(K("apply -f -",

@@ -310,7 +310,7 @@ const std::string& Agent::node_name() const { return impl_->facts.name; }
 
 apiserver::MetricsSnapshot Agent::ResourceMetrics() const {
   if (!impl_->metrics) return {};
-  return {impl_->metrics->NodeMetrics(), impl_->metrics->PodMetrics()};
+  return {impl_->metrics->NodeMetrics(), impl_->metrics->PodMetrics(), impl_->metrics->CustomMetrics()};
 }
 
 namespace {

@@ -288,6 +288,7 @@ PodSample PodWorker::ForMetrics() const {
   for (const Container& c : containers_) {
     if (!c.init && c.running) s.containers.emplace_back(c.name, CgroupOf(c.name));
   }
+  s.scrape = ScrapeTargetOf(pod_);
   return s;
 }
 

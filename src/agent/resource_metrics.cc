@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <optional>
 #include <sstream>
 
+#include "api/quantity.h"
 #include "common/time.h"
 
 namespace mlkube::agent {
@@ -93,6 +95,23 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
   }
   last_cpu_ = std::move(seen);  // containers gone are forgotten
 
+  std::vector<Json> custom;
+  const std::string stamp = FormatRfc3339(now);
+  for (const PodSample& p : pods) {
+    if (p.scrape.host.empty() || p.containers.empty()) continue;
+    auto body = HttpGet(p.scrape, std::chrono::milliseconds(500));
+    if (!body) continue;
+    Json pod = {{"namespace", StringMember(p.metadata, "namespace")}, {"name", StringMember(p.metadata, "name")}};
+    if (Member(p.metadata, "labels").is_object()) pod["labels"] = p.metadata["labels"];
+    for (const auto& [name, value] : ParsePrometheusText(*body)) {
+      if (!std::isfinite(value)) continue;
+      custom.push_back({{"pod", pod},
+                        {"metric", name},
+                        {"value", api::Quantity::FromMilli(static_cast<int64_t>(std::llround(value * 1000))).String()},
+                        {"timestamp", stamp}});
+    }
+  }
+
   std::optional<Usage> node;
   if (auto busy = NodeBusyNanos()) {
     if (node_sampled_ && *busy >= last_node_cpu_.nanos && now > last_node_cpu_.at) {
@@ -109,6 +128,7 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
   }
   std::lock_guard lock(mu_);
   pods_ = std::move(sampled);
+  custom_ = std::move(custom);
   if (node) node_ = node;
 }
 
@@ -123,6 +143,11 @@ Json ResourceMetrics::NodeMetrics() const {
           {"timestamp", FormatRfc3339(node_->at)},
           {"window", FormatWindow(node_->window)},
           {"usage", UsageJson(node_->nanocores, node_->memory_bytes)}};
+}
+
+std::vector<Json> ResourceMetrics::CustomMetrics() const {
+  std::lock_guard lock(mu_);
+  return custom_;
 }
 
 std::vector<Json> ResourceMetrics::PodMetrics() const {

@@ -3,7 +3,8 @@
 // metrics report it and metrics-server serves it (metrics.k8s.io/v1beta1): CPU as the rate
 // over the window between two samples, memory as the working set (what the kernel cannot
 // reclaim without swapping: usage less inactive file pages), read from the cgroups (v1 or v2)
-// and, for the node, /proc. A pod shows from its second sample on.
+// and, for the node, /proc. A pod shows from its second sample on. Pods that ask to be
+// scraped (pod_scraper.h) also give their custom metrics, once a sample.
 // Thread-safety: Sample from one thread; the readers from any.
 
 #include <chrono>
@@ -14,14 +15,17 @@
 #include <vector>
 
 #include "agent/cgroups/cgroups.h"
+#include "agent/pod_scraper.h"
 #include "api/json.h"
 
 namespace mlkube::agent {
 
-// What the sampler reads of one pod: its identity and its running app containers' cgroups.
+// What the sampler reads of one pod: its identity, its running app containers' cgroups, and
+// where it serves Prometheus metrics, if it asks to be scraped.
 struct PodSample {
   Json metadata;  // namespace, name, uid, labels
   std::vector<std::pair<std::string, std::string>> containers;  // name, cgroup
+  ScrapeTarget scrape;
 };
 
 class ResourceMetrics {
@@ -36,6 +40,8 @@ class ResourceMetrics {
   // PodMetrics of every pod sampled twice.
   Json NodeMetrics() const;
   std::vector<Json> PodMetrics() const;
+  // The scraped series: {"pod": {namespace, name, labels}, "metric", "value", "timestamp"}.
+  std::vector<Json> CustomMetrics() const;
 
  private:
   struct Cpu {
@@ -64,6 +70,7 @@ class ResourceMetrics {
   mutable std::mutex mu_;  // guards what readers see
   std::vector<Pod> pods_;
   std::optional<Usage> node_;
+  std::vector<Json> custom_;
 };
 
 // A window as Go's time.Duration prints it, to the millisecond ("10s", "9.5s", "1m5.25s").

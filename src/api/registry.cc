@@ -59,7 +59,9 @@ std::vector<ResourceType> Build() {
   // metrics.k8s.io/v1beta1, as metrics-server serves it.
   add({"metrics.k8s.io", "v1beta1", "PodMetrics", "pods", true, {}, {}, {}, {}});
   add({"metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", false, {}, {}, {}, {}});
-  r[r.size() - 2].stored = r[r.size() - 1].stored = false;
+  // custom.metrics.k8s.io/v1beta2: pods/*/<metric>, the series the agents scrape from pods.
+  add({"custom.metrics.k8s.io", "v1beta2", "MetricValueList", "pods", true, {}, {}, {}, {}});
+  for (size_t i = r.size() - 3; i < r.size(); ++i) r[i].stored = false;
   for (auto& t : r) {
     t.tracks_generation = t.group == "apps" || t.group == "batch" ||
                           t.kind == "HorizontalPodAutoscaler";

@@ -13,13 +13,50 @@ void ServeMetrics(const RequestInfo& info, const HttpRequest& req, const std::ve
                   Responder& out) {
   const api::ResourceType& rt = *info.resource;
   auto fail = [&](const Status& st) { out.Send(StatusResponse(st)); };
-  if (req.method != "GET" || !info.subresource.empty() || req.Query("watch") == "true" || req.Query("watch") == "1") {
+  const bool custom = rt.group == "custom.metrics.k8s.io";
+  if (req.method != "GET" || (!custom && !info.subresource.empty()) || req.Query("watch") == "true" ||
+      req.Query("watch") == "1") {
     return fail(Status(Code::kMethodNotAllowed, "the server does not allow this method on the requested resource"));
   }
   auto labels = api::LabelSelector::Parse(req.Query("labelSelector"));
   if (!labels.ok()) return fail(labels.status());
   auto fields = api::FieldSelector::Parse(req.Query("fieldSelector"));
   if (!fields.ok()) return fail(fields.status());
+
+  if (rt.group == "custom.metrics.k8s.io") {
+    // pods/*/<metric> (every pod the selector picks) or pods/<name>/<metric>.
+    if (info.subresource.empty() || info.name.empty()) {
+      return fail(Status(Code::kNotFound, "the server could not find the requested resource"));
+    }
+    Json items = Json::array();
+    for (const MetricsSnapshot& n : nodes) {
+      for (const Json& c : n.custom) {
+        const Json& pod = Member(c, "pod");
+        if (StringMember(c, "metric") != info.subresource || StringMember(pod, "namespace") != info.ns) continue;
+        if (info.name != "*" && StringMember(pod, "name") != info.name) continue;
+        api::Labels l;
+        if (const Json& pod_labels = Member(pod, "labels"); pod_labels.is_object()) {
+          for (const auto& [k, v] : pod_labels.items()) {
+            if (v.is_string()) l.emplace(k, v.get<std::string>());
+          }
+        }
+        if (!labels->Matches(l)) continue;
+        items.push_back({{"describedObject",
+                          {{"kind", "Pod"}, {"namespace", info.ns}, {"name", StringMember(pod, "name")}, {"apiVersion", "/v1"}}},
+                         {"metric", {{"name", info.subresource}, {"selector", nullptr}}},
+                         {"timestamp", Member(c, "timestamp")},
+                         {"value", Member(c, "value")}});
+      }
+    }
+    if (items.empty() && info.name != "*") {
+      return fail(Status(Code::kNotFound, "the server could not find the metric " + info.subresource + " for pods " +
+                                              info.name));
+    }
+    Json list = {{"kind", "MetricValueList"}, {"apiVersion", rt.GroupVersion()}, {"metadata", Json::object()},
+                 {"items", std::move(items)}};
+    out.Send({200, "application/json", list.dump(), {}});
+    return;
+  }
 
   std::vector<Json> items;
   for (const MetricsSnapshot& n : nodes) {

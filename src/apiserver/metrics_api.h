@@ -1,8 +1,10 @@
 #pragma once
 // metrics.k8s.io/v1beta1 as metrics-server serves it (what `kubectl top` and the
 // HorizontalPodAutoscaler read): PodMetrics and NodeMetrics, get and list, by namespace, name
-// and label selector. Nothing is stored: every request is answered from the latest samples of
-// the node agents (agent/resource_metrics.h), collected through Rest::SetMetricsSource.
+// and label selector; and custom.metrics.k8s.io/v1beta2 as a Prometheus adapter serves it
+// (pods/*/<metric> and pods/<name>/<metric>: MetricValueList) for the series the agents scrape
+// from annotated pods. Nothing is stored: every request is answered from the latest samples
+// of the node agents (agent/resource_metrics.h), collected through Rest::SetMetricsSource.
 // Thread-safety: pure function.
 
 #include <functional>
@@ -15,10 +17,13 @@ namespace mlkube::apiserver {
 
 struct RequestInfo;
 
-// One node's latest samples: its NodeMetrics (null before it has two) and its PodMetrics.
+// One node's latest samples: its NodeMetrics (null before it has two), its PodMetrics, and
+// its pods' scraped series: {"pod": {namespace, name, labels}, "metric", "value" (a
+// quantity), "timestamp"}.
 struct MetricsSnapshot {
   Json node;
   std::vector<Json> pods;
+  std::vector<Json> custom;
 };
 using MetricsSource = std::function<MetricsSnapshot()>;
 

@@ -304,8 +304,47 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
         if (per_container) inner["container"] = container;
         metric_status = {{"type", type}, {per_container ? "containerResource" : "resource", inner}};
       }
+    } else if (type == "Pods") {
+      // The pods' own series, as the agents scrape them (custom.metrics.k8s.io).
+      const std::string name = StringMember(Member(Member(metric, "pods"), "metric"), "name");
+      fail_reason = "FailedGetPodsMetric";
+      auto got = client_.Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/pods/*/" +
+                             client::QueryEscape(name) + "?labelSelector=" + client::QueryEscape(selector));
+      PodValues values;
+      if (got.ok()) {
+        for (const Json& item : ArrayMember(*got, "items")) {
+          auto q = api::Quantity::Parse(StringMember(item, "value"));
+          if (q.ok()) values[StringMember(Member(item, "describedObject"), "name")] = q->MilliValue();
+        }
+      }
+      std::vector<HpaPod> calc;
+      for (const Json& p : pods) {
+        HpaPod hp;
+        hp.name = NameOf(p);
+        hp.ignored = IsDeleting(p) || PodPhase(p) == "Failed";
+        hp.pending = PodPhase(p) == "Pending";
+        calc.push_back(std::move(hp));
+      }
+      auto target = api::Quantity::Parse(StringMember(Member(Member(metric, "pods"), "target"), "averageValue"));
+      if (values.empty()) {
+        proposal = Status(Code::kInvalid, "failed to get pods metric value: unable to get metric " + name +
+                                              ": no metrics returned from custom metrics API");
+      } else if (!target.ok() || target->MilliValue() <= 0) {
+        proposal = Status(Code::kInvalid, "invalid averageValue for pods metric " + name);
+      } else {
+        proposal = AverageValueReplicas(current, target->MilliValue(), values, calc, false);
+        if (!proposal.ok()) {
+          proposal = Status(proposal.status().code(), "failed to get pods metric value: " + proposal.status().message());
+        }
+      }
+      if (proposal.ok()) {
+        metric_status = {{"type", "Pods"},
+                         {"pods",
+                          {{"metric", {{"name", name}}},
+                           {"current", {{"averageValue", api::Quantity::FromMilli(proposal->average_value).String()}}}}}};
+      }
     } else {
-      // Pods, Object and External metrics need a custom or external metrics source.
+      // Object and External metrics need a source of their own.
       fail_reason = "FailedGet" + type + "Metric";
       proposal = Status(Code::kInvalid, "unable to get " + MetricName(metric) +
                                             ": no custom or external metrics source is configured");

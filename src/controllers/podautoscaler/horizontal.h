@@ -1,7 +1,8 @@
 #pragma once
 // The HorizontalPodAutoscaler controller (autoscaling/v2, Kubernetes'
 // pkg/controller/podautoscaler): every sync period, for each HPA, reads the target's scale
-// subresource, the metrics of its pods (Resource and ContainerResource from metrics.k8s.io),
+// subresource, the metrics of its pods (Resource and ContainerResource from metrics.k8s.io,
+// Pods from custom.metrics.k8s.io),
 // asks replica_calculator.h for a count, and writes it to the scale subresource; status
 // (currentReplicas, desiredReplicas, currentMetrics, lastScaleTime) and the conditions
 // AbleToScale, ScalingActive and ScalingLimited say what it did and why, with Kubernetes'
