@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -22,9 +24,18 @@ class AutoscalingE2E : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<ServerProcess>("hpa", /*agent=*/true, /*scheduler=*/true);
-    ASSERT_TRUE(server_->Start({"--metric-resolution", "1s", "--horizontal-pod-autoscaler-sync-period", "1s"}))
-        << server_->log();
     load_ = server_->dir() / "load";
+    // Two declared GPUs whose state a test double of NVML reports from a file.
+    gpus_ = server_->dir() / "gpus";
+    SetGpus(0, 0);
+    ::setenv("MLKUBE_FAKE_NVML", gpus_.c_str(), 1);
+    ASSERT_TRUE(server_->Start({"--metric-resolution", "1s", "--horizontal-pod-autoscaler-sync-period", "1s",
+                                "--fake-gpus", "2", "--nvml-library", MLKUBE_FAKE_NVML}))
+        << server_->log();
+  }
+  void SetGpus(int first, int second) {
+    std::ofstream(gpus_) << "GPU-fake-node-1-0 " << first << " 1024 16384\n"
+                         << "GPU-fake-node-1-1 " << second << " 2048 16384\n";
   }
   CmdResult K(const std::string& args, const std::string& input = "") { return server_->Kubectl(args, input); }
   bool WaitFor(const std::function<bool()>& ok, std::chrono::seconds limit) {
@@ -63,7 +74,7 @@ class AutoscalingE2E : public ::testing::Test {
   }
 
   std::unique_ptr<ServerProcess> server_;
-  std::filesystem::path load_;
+  std::filesystem::path load_, gpus_;
 };
 
 TEST_F(AutoscalingE2E, CpuLoadScalesUpThenBackDownWithoutFlapping) {
@@ -151,6 +162,39 @@ TEST_F(AutoscalingE2E, PodsMetricScrapedFromThePodsDrivesTheScale) {
   EXPECT_NE(K("get hpa model --no-headers").out.find("25/10"), std::string::npos) << K("get hpa model").out;
   std::ofstream(load_.parent_path() / "inflight") << "0";
   ASSERT_TRUE(WaitFor([&] { return Replicas("model") == 1; }, 60s)) << K("describe hpa model").out;
+}
+
+TEST_F(AutoscalingE2E, GpuUtilizationFromNvmlDrivesTheScale) {
+  // One GPU a replica; the pods' gpu_utilization is their GPU's, as NVML reports it.
+  ASSERT_EQ(K("apply -f -",
+              "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: trainer}\nspec:\n  replicas: 1\n"
+              "  selector: {matchLabels: {app: trainer}}\n  template:\n    metadata: {labels: {app: trainer}}\n"
+              "    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: main\n"
+              "        image: busybox\n        command: [sleep, '3600']\n"
+              "        resources: {limits: {nvidia.com/gpu: 1}}\n"
+              "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: trainer}\nspec:\n"
+              "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: trainer}\n  minReplicas: 1\n  maxReplicas: 2\n"
+              "  metrics: [{type: Pods, pods: {metric: {name: gpu_utilization},"
+              " target: {type: AverageValue, averageValue: '50'}}}]\n"
+              "  behavior:\n    scaleDown: {stabilizationWindowSeconds: 3}\n")
+                .code,
+            0);
+  ASSERT_TRUE(WaitFor([&] { return Condition(Hpa("trainer"), "ScalingActive") == "True ValidMetricFound"; }, 60s))
+      << K("describe hpa trainer").out;
+  EXPECT_EQ(Replicas("trainer"), 1);
+  SetGpus(90, 90);
+  ASSERT_TRUE(WaitFor([&] {
+    return K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/gpu_utilization").out.find(
+               "\"value\":\"90\"") != std::string::npos;
+  }, 30s)) << K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/gpu_utilization").out;
+  const std::string memory =
+      K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/gpu_memory_used_bytes").out;
+  EXPECT_TRUE(memory.find("\"value\":\"1073741824\"") != std::string::npos ||
+              memory.find("\"value\":\"2147483648\"") != std::string::npos)
+      << memory;  // 1024 or 2048 MiB, whichever GPU the pod got
+  ASSERT_TRUE(WaitFor([&] { return Replicas("trainer") == 2; }, 60s)) << K("describe hpa trainer").out;
+  SetGpus(5, 5);
+  ASSERT_TRUE(WaitFor([&] { return Replicas("trainer") == 1; }, 60s)) << K("describe hpa trainer").out;
 }
 
 TEST_F(AutoscalingE2E, MissingTargetsRequestsAndMetricsAreReportedAndNothingScales) {

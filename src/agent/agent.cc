@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <malloc.h>
 #include <unistd.h>
@@ -78,11 +79,13 @@ struct Agent::Impl {
   }
   bool stopping = false;
   std::thread heartbeat;
+  std::unique_ptr<Nvml> nvml;  // for GPU metrics; null without the driver
   std::unique_ptr<agent::ResourceMetrics> metrics;
   std::thread sampler;
 
   // Samples the node and its pods' containers every metric_resolution.
   void SampleMetrics() {
+    ::pthread_setname_np(::pthread_self(), "agent-metrics");  // its CPU is a figure of its own
     std::unique_lock lock(mu);
     while (!stopping) {
       std::vector<std::shared_ptr<PodWorker>> live;
@@ -272,7 +275,8 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   if (!impl->informer->WaitForSync(30s)) return Status(Code::kUnavailable, "agent: could not list pods");
   impl->CollectOrphans();
   impl->heartbeat = std::thread([raw] { raw->Heartbeat(); });
-  impl->metrics = std::make_unique<agent::ResourceMetrics>(*impl->cgroups, f.name,
+  impl->nvml = Nvml::Open(options.nvml_library);
+  impl->metrics = std::make_unique<agent::ResourceMetrics>(*impl->cgroups, impl->nvml.get(), f.name,
                                                            NodeObject(f)["metadata"].value("labels", Json::object()));
   impl->sampler = std::thread([raw] { raw->SampleMetrics(); });
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));

@@ -289,6 +289,7 @@ PodSample PodWorker::ForMetrics() const {
     if (!c.init && c.running) s.containers.emplace_back(c.name, CgroupOf(c.name));
   }
   s.scrape = ScrapeTargetOf(pod_);
+  for (const Gpu& g : ctx_.gpus.Of(uid_)) s.gpus.push_back(g.uuid);
   return s;
 }
 

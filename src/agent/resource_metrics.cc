@@ -66,8 +66,8 @@ std::string FormatWindow(std::chrono::nanoseconds d) {
   return out + s + "s";
 }
 
-ResourceMetrics::ResourceMetrics(const Cgroups& cgroups, std::string node_name, Json node_labels)
-    : cgroups_(cgroups), node_name_(std::move(node_name)), node_labels_(std::move(node_labels)) {}
+ResourceMetrics::ResourceMetrics(const Cgroups& cgroups, const Nvml* nvml, std::string node_name, Json node_labels)
+    : cgroups_(cgroups), nvml_(nvml), node_name_(std::move(node_name)), node_labels_(std::move(node_labels)) {}
 
 void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
   const Clock::time_point now = Clock::now();
@@ -97,18 +97,39 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
 
   std::vector<Json> custom;
   const std::string stamp = FormatRfc3339(now);
+  auto add = [&](const PodSample& p, const std::string& name, double value) {
+    Json pod = {{"namespace", StringMember(p.metadata, "namespace")}, {"name", StringMember(p.metadata, "name")}};
+    if (Member(p.metadata, "labels").is_object()) pod["labels"] = p.metadata["labels"];
+    custom.push_back({{"pod", std::move(pod)},
+                      {"metric", name},
+                      {"value", api::Quantity::FromMilli(static_cast<int64_t>(std::llround(value * 1000))).String()},
+                      {"timestamp", stamp}});
+  };
+  std::map<std::string, Nvml::Device> devices;
+  if (nvml_) {
+    for (Nvml::Device& d : nvml_->Devices()) devices.emplace(d.uuid, std::move(d));
+  }
+  for (const PodSample& p : pods) {
+    if (p.gpus.empty() || p.containers.empty() || devices.empty()) continue;
+    double utilization = 0, memory = 0;
+    int known = 0;
+    for (const std::string& uuid : p.gpus) {
+      auto d = devices.find(uuid);
+      if (d == devices.end() || d->second.utilization < 0) continue;
+      utilization += d->second.utilization;
+      memory += static_cast<double>(d->second.memory_used);
+      ++known;
+    }
+    if (known == 0) continue;
+    add(p, "gpu_utilization", utilization / known);
+    add(p, "gpu_memory_used_bytes", memory);
+  }
   for (const PodSample& p : pods) {
     if (p.scrape.host.empty() || p.containers.empty()) continue;
     auto body = HttpGet(p.scrape, std::chrono::milliseconds(500));
     if (!body) continue;
-    Json pod = {{"namespace", StringMember(p.metadata, "namespace")}, {"name", StringMember(p.metadata, "name")}};
-    if (Member(p.metadata, "labels").is_object()) pod["labels"] = p.metadata["labels"];
     for (const auto& [name, value] : ParsePrometheusText(*body)) {
-      if (!std::isfinite(value)) continue;
-      custom.push_back({{"pod", pod},
-                        {"metric", name},
-                        {"value", api::Quantity::FromMilli(static_cast<int64_t>(std::llround(value * 1000))).String()},
-                        {"timestamp", stamp}});
+      if (std::isfinite(value)) add(p, name, value);
     }
   }
 

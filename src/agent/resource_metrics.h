@@ -4,7 +4,9 @@
 // over the window between two samples, memory as the working set (what the kernel cannot
 // reclaim without swapping: usage less inactive file pages), read from the cgroups (v1 or v2)
 // and, for the node, /proc. A pod shows from its second sample on. Pods that ask to be
-// scraped (pod_scraper.h) also give their custom metrics, once a sample.
+// scraped (pod_scraper.h) also give their custom metrics, once a sample, and pods holding
+// GPUs give gpu_utilization (percent, the mean over their GPUs) and gpu_memory_used_bytes,
+// read through NVML where the node has it.
 // Thread-safety: Sample from one thread; the readers from any.
 
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "agent/cgroups/cgroups.h"
+#include "agent/gpu/nvml.h"
 #include "agent/pod_scraper.h"
 #include "api/json.h"
 
@@ -26,13 +29,15 @@ struct PodSample {
   Json metadata;  // namespace, name, uid, labels
   std::vector<std::pair<std::string, std::string>> containers;  // name, cgroup
   ScrapeTarget scrape;
+  std::vector<std::string> gpus;  // UUIDs of the GPUs allocated to it
 };
 
 class ResourceMetrics {
  public:
   using Clock = std::chrono::system_clock;
 
-  ResourceMetrics(const Cgroups& cgroups, std::string node_name, Json node_labels);
+  // `nvml` may be null (no GPU metrics); it must outlive this object.
+  ResourceMetrics(const Cgroups& cgroups, const Nvml* nvml, std::string node_name, Json node_labels);
 
   void Sample(const std::vector<PodSample>& pods);
 
@@ -60,6 +65,7 @@ class ResourceMetrics {
   };
 
   const Cgroups& cgroups_;
+  const Nvml* nvml_;
   const std::string node_name_;
   const Json node_labels_;
   // The sampling thread's own: the previous CPU reading of each container and of the node.

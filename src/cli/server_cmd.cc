@@ -53,6 +53,9 @@ void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) 
   cmd->add_option("--fake-gpus", o.fake_gpus, "Declare N GPUs for scheduling and tests, without NVML")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--gpu-inventory", o.gpu_inventory, "JSON file listing the node's GPUs (instead of NVML)");
+  cmd->add_option("--nvml-library", o.nvml_library,
+                  "NVML to load for GPU discovery and metrics (default: libnvidia-ml.so.1 from the loader's path, "
+                  "then /usr/local/nvidia/lib64)");
   cmd->add_option("--cgroup-root", o.cgroup_parent, "Cgroup below which pods get theirs")->capture_default_str();
   cmd->add_option("--max-pods", o.max_pods, "Pods this node accepts")->capture_default_str();
   cmd->add_option("--pod-cidr", o.pod_cidr, "IPv4 range for this node's pod addresses")->capture_default_str();

@@ -3,75 +3,18 @@
 #include <algorithm>
 #include <set>
 
-#include <dlfcn.h>
-#include <link.h>
-
+#include "agent/gpu/nvml.h"
 #include "common/files.h"
 
 namespace mlkube::agent {
 
-namespace {
-
-// The few NVML entry points used, declared here so no NVIDIA header is needed to build.
-using nvmlDevice_t = void*;
-struct NvmlMemory {
-  unsigned long long total, free, used;
-};
-constexpr int kNvmlSuccess = 0;
-using InitFn = int (*)();
-using CountFn = int (*)(unsigned*);
-using HandleFn = int (*)(unsigned, nvmlDevice_t*);
-using StringFn = int (*)(nvmlDevice_t, char*, unsigned);
-using MemoryFn = int (*)(nvmlDevice_t, NvmlMemory*);
-using MinorFn = int (*)(nvmlDevice_t, unsigned*);
-
-}  // namespace
-
 std::vector<Gpu> DiscoverNvmlGpus(const std::string& library) {
-  void* lib = nullptr;
-  if (!library.empty()) {
-    lib = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
-  } else {
-    for (const char* candidate : {"libnvidia-ml.so.1", "/usr/local/nvidia/lib64/libnvidia-ml.so.1"}) {
-      if ((lib = ::dlopen(candidate, RTLD_NOW | RTLD_LOCAL)) != nullptr) break;
-    }
-  }
-  if (lib == nullptr) return {};
-  std::string driver_dir;
-  if (link_map* map = nullptr; ::dlinfo(lib, RTLD_DI_LINKMAP, &map) == 0 && map != nullptr) {
-    driver_dir = std::filesystem::path(map->l_name).parent_path().string();
-  }
-  auto sym = [&](const char* name) { return ::dlsym(lib, name); };
-  auto init = reinterpret_cast<InitFn>(sym("nvmlInit_v2"));
-  auto shutdown = reinterpret_cast<InitFn>(sym("nvmlShutdown"));
-  auto count_fn = reinterpret_cast<CountFn>(sym("nvmlDeviceGetCount_v2"));
-  auto handle_fn = reinterpret_cast<HandleFn>(sym("nvmlDeviceGetHandleByIndex_v2"));
-  auto uuid_fn = reinterpret_cast<StringFn>(sym("nvmlDeviceGetUUID"));
-  auto name_fn = reinterpret_cast<StringFn>(sym("nvmlDeviceGetName"));
-  auto memory_fn = reinterpret_cast<MemoryFn>(sym("nvmlDeviceGetMemoryInfo"));
-  auto minor_fn = reinterpret_cast<MinorFn>(sym("nvmlDeviceGetMinorNumber"));
   std::vector<Gpu> out;
-  if (init && count_fn && handle_fn && uuid_fn && name_fn && init() == kNvmlSuccess) {
-    unsigned n = 0;
-    if (count_fn(&n) == kNvmlSuccess) {
-      for (unsigned i = 0; i < n; ++i) {
-        nvmlDevice_t dev = nullptr;
-        if (handle_fn(i, &dev) != kNvmlSuccess) continue;
-        char buf[96] = {0};
-        Gpu g;
-        if (uuid_fn(dev, buf, sizeof buf) == kNvmlSuccess) g.uuid = buf;
-        if (name_fn(dev, buf, sizeof buf) == kNvmlSuccess) g.product = buf;
-        NvmlMemory mem{};
-        if (memory_fn && memory_fn(dev, &mem) == kNvmlSuccess) g.memory_mib = mem.total >> 20;
-        unsigned minor = 0;
-        if (minor_fn && minor_fn(dev, &minor) == kNvmlSuccess) g.minor = static_cast<int>(minor);
-        g.driver_dir = driver_dir;
-        if (!g.uuid.empty()) out.push_back(std::move(g));
-      }
-    }
-    if (shutdown) shutdown();
+  auto nvml = Nvml::Open(library);
+  if (!nvml) return out;
+  for (const Nvml::Device& d : nvml->Devices()) {
+    out.push_back({d.uuid, d.name, d.memory_total >> 20, d.minor, nvml->driver_dir()});
   }
-  ::dlclose(lib);
   return out;
 }
 
