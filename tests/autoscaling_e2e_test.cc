@@ -38,14 +38,6 @@ class AutoscalingE2E : public ::testing::Test {
                          << "GPU-fake-node-1-1 " << second << " 2048 16384\n";
   }
   CmdResult K(const std::string& args, const std::string& input = "") { return server_->Kubectl(args, input); }
-  bool WaitFor(const std::function<bool()>& ok, std::chrono::seconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (ok()) return true;
-      std::this_thread::sleep_for(250ms);
-    }
-    return ok();
-  }
   int Replicas(const std::string& deploy) {
     const std::string out = K("get deploy " + deploy + " -o jsonpath={.spec.replicas}").out;
     return out.empty() ? -1 : std::stoi(out);

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -22,6 +23,17 @@
 #include <vector>
 
 namespace mlkube::testing {
+
+// Polls `ok` every `every` until it holds or `limit` has passed; its last answer.
+inline bool WaitFor(const std::function<bool()>& ok, std::chrono::milliseconds limit,
+                    std::chrono::milliseconds every = std::chrono::milliseconds(250)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(every);
+  }
+  return ok();
+}
 
 // A socket of `type` (SOCK_STREAM: listening) on 127.0.0.1 and a free port: {fd, port}, or
 // {-1, 0} when none could be made.

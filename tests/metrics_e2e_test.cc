@@ -17,15 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool WaitFor(const std::function<bool()>& ok, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(250ms);
-  }
-  return ok();
-}
-
 // "burner   997m   1Mi" -> {997, 1}; {-1, -1} when the line does not parse.
 std::pair<long, long> TopLine(const std::string& line) {
   std::smatch m;
