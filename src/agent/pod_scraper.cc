@@ -43,6 +43,7 @@ std::map<std::string, double> ParsePrometheusText(std::string_view text) {
     const size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty() || line.front() == '#') continue;
     // name, optional {labels} (whose values may hold spaces and braces in quotes), value.
@@ -50,6 +51,7 @@ std::map<std::string, double> ParsePrometheusText(std::string_view text) {
     while (end < line.size() && line[end] != '{' && line[end] != ' ' && line[end] != '\t') ++end;
     const std::string name(line.substr(0, end));
     std::string_view rest = line.substr(end);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
     if (!rest.empty() && rest.front() == '{') {
       bool quoted = false;
       size_t i = 1;
@@ -75,31 +77,56 @@ std::map<std::string, double> ParsePrometheusText(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> HttpGet(const ScrapeTarget& target, std::chrono::milliseconds timeout) {
-  try {
-    net::io_context ioc;
-    beast::tcp_stream stream(ioc);
-    boost::system::error_code ec;
-    const auto address = net::ip::make_address(target.host, ec);
-    if (ec) return std::nullopt;
-    stream.expires_after(timeout);
-    stream.connect(net::ip::tcp::endpoint(address, static_cast<uint16_t>(target.port)), ec);
-    if (ec) return std::nullopt;
-    http::request<http::empty_body> req{http::verb::get, target.path, 11};
-    req.set(http::field::host, target.host + ":" + std::to_string(target.port));
+namespace {
+
+// One scrape, driven by the io_context's thread; its deadline covers connect, write and read.
+struct Fetch : std::enable_shared_from_this<Fetch> {
+  Fetch(net::io_context& ioc, const ScrapeTarget& t, std::optional<std::string>* result)
+      : stream(ioc), out(result) {
+    req = {http::verb::get, t.path, 11};
+    const bool v6 = t.host.find(':') != std::string::npos;
+    req.set(http::field::host, (v6 ? "[" + t.host + "]" : t.host) + ":" + std::to_string(t.port));
     req.set(http::field::accept, "text/plain");
     req.set(http::field::user_agent, "mlkube-agent");
-    http::write(stream, req, ec);
-    if (ec) return std::nullopt;
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
     parser.body_limit(4 << 20);
-    http::read(stream, buffer, parser, ec);
-    if (ec || parser.get().result_int() != 200) return std::nullopt;
-    return parser.get().body();
-  } catch (const std::exception&) {
-    return std::nullopt;
   }
+  void Start(const net::ip::tcp::endpoint& to, std::chrono::milliseconds timeout) {
+    stream.expires_after(timeout);
+    stream.async_connect(to, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      http::async_write(self->stream, self->req, [self](beast::error_code ec, size_t) {
+        if (ec) return;
+        http::async_read(self->stream, self->buffer, self->parser, [self](beast::error_code ec, size_t) {
+          if (!ec && self->parser.get().result_int() == 200) *self->out = std::move(self->parser.get().body());
+        });
+      });
+    });
+  }
+  beast::tcp_stream stream;
+  http::request<http::empty_body> req;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  std::optional<std::string>* out;
+};
+
+}  // namespace
+
+std::vector<std::optional<std::string>> HttpGetAll(const std::vector<ScrapeTarget>& targets,
+                                                   std::chrono::milliseconds timeout) {
+  std::vector<std::optional<std::string>> results(targets.size());
+  {
+    // Declared after the results: the context and any scrape still pending go first.
+    net::io_context ioc;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      boost::system::error_code ec;
+      const auto address = net::ip::make_address(targets[i].host, ec);
+      if (ec) continue;
+      std::make_shared<Fetch>(ioc, targets[i], &results[i])
+          ->Start({address, static_cast<uint16_t>(targets[i].port)}, timeout);
+    }
+    ioc.run_for(timeout + std::chrono::milliseconds(50));
+  }
+  return results;
 }
 
 }  // namespace mlkube::agent

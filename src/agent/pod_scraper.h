@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,7 +29,8 @@ ScrapeTarget ScrapeTargetOf(const Json& pod);
 // unparseable lines are skipped; histogram and summary parts are metrics of their own names).
 std::map<std::string, double> ParsePrometheusText(std::string_view text);
 
-// One GET with `timeout` for connect and answer; the body of a 200, or nullopt.
-std::optional<std::string> HttpGet(const ScrapeTarget& target, std::chrono::milliseconds timeout);
+// GETs every target at once, all within `timeout`; the body of each 200, else nullopt.
+std::vector<std::optional<std::string>> HttpGetAll(const std::vector<ScrapeTarget>& targets,
+                                                   std::chrono::milliseconds timeout);
 
 }  // namespace mlkube::agent

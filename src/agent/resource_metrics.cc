@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -38,6 +39,9 @@ int64_t NodeWorkingSet() {
   }
   return std::max<int64_t>(0, total - available);
 }
+
+// The largest custom metric value that fits a quantity in milli-units.
+constexpr double kMaxValue = 9.2e15;
 
 Json UsageJson(int64_t nanocores, int64_t memory_bytes) {
   // As metrics-server writes them: CPU in nanocores, memory in Ki.
@@ -78,7 +82,12 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
     const std::string uid = StringMember(p.metadata, "uid");
     for (const auto& [name, cgroup] : p.containers) {
       const std::string key = uid + "/" + name;
-      const Cpu cpu{cgroups_.CpuUsageNanos(cgroup), now};
+      // An unreadable cgroup gives no sample and no baseline: a later good read must not be
+      // measured against zero (a container's whole lifetime in one window).
+      const auto nanos = cgroups_.CpuUsageNanos(cgroup);
+      const auto memory = cgroups_.MemoryWorkingSet(cgroup);
+      if (!nanos || !memory) continue;
+      const Cpu cpu{*nanos, now};
       seen[key] = cpu;
       auto last = last_cpu_.find(key);
       if (last == last_cpu_.end() || cpu.nanos < last->second.nanos || now <= last->second.at) continue;
@@ -86,7 +95,7 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
       Usage u;
       u.nanocores = static_cast<int64_t>(static_cast<double>(cpu.nanos - last->second.nanos) * 1e9 /
                                          static_cast<double>(window.count()));
-      u.memory_bytes = static_cast<int64_t>(cgroups_.MemoryWorkingSet(cgroup));
+      u.memory_bytes = static_cast<int64_t>(*memory);
       u.at = now;
       u.window = window;
       pod.containers.emplace_back(name, u);
@@ -102,7 +111,8 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
     if (Member(p.metadata, "labels").is_object()) pod["labels"] = p.metadata["labels"];
     custom.push_back({{"pod", std::move(pod)},
                       {"metric", name},
-                      {"value", api::Quantity::FromMilli(static_cast<int64_t>(std::llround(value * 1000))).String()},
+                      {"value", api::Quantity::FromMilli(static_cast<int64_t>(
+                                    std::llround(std::clamp(value, -kMaxValue, kMaxValue) * 1000))).String()},
                       {"timestamp", stamp}});
   };
   std::map<std::string, Nvml::Device> devices;
@@ -124,12 +134,19 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
     add(p, "gpu_utilization", utilization / known);
     add(p, "gpu_memory_used_bytes", memory);
   }
+  std::vector<const PodSample*> scraped;
+  std::vector<ScrapeTarget> targets;
   for (const PodSample& p : pods) {
     if (p.scrape.host.empty() || p.containers.empty()) continue;
-    auto body = HttpGet(p.scrape, std::chrono::milliseconds(500));
-    if (!body) continue;
-    for (const auto& [name, value] : ParsePrometheusText(*body)) {
-      if (std::isfinite(value)) add(p, name, value);
+    scraped.push_back(&p);
+    targets.push_back(p.scrape);
+  }
+  // All at once, within a bound: a pod that hangs costs one timeout, not one per pod.
+  const auto bodies = HttpGetAll(targets, std::chrono::milliseconds(500));
+  for (size_t i = 0; i < scraped.size(); ++i) {
+    if (!bodies[i]) continue;
+    for (const auto& [name, value] : ParsePrometheusText(*bodies[i])) {
+      if (std::isfinite(value)) add(*scraped[i], name, value);
     }
   }
 

@@ -68,8 +68,8 @@ void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) 
          [&o](const std::string& text) {
            int64_t nanos = 0;
            std::string err;
-           if (!api::GoParseDuration(text, &nanos, &err) || nanos < 1000000) {
-             throw CLI::ValidationError("--metric-resolution", err.empty() ? "must be at least 1ms" : err);
+           if (!api::GoParseDuration(text, &nanos, &err) || nanos < 1000000000) {
+             throw CLI::ValidationError("--metric-resolution", err.empty() ? "must be at least 1s" : err);
            }
            o.metric_resolution = std::chrono::milliseconds(nanos / 1000000);
          },

@@ -32,9 +32,9 @@ uint64_t StatField(const std::string& text, std::string_view name) {
   return 0;
 }
 
-uint64_t ReadNumber(const fs::path& path) {
+std::optional<uint64_t> ReadNumber(const fs::path& path) {
   auto text = ReadFile(path);
-  if (!text.ok()) return 0;
+  if (!text.ok()) return std::nullopt;
   return std::strtoull(text->c_str(), nullptr, 10);
 }
 
@@ -250,17 +250,19 @@ uint64_t Cgroups::OomKills(const std::string& rel) const {
   return control.ok() ? StatField(*control, "oom_kill") : 0;
 }
 
-uint64_t Cgroups::CpuUsageNanos(const std::string& rel) const {
+std::optional<uint64_t> Cgroups::CpuUsageNanos(const std::string& rel) const {
   if (version_ == Version::kV2) {
     auto stat = ReadFile(Dir("", rel) / "cpu.stat");
-    return stat.ok() ? StatField(*stat, "usage_usec") * 1000 : 0;
+    if (!stat.ok()) return std::nullopt;
+    return StatField(*stat, "usage_usec") * 1000;
   }
   return ReadNumber(Dir("cpuacct", rel) / "cpuacct.usage");
 }
 
-uint64_t Cgroups::MemoryWorkingSet(const std::string& rel) const {
+std::optional<uint64_t> Cgroups::MemoryWorkingSet(const std::string& rel) const {
   // As cAdvisor: usage less the inactive file cache the kernel can drop at will.
-  uint64_t usage, inactive;
+  std::optional<uint64_t> usage;
+  uint64_t inactive;
   if (version_ == Version::kV2) {
     usage = ReadNumber(Dir("", rel) / "memory.current");
     auto stat = ReadFile(Dir("", rel) / "memory.stat");
@@ -270,7 +272,8 @@ uint64_t Cgroups::MemoryWorkingSet(const std::string& rel) const {
     auto stat = ReadFile(Dir("memory", rel) / "memory.stat");
     inactive = stat.ok() ? StatField(*stat, "total_inactive_file") : 0;
   }
-  return usage > inactive ? usage - inactive : 0;
+  if (!usage) return std::nullopt;
+  return *usage > inactive ? *usage - inactive : 0;
 }
 
 }  // namespace mlkube::agent

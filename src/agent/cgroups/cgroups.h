@@ -57,9 +57,10 @@ class Cgroups {
   Status Remove(const std::string& rel) const;
   // How many times the kernel's OOM killer killed a process in `rel`.
   uint64_t OomKills(const std::string& rel) const;
-  // CPU time used by `rel`, in nanoseconds, and its memory working set in bytes.
-  uint64_t CpuUsageNanos(const std::string& rel) const;
-  uint64_t MemoryWorkingSet(const std::string& rel) const;
+  // CPU time used by `rel`, in nanoseconds, and its memory working set in bytes; nullopt when
+  // the cgroup cannot be read (gone, or not made yet).
+  std::optional<uint64_t> CpuUsageNanos(const std::string& rel) const;
+  std::optional<uint64_t> MemoryWorkingSet(const std::string& rel) const;
 
   // The directories of `rel`, for tests and for the agent's own bookkeeping.
   std::vector<std::filesystem::path> Dirs(const std::string& rel) const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/cron.h"
 #include "api/quantity.h"
 #include "api/registry.h"
 #include "api/selector.h"
@@ -28,9 +29,10 @@ struct Sample {
 };
 
 std::chrono::milliseconds ParseWindow(const std::string& text) {
-  // metrics-server writes Go durations; seconds with a fraction is all it uses.
-  if (text.empty() || text.back() != 's') return std::chrono::milliseconds(0);
-  return std::chrono::milliseconds(static_cast<int64_t>(std::atof(text.c_str()) * 1000));
+  int64_t nanos = 0;
+  std::string err;
+  if (!api::GoParseDuration(text, &nanos, &err)) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(nanos / 1000000);
 }
 
 // What the controller reports a metric as, in conditions and events.
@@ -60,7 +62,13 @@ HorizontalController::HorizontalController(const client::Client& client, client:
       now_(std::move(now)),
       controller_("horizontal-pod-autoscaler", [this](const std::string& key) { return Sync(key); }, 2) {
   auto enqueue = [this](const Json& hpa) { controller_.Enqueue(client::Informer::KeyOf(hpa)); };
-  hpas_.AddHandlers({enqueue, [enqueue](const Json&, const Json& hpa) { enqueue(hpa); },
+  // An update that is only our own status write waits for the next period, as Kubernetes'
+  // rate-limited queue makes it: right after a rescale the pods' metrics are still the old
+  // replicas', and acting on them again would scale twice.
+  auto on_update = [enqueue](const Json& old, const Json& hpa) {
+    if (Member(old, "spec") != Member(hpa, "spec")) enqueue(hpa);
+  };
+  hpas_.AddHandlers({enqueue, on_update,
                      [this](const Json& hpa) {
                        std::lock_guard lock(mu_);
                        memory_.erase(UidOf(hpa));
@@ -100,6 +108,17 @@ Status HorizontalController::Sync(const std::string& key) {
   const int64_t current = Member(Member(*scale, "spec"), "replicas").is_number_integer()
                               ? (*scale)["spec"]["replicas"].get<int64_t>()
                               : 0;
+  SetCondition(status, Condition("AbleToScale", true, "SucceededGetScale",
+                                 "the HPA controller was able to get the target's current scale", now),
+               true);
+  status["currentReplicas"] = current;
+  {
+    // A new HPA (or one met again after a restart) starts from the current count, so the
+    // stabilization window holds back a scale-down from the first evaluation on.
+    std::lock_guard lock(mu_);
+    auto [memory, fresh] = memory_.try_emplace(UidOf(hpa));
+    if (fresh) memory->second.recommendations.push_back({now, current});
+  }
   const std::string selector = StringMember(Member(*scale, "status"), "selector");
   const int64_t min_replicas =
       Member(spec, "minReplicas").is_number_integer() ? spec["minReplicas"].get<int64_t>() : 1;
@@ -110,18 +129,23 @@ Status HorizontalController::Sync(const std::string& key) {
   bool rescale = true;
   if (current == 0 && min_replicas != 0) {
     rescale = false;
+    status.erase("currentMetrics");
     SetCondition(status, Condition("ScalingActive", false, "ScalingDisabled",
                                    "scaling is disabled since the replica count of the target is zero", now),
                  true);
   } else if (current > max_replicas) {
     reason = "Current number of replicas above Spec.MaxReplicas";
     desired = max_replicas;
+    status.erase("currentMetrics");
   } else if (current < min_replicas) {
     reason = "Current number of replicas below Spec.MinReplicas";
     desired = min_replicas;
+    status.erase("currentMetrics");
   } else if (selector.empty()) {
     rescale = false;
     desired = current;
+    status.erase("currentMetrics");
+    events_.Record(hpa, "Warning", "SelectorRequired", "selector is required");
     SetCondition(status, Condition("ScalingActive", false, "InvalidSelector",
                                    "the HPA target's scale is missing a selector", now),
                  true);
@@ -134,11 +158,8 @@ Status HorizontalController::Sync(const std::string& key) {
                      "invalid metrics (" + std::to_string(c.invalid) + " invalid out of " + std::to_string(total) +
                          "), first error is: " + c.error_message);
       SetCondition(status, Condition("ScalingActive", false, c.error_reason,
-                                     "the HPA was unable to compute the replica count: " + c.error_message, now),
+                                     "the HPA was unable to compute the replica count: " + c.error_inner, now),
                    true);
-      status["currentReplicas"] = Member(Member(*scale, "status"), "replicas").is_number_integer()
-                                      ? (*scale)["status"]["replicas"]
-                                      : Json(current);
       return WriteStatus(hpa, std::move(status));
     }
     SetCondition(status, Condition("ScalingActive", true, "ValidMetricFound",
@@ -151,7 +172,8 @@ Status HorizontalController::Sync(const std::string& key) {
       std::lock_guard lock(mu_);
       Memory& m = memory_[UidOf(hpa)];
       std::erase_if(m.events, [&](const ScaleEvent& e) { return e.at < now - std::chrono::hours(1); });
-      d = Normalize(current, c.replicas, min_replicas, max_replicas, BehaviorFrom(Member(spec, "behavior")),
+      d = Normalize(current, c.replicas, min_replicas, max_replicas,
+                    BehaviorFrom(Member(spec, "behavior"), options_.downscale_stabilization),
                     options_.downscale_stabilization, m.recommendations, m.events, now);
     }
     SetCondition(status, Condition("AbleToScale", true, d.able_reason, d.able_message, now), true);
@@ -186,9 +208,6 @@ Status HorizontalController::Sync(const std::string& key) {
   } else {
     desired = current == 0 && min_replicas != 0 ? 0 : (rescale ? desired : current);
   }
-  status["currentReplicas"] = Member(Member(*scale, "status"), "replicas").is_number_integer()
-                                  ? (*scale)["status"]["replicas"]
-                                  : Json(current);
   status["desiredReplicas"] = desired;
   return WriteStatus(hpa, std::move(status));
 }
@@ -216,6 +235,7 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
     const std::string type = StringMember(metric, "type");
     Result<Proposal> proposal = Status(Code::kInvalid, "");
     std::string fail_reason;
+    std::string wrap;  // how FailedComputeMetricsReplicas words this metric's error, before it
     Json metric_status = {{"type", ""}};
     if (type == "Resource" || type == "ContainerResource") {
       const bool per_container = type == "ContainerResource";
@@ -224,6 +244,10 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
       const Json& target = Member(source, "target");
       const bool cpu = resource == "cpu";
       fail_reason = per_container ? "FailedGetContainerResourceMetric" : "FailedGetResourceMetric";
+      const bool utilization = StringMember(target, "type") == "Utilization";
+      wrap = (per_container ? "failed to get " + container + " container metric value: "
+                            : "failed to get " + resource + " resource metric value: ") +
+             "failed to get " + resource + (utilization ? " utilization: " : " usage: ");
       std::map<std::string, Sample> samples;
       const Result<Json>& got = fetch();
       if (got.ok()) {
@@ -278,24 +302,20 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
         calc.push_back(std::move(hp));
       }
       if (!got.ok() || samples.empty()) {
-        proposal = Status(Code::kInvalid, "failed to get " + resource + " utilization: unable to get metrics for resource " +
-                                              resource + ": no metrics returned from resource metrics API");
+        proposal = Status(Code::kInvalid, "unable to get metrics for resource " + resource +
+                                              ": no metrics returned from resource metrics API");
       } else if (StringMember(target, "type") == "Utilization") {
         const int64_t want = Member(target, "averageUtilization").is_number_integer()
                                  ? target["averageUtilization"].get<int64_t>()
                                  : 0;
         proposal = want > 0 ? UtilizationReplicas(current, want, values, calc, cpu, resource)
                             : Result<Proposal>(Status(Code::kInvalid, "invalid averageUtilization"));
-        if (!proposal.ok()) {
-          proposal = Status(proposal.status().code(), "failed to get " + resource + " utilization: " + proposal.status().message());
-        }
+
       } else {
         auto q = api::Quantity::Parse(StringMember(target, "averageValue"));
         proposal = q.ok() && q->MilliValue() > 0 ? AverageValueReplicas(current, q->MilliValue(), values, calc, cpu)
                                                  : Result<Proposal>(Status(Code::kInvalid, "invalid averageValue"));
-        if (!proposal.ok()) {
-          proposal = Status(proposal.status().code(), "failed to get " + resource + " usage: " + proposal.status().message());
-        }
+
       }
       if (proposal.ok()) {
         Json currentv = {{"averageValue", api::Quantity::FromMilli(proposal->average_value).String()}};
@@ -308,6 +328,7 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
       // The pods' own series, as the agents scrape them (custom.metrics.k8s.io).
       const std::string name = StringMember(Member(Member(metric, "pods"), "metric"), "name");
       fail_reason = "FailedGetPodsMetric";
+      wrap = "failed to get pods metric value: ";
       auto got = client_.Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/pods/*/" +
                              client::QueryEscape(name) + "?labelSelector=" + client::QueryEscape(selector));
       PodValues values;
@@ -327,15 +348,12 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
       }
       auto target = api::Quantity::Parse(StringMember(Member(Member(metric, "pods"), "target"), "averageValue"));
       if (values.empty()) {
-        proposal = Status(Code::kInvalid, "failed to get pods metric value: unable to get metric " + name +
-                                              ": no metrics returned from custom metrics API");
+        proposal = Status(Code::kInvalid, "unable to get metric " + name + ": no metrics returned from custom metrics API");
       } else if (!target.ok() || target->MilliValue() <= 0) {
         proposal = Status(Code::kInvalid, "invalid averageValue for pods metric " + name);
       } else {
         proposal = AverageValueReplicas(current, target->MilliValue(), values, calc, false);
-        if (!proposal.ok()) {
-          proposal = Status(proposal.status().code(), "failed to get pods metric value: " + proposal.status().message());
-        }
+
       }
       if (proposal.ok()) {
         metric_status = {{"type", "Pods"},
@@ -346,6 +364,7 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
     } else {
       // Object and External metrics need a source of their own.
       fail_reason = "FailedGet" + type + "Metric";
+      wrap = "failed to get " + std::string(type == "Object" ? "object" : "external") + " metric value: ";
       proposal = Status(Code::kInvalid, "unable to get " + MetricName(metric) +
                                             ": no custom or external metrics source is configured");
     }
@@ -353,7 +372,8 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
       events_.Record(hpa, "Warning", fail_reason, proposal.status().message());
       if (out.invalid++ == 0) {
         out.error_reason = fail_reason;
-        out.error_message = proposal.status().message();
+        out.error_inner = proposal.status().message();
+        out.error_message = wrap + out.error_inner;
       }
     } else if (proposal->replicas > out.replicas) {
       out.replicas = proposal->replicas;

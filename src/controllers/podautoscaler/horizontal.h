@@ -50,7 +50,9 @@ class HorizontalController {
     int64_t replicas = -1;
     std::string metric;  // what asked for the count, for the rescale reason
     Json statuses = Json::array();
-    std::string error_reason, error_message;  // the first invalid metric's
+    // The first invalid metric's: reason, its error, and that error as
+    // FailedComputeMetricsReplicas words it ("failed to get cpu resource metric value: ...").
+    std::string error_reason, error_inner, error_message;
     int invalid = 0;
   };
   Computed ComputeReplicas(const Json& hpa, int64_t current, const std::string& selector, Time now);

@@ -41,9 +41,11 @@ Groups Group(const std::vector<HpaPod>& pods, PodValues& metrics, bool cpu) {
 // The shared second half of both calculations: with pods missing samples or unready pods on
 // a scale-up, assume the least helpful value for them and recompute; never reverse the
 // direction the known samples point in.
+// `plain`: an average-value metric, whose missing pods count as 0 at a ratio of exactly 1 too
+// (Kubernetes' calcPlainMetricReplicas; utilization leaves them out there).
 template <class MissingDown, class Ratio>
 int64_t Recompute(int64_t current, double ratio, const Groups& g, PodValues& metrics, const MissingDown& missing_down,
-                  const Ratio& ratio_of) {
+                  const Ratio& ratio_of, bool plain) {
   const bool up_with_unready = !g.unready.empty() && ratio > 1.0;
   if (!up_with_unready && g.missing.empty()) {
     if (WithinTolerance(ratio)) return current;
@@ -53,7 +55,7 @@ int64_t Recompute(int64_t current, double ratio, const Groups& g, PodValues& met
     for (const std::string& name : g.missing) {
       if (ratio < 1.0) {
         metrics[name] = missing_down(name);
-      } else if (ratio > 1.0) {
+      } else if (ratio > 1.0 || plain) {
         metrics[name] = 0;
       }
     }
@@ -111,7 +113,7 @@ Result<Proposal> UtilizationReplicas(int64_t current, int64_t target_utilization
     auto u = utilization_of(m, nullptr);
     return u ? static_cast<double>(*u) / static_cast<double>(target_utilization) : 0.0;
   };
-  out.replicas = Recompute(current, ratio, g, metrics, missing_down, ratio_of);
+  out.replicas = Recompute(current, ratio, g, metrics, missing_down, ratio_of, false);
   return out;
 }
 
@@ -133,15 +135,16 @@ Result<Proposal> AverageValueReplicas(int64_t current, int64_t target_average, c
   out.average_value = average_of(metrics);
   const double ratio = ratio_of(metrics);
   // On a scale-down a pod without a sample counts as being at the target.
-  out.replicas = Recompute(current, ratio, g, metrics, [&](const std::string&) { return target_average; }, ratio_of);
+  out.replicas =
+      Recompute(current, ratio, g, metrics, [&](const std::string&) { return target_average; }, ratio_of, true);
   return out;
 }
 
-std::optional<Behavior> BehaviorFrom(const Json& b) {
+std::optional<Behavior> BehaviorFrom(const Json& b, std::chrono::seconds default_down_window) {
   if (!b.is_object()) return std::nullopt;
-  auto rules = [](const Json& r, bool up) {
+  auto rules = [&](const Json& r, bool up) {
     ScalingRules out;
-    out.window = std::chrono::seconds(up ? 0 : 300);
+    out.window = up ? std::chrono::seconds(0) : default_down_window;
     if (up) {
       out.policies = {{false, 4, std::chrono::seconds(15)}, {true, 100, std::chrono::seconds(15)}};
     } else {

@@ -63,9 +63,11 @@ struct ScalingRules {
 struct Behavior {
   ScalingRules up, down;
 };
-// spec.behavior with Kubernetes' defaults filled in; nullopt when the HPA has none (then the
-// older rules apply: scale up at most to max(2x, 4), scale down over a 5-minute window).
-std::optional<Behavior> BehaviorFrom(const Json& spec_behavior);
+// spec.behavior with Kubernetes' defaults filled in (a scale-down window left unset is the
+// controller's --horizontal-pod-autoscaler-downscale-stabilization); nullopt when the HPA has
+// none (then the older rules apply: scale up at most to max(2x, 4), scale down over that window).
+std::optional<Behavior> BehaviorFrom(const Json& spec_behavior,
+                                     std::chrono::seconds default_down_window = std::chrono::seconds(300));
 
 struct Recommendation {
   HpaTime at;
