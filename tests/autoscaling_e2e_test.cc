@@ -71,12 +71,9 @@ class AutoscalingE2E : public ::testing::Test {
 
 TEST_F(AutoscalingE2E, CpuLoadScalesUpThenBackDownWithoutFlapping) {
   ASSERT_EQ(K("apply -f -", Burner("cpu", true)).code, 0);
-  ASSERT_EQ(K("apply -f -",
-              "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: cpu}\nspec:\n"
-              "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: cpu}\n"
-              "  minReplicas: 1\n  maxReplicas: 3\n"
-              "  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}}]\n"
-              "  behavior:\n    scaleDown: {stabilizationWindowSeconds: 5}\n")
+  // As the walkthrough does it: `kubectl autoscale` (autoscaling/v1), then a short window.
+  ASSERT_EQ(K("autoscale deployment cpu --min=1 --max=3 --cpu-percent=50").code, 0);
+  ASSERT_EQ(K("patch hpa cpu --type=merge -p '{\"spec\":{\"behavior\":{\"scaleDown\":{\"stabilizationWindowSeconds\":5}}}}'")
                 .code,
             0);
   // Idle: the HPA reads the metric and stays at one replica.
@@ -99,6 +96,10 @@ TEST_F(AutoscalingE2E, CpuLoadScalesUpThenBackDownWithoutFlapping) {
   EXPECT_EQ(up["status"]["desiredReplicas"], 3) << up.dump();
   EXPECT_GT(up["status"]["currentMetrics"][0]["resource"]["current"].value("averageUtilization", 0), 50) << up.dump();
   EXPECT_TRUE(up["status"].contains("lastScaleTime"));
+  const std::string v1 = K("get horizontalpodautoscalers.v1.autoscaling cpu -o jsonpath="
+                           "{.spec.targetCPUUtilizationPercentage}/{.status.currentCPUUtilizationPercentage}").out;
+  EXPECT_EQ(v1.substr(0, 3), "50/") << v1;
+  EXPECT_GT(std::atoi(v1.c_str() + 3), 50) << v1;
   EXPECT_NE(K("get events --field-selector reason=SuccessfulRescale -o jsonpath={.items[*].message}").out.find(
                 "New size: "),
             std::string::npos);

@@ -9,11 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include "api/json.h"
 #include "e2e_util.h"
 
 namespace mlkube::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -347,6 +349,86 @@ TEST_F(KubectlE2E, UnknownFieldsRejectedUnderStrictValidation) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(K("get pod web -o jsonpath={.spec.containers[0].imagee}").out, "");
   ASSERT_EQ(K("delete pod web").code, 0);
+}
+
+// HorizontalPodAutoscalers are stored as autoscaling/v2 and also served as autoscaling/v1, which
+// `kubectl autoscale` sends: each version's writes keep what only the other can express.
+TEST_F(KubectlE2E, AutoscaleAndAutoscalingV1AreViewsOfTheStoredV2) {
+  ASSERT_EQ(K("create deployment scaled --image=busybox").code, 0);
+  auto r = K("autoscale deployment scaled --min=2 --max=5 --cpu-percent=60");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("horizontalpodautoscaler.autoscaling/scaled autoscaled"));
+  const Json cpu60 = Json::parse(
+      R"({"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":60}}})");
+  Json v2 = Json::parse(K("get hpa scaled -o json").out);
+  EXPECT_EQ(v2["apiVersion"], "autoscaling/v2");
+  EXPECT_EQ(v2["spec"]["minReplicas"], 2);
+  EXPECT_EQ(v2["spec"]["metrics"], Json::array({cpu60}));
+
+  // What v1 cannot say: a Pods metric and a behavior, written through v2.
+  const Json pods = Json::parse(
+      R"({"type":"Pods","pods":{"metric":{"name":"inference_requests_in_flight"},"target":{"type":"AverageValue","averageValue":"10"}}})");
+  Json patch = {{"spec", {{"metrics", {pods, cpu60}}, {"behavior", {{"scaleDown", {{"stabilizationWindowSeconds", 30}}}}}}}};
+  ASSERT_EQ(K("patch hpa scaled --type=merge -p '" + patch.dump() + "'").code, 0);
+
+  const std::string v1_name = "horizontalpodautoscalers.v1.autoscaling";
+  Json v1 = Json::parse(K("get " + v1_name + " scaled -o json").out);
+  EXPECT_EQ(v1["apiVersion"], "autoscaling/v1");
+  EXPECT_EQ(v1["spec"]["targetCPUUtilizationPercentage"], 60);
+  EXPECT_FALSE(v1["spec"].contains("metrics"));
+  EXPECT_FALSE(v1["spec"].contains("behavior"));
+  const Json& notes = v1["metadata"]["annotations"];
+  EXPECT_EQ(Json::parse(notes["autoscaling.alpha.kubernetes.io/metrics"].get<std::string>()),
+            Json::parse(R"([{"type":"Pods","pods":{"metricName":"inference_requests_in_flight","targetAverageValue":"10"}}])"));
+  EXPECT_THAT(notes["autoscaling.alpha.kubernetes.io/behavior"].get<std::string>(),
+              HasSubstr("\"stabilizationWindowSeconds\":30"));
+
+  // A v1 patch changes the CPU target; the Pods metric and the behavior survive it.
+  r = K("patch " + v1_name + " scaled --type=merge -p '{\"spec\":{\"targetCPUUtilizationPercentage\":75}}'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  v2 = Json::parse(K("get hpa scaled -o json").out);
+  Json cpu75 = cpu60;
+  cpu75["resource"]["target"]["averageUtilization"] = 75;
+  EXPECT_EQ(v2["spec"]["metrics"], Json::array({pods, cpu75}));
+  EXPECT_EQ(v2["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"], 30);
+  EXPECT_FALSE(v2["metadata"].contains("annotations")) << v2["metadata"].dump();
+
+  // Lists and watches in v1 carry v1 objects.
+  Json list = Json::parse(K("get --raw /apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers").out);
+  EXPECT_EQ(list["apiVersion"], "autoscaling/v1");
+  EXPECT_EQ(list["kind"], "HorizontalPodAutoscalerList");
+  ASSERT_EQ(list["items"].size(), 1u);
+  EXPECT_EQ(list["items"][0]["apiVersion"], "autoscaling/v1");
+  EXPECT_EQ(list["items"][0]["spec"]["targetCPUUtilizationPercentage"], 75);
+  const std::string watched =
+      K("get --raw '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers?watch=1&timeoutSeconds=1'").out;
+  EXPECT_THAT(watched, HasSubstr("\"targetCPUUtilizationPercentage\":75"));
+  EXPECT_THAT(watched, HasSubstr("\"apiVersion\":\"autoscaling/v1\",\"kind\""));
+  EXPECT_THAT(watched, Not(HasSubstr("\"apiVersion\":\"autoscaling/v2\",\"kind\"")));
+
+  // v1 manifests: strict field validation in v1 terms, client-side and server-side apply.
+  const std::string manifest =
+      "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: v1hpa}\nspec:\n"
+      "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: scaled}\n  maxReplicas: 4\n"
+      "  targetCPUUtilizationPercentage: 40\n";
+  r = K("create -f -", manifest + "  metrics: []\n");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr("unknown field \"spec.metrics\""));
+  r = K("apply -f -", manifest);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = K("apply -f -", std::string(manifest).replace(manifest.find("maxReplicas: 4"), 14, "maxReplicas: 6"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("configured"));
+  EXPECT_EQ(K("get hpa v1hpa -o jsonpath={.spec.maxReplicas}/{.spec.metrics[0].resource.target.averageUtilization}").out,
+            "6/40");
+  // Taking the CPU target over from the client-side apply conflicts on a real cluster: forced.
+  std::string ssa = std::string(manifest).replace(manifest.find(": 40"), 4, ": 45");
+  r = K("apply --server-side --force-conflicts -f -", ssa.replace(ssa.find("maxReplicas: 4"), 14, "maxReplicas: 6"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(K("get hpa v1hpa -o jsonpath={.spec.metrics[0].resource.target.averageUtilization}").out, "45");
+  EXPECT_THAT(K("api-versions").out, AllOf(HasSubstr("autoscaling/v1"), HasSubstr("autoscaling/v2")));
+  ASSERT_EQ(K("delete " + v1_name + " scaled v1hpa").code, 0);
+  ASSERT_EQ(K("delete deployment scaled").code, 0);
 }
 
 TEST_F(KubectlE2E, GetAllAndShortNames) {

@@ -1,5 +1,7 @@
 #include "api/registry.h"
 
+#include "api/conversion.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -124,6 +126,24 @@ std::string ResourceType::Prefix(std::string_view ns) const {
 const std::vector<ResourceType>& AllResources() {
   static const std::vector<ResourceType> kResources = Build();
   return kResources;
+}
+
+const std::vector<ConvertedVersion>& ConvertedVersions() {
+  static const std::vector<ConvertedVersion> kConverted = [] {
+    const ResourceType* hpa = FindResource("autoscaling", "v2", "horizontalpodautoscalers");
+    ResourceType v1 = *hpa;
+    v1.version = "v1";
+    return std::vector<ConvertedVersion>{{v1, hpa, HpaV1ToV2, HpaV2ToV1}};
+  }();
+  return kConverted;
+}
+
+const ConvertedVersion* FindConvertedVersion(std::string_view group, std::string_view version,
+                                             std::string_view plural) {
+  for (const auto& c : ConvertedVersions()) {
+    if (c.view.group == group && c.view.version == version && c.view.plural == plural) return &c;
+  }
+  return nullptr;
 }
 
 const ResourceType* FindResource(std::string_view group, std::string_view version,

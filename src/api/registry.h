@@ -47,7 +47,21 @@ struct ResourceType {
   std::string Prefix(std::string_view ns) const;
 };
 
+// A version served by converting objects to and from the stored one: each kind is stored in one
+// version, as in Kubernetes, and clients may speak an older one (autoscaling/v1 for
+// HorizontalPodAutoscalers, which `kubectl autoscale` sends).
+struct ConvertedVersion {
+  ResourceType view;  // what discovery announces and requests name
+  const ResourceType* storage = nullptr;
+  Json (*to_storage)(Json) = nullptr;
+  Json (*from_storage)(Json) = nullptr;
+};
+
+// The stored resource types (one version each).
 const std::vector<ResourceType>& AllResources();
+const std::vector<ConvertedVersion>& ConvertedVersions();
+const ConvertedVersion* FindConvertedVersion(std::string_view group, std::string_view version,
+                                             std::string_view plural);
 const ResourceType* FindResource(std::string_view group, std::string_view version,
                                  std::string_view plural);
 const ResourceType* FindResourceByKind(std::string_view group, std::string_view kind);

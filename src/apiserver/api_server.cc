@@ -42,7 +42,11 @@ bool ParseResourcePath(const std::string& path, RequestInfo* info) {
   }
   std::vector<std::string> rest(segs.begin() + i, segs.end());
   if (rest.empty()) return false;
-  auto find = [&](const std::string& plural) { return api::FindResource(group, version, plural); };
+  auto find = [&](const std::string& plural) -> const api::ResourceType* {
+    if (const api::ResourceType* rt = api::FindResource(group, version, plural)) return rt;
+    info->converted = api::FindConvertedVersion(group, version, plural);
+    return info->converted ? info->converted->storage : nullptr;
+  };
   if (rest[0] == "namespaces" && rest.size() >= 3 && rest[2] != "status" && rest[2] != "finalize") {
     // /namespaces/{ns}/{plural}[/{name}[/{sub}]]
     if (rest.size() > 5) return false;

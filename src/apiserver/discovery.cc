@@ -20,9 +20,14 @@ struct GroupVersion {
   std::vector<const api::ResourceType*> resources;
 };
 
+// Stored versions first: a group's first version is its preferred one.
 std::vector<GroupVersion> GroupVersions() {
+  std::vector<const api::ResourceType*> all;
+  for (const auto& r : api::AllResources()) all.push_back(&r);
+  for (const auto& c : api::ConvertedVersions()) all.push_back(&c.view);
   std::vector<GroupVersion> out;
-  for (const auto& r : api::AllResources()) {
+  for (const api::ResourceType* rp : all) {
+    const api::ResourceType& r = *rp;
     auto it = std::find_if(out.begin(), out.end(), [&](const GroupVersion& gv) {
       return gv.group == r.group && gv.version == r.version;
     });
@@ -133,8 +138,14 @@ const Documents& Docs() {
       if (gv.group.empty()) continue;
       if (std::find(seen.begin(), seen.end(), gv.group) != seen.end()) continue;
       seen.push_back(gv.group);
+      Json versions = Json::array();
+      for (const auto& other : gvs) {
+        if (other.group == gv.group) {
+          versions.push_back({{"groupVersion", GV(other)}, {"version", other.version}});
+        }
+      }
       Json group = {{"name", gv.group},
-                    {"versions", {{{"groupVersion", GV(gv)}, {"version", gv.version}}}},
+                    {"versions", versions},
                     {"preferredVersion", {{"groupVersion", GV(gv)}, {"version", gv.version}}}};
       d.by_path["/apis/" + gv.group] =
           Json({{"kind", "APIGroup"}, {"apiVersion", "v1"}, {"name", gv.group},

@@ -259,6 +259,10 @@ class Rest::Operation {
   Operation(Rest& rest, const RequestInfo& info, HttpRequest& req, Responder& out)
       : rest_(rest), store_(rest.store_), rt_(*info.resource), info_(info), req_(req), out_(out),
         type_(api::LookupKind(rt_.group, rt_.version, rt_.kind)),
+        converted_(info.converted),
+        gv_(converted_ ? converted_->view.GroupVersion() : rt_.GroupVersion()),
+        served_type_(converted_ ? api::LookupKind(rt_.group, converted_->view.version, rt_.kind)
+                                : type_),
         dry_run_(req.Query("dryRun") == "All"),
         now_(Clock::now()) {}
 
@@ -294,7 +298,7 @@ class Rest::Operation {
     return a.find("as=Table") != std::string::npos;
   }
   void Reply(int code, const std::string& body) {
-    HttpResponse r = JsonResponse(code, body);
+    HttpResponse r = JsonResponse(code, converted_ ? Served(body) : body);
     for (const auto& w : warnings_) {
       // The header value is a quoted string (RFC 7234): escape quotes and backslashes, and
       // keep control characters out so a field name cannot inject headers.
@@ -352,6 +356,9 @@ class Rest::Operation {
   Result<Json> DeleteWithRetry(const std::string& name, const Json& options);
 
   Json ToScale(const Json& obj) const;
+  // A response body (object, list, DeleteOptions' result) in the version the client asked for.
+  std::string Served(const std::string& body) const;
+  Json ToStorage(Json obj) const { return converted_ ? converted_->to_storage(std::move(obj)) : obj; }
   std::string TableJson(const std::vector<Json>& objs, uint64_t rv, bool with_columns) const;
 
   Rest& rest_;
@@ -360,7 +367,12 @@ class Rest::Operation {
   const RequestInfo& info_;
   HttpRequest& req_;
   Responder& out_;
-  const api::Type* type_;
+  const api::Type* type_;  // the stored version's
+  // For a version served by conversion: how it converts, its apiVersion and its schema (which
+  // request bodies and patches are read with). Otherwise the stored version's.
+  const api::ConvertedVersion* converted_;
+  const std::string gv_;
+  const api::Type* served_type_;
   bool dry_run_;
   const Clock::time_point now_;
   std::vector<std::string> warnings_;
@@ -543,7 +555,7 @@ void Rest::Operation::Watch() {
       line += TableJson({Json::parse(o->data)}, o->rv, !columns_sent);
       columns_sent = true;
     } else {
-      line += o->data;
+      line += converted_ ? Served(o->data) : o->data;
     }
     line += "}\n";
     return line;
@@ -593,7 +605,7 @@ void Rest::Operation::Watch() {
       Json bm = {{"type", "BOOKMARK"},
                  {"object",
                   {{"kind", rt_.kind},
-                   {"apiVersion", rt_.GroupVersion()},
+                   {"apiVersion", gv_},
                    {"metadata",
                     {{"resourceVersion", std::to_string(std::max(last_rv, progress))}}}}}};
       chunk += bm.dump() + "\n";
@@ -902,17 +914,17 @@ void Rest::Operation::Create() {
     return Fail(Status(Code::kMethodNotAllowed, "the server does not allow this method on the "
                                                 "requested resource"));
   }
-  auto obj = DecodeObject(rt_.GroupVersion(), rt_.kind, type_);
+  auto obj = DecodeObject(gv_, rt_.kind, served_type_);
   if (!obj.ok()) return Fail(obj.status());
-  Status st = CreateObject(std::move(obj).value());
+  Status st = CreateObject(ToStorage(std::move(obj).value()));
   if (!st.ok()) return Fail(st);
   Reply(201, created_);
 }
 
 void Rest::Operation::Update() {
-  auto obj = DecodeObject(rt_.GroupVersion(), rt_.kind, type_);
+  auto obj = DecodeObject(gv_, rt_.kind, served_type_);
   if (!obj.ok()) return Fail(obj.status());
-  Json body = std::move(obj).value();
+  Json body = ToStorage(std::move(obj).value());
   Status st = CheckNamespace(body);
   if (!st.ok()) return Fail(st);
   std::string body_name = Str(body["metadata"], "name");
@@ -967,13 +979,13 @@ void Rest::Operation::Patch() {
     }
     Json& applied = *patch;
     if (!applied.is_object()) return Fail(Status(Code::kBadRequest, "invalid object: not a map"));
-    if (Str(applied, "apiVersion") != rt_.GroupVersion() || Str(applied, "kind") != rt_.kind) {
+    if (Str(applied, "apiVersion") != gv_ || Str(applied, "kind") != rt_.kind) {
       return Fail(Status(Code::kBadRequest,
                          "the API version/kind in the data (" + Str(applied, "apiVersion") + ", " +
                              Str(applied, "kind") + ") does not match the expected " +
-                             rt_.GroupVersion() + ", " + rt_.kind));
+                             gv_ + ", " + rt_.kind));
     }
-    Status st = CheckFields(applied, type_, rt_.kind);
+    Status st = CheckFields(applied, served_type_, rt_.kind);
     if (!st.ok()) return Fail(st);
     // Status is written through its own subresource; an apply to the main resource ignores it.
     if (rt_.HasSubresource("status") && !status && rt_.kind != "Node") applied.erase("status");
@@ -989,17 +1001,16 @@ void Rest::Operation::Patch() {
     }
     st = CheckNamespace(applied);
     if (!st.ok()) return Fail(st);
-    api::ApplyOptions opts{manager, ParseBool(req_.Query("force")), rt_.GroupVersion(),
-                           FormatRfc3339(now_)};
+    api::ApplyOptions opts{manager, ParseBool(req_.Query("force")), gv_, FormatRfc3339(now_)};
     if (!store_.Get(Key(info_.name)) && !status) {
       // Apply onto the defaulted intent, as Kubernetes applies onto a defaulted object: list
       // items are then keyed as they will be stored (a port by containerPort and protocol),
       // and a later identical apply finds nothing to change.
       Json base = applied;
       api::ApplyDefaults(rt_.group, rt_.kind, base);
-      auto created = api::ServerSideApply(base, applied, type_, opts);
+      auto created = api::ServerSideApply(base, applied, served_type_, opts);
       if (!created.ok()) return Fail(created.status());
-      Status cst = CreateObject(std::move(created).value(), /*record_manager=*/false);
+      Status cst = CreateObject(ToStorage(std::move(created).value()), /*record_manager=*/false);
       if (cst.ok()) return Reply(201, created_);
       if (cst.code() != Code::kAlreadyExists) return Fail(cst);
       // Lost a race with another create: apply to what is there now.
@@ -1008,25 +1019,27 @@ void Rest::Operation::Patch() {
   Json dry;
   auto r = GuaranteedUpdate(
       info_.name,
-      [&](const Json& cur) -> Result<Json> {
+      [&](const Json& stored) -> Result<Json> {
+        // Patches apply to the object as the client's version shows it.
+        Json served;
+        const Json& cur = converted_ ? (served = converted_->from_storage(stored)) : stored;
         Json patched;
         if (apply) {
-          api::ApplyOptions opts{manager, ParseBool(req_.Query("force")), rt_.GroupVersion(),
-                                 FormatRfc3339(now_)};
-          ASSIGN_OR_RETURN(patched, api::ServerSideApply(cur, *patch, type_, opts));
+          api::ApplyOptions opts{manager, ParseBool(req_.Query("force")), gv_, FormatRfc3339(now_)};
+          ASSIGN_OR_RETURN(patched, api::ServerSideApply(cur, *patch, served_type_, opts));
         } else {
-          ASSIGN_OR_RETURN(patched, ApplyPatch(cur, type_, ct, *patch));
+          ASSIGN_OR_RETURN(patched, ApplyPatch(cur, served_type_, ct, *patch));
           if (!patched.is_object()) return Status(Code::kBadRequest, "patch produced a non-object");
-          RETURN_IF_ERROR(CheckFields(patched, type_, rt_.kind));
+          RETURN_IF_ERROR(CheckFields(patched, served_type_, rt_.kind));
         }
         // A patch cannot turn an object into another kind.
         if (!patched.contains("kind") || patched["kind"].is_null()) patched["kind"] = rt_.kind;
         if (!patched.contains("apiVersion") || patched["apiVersion"].is_null()) {
-          patched["apiVersion"] = rt_.GroupVersion();
+          patched["apiVersion"] = gv_;
         }
-        if (Str(patched, "kind") != rt_.kind || Str(patched, "apiVersion") != rt_.GroupVersion()) {
+        if (Str(patched, "kind") != rt_.kind || Str(patched, "apiVersion") != gv_) {
           return Status(Code::kBadRequest, "the patch may not change apiVersion or kind (" +
-                                               rt_.GroupVersion() + ", " + rt_.kind + ")");
+                                               gv_ + ", " + rt_.kind + ")");
         }
         // A resourceVersion in the patch is a precondition.
         std::string prv = MetaStr(patched, "resourceVersion");
@@ -1034,16 +1047,17 @@ void Rest::Operation::Patch() {
         if (!patched.contains("metadata") || !patched["metadata"].is_object()) {
           return Status(Code::kBadRequest, "metadata must be an object");
         }
+        patched = ToStorage(std::move(patched));
         if (apply) {
           // The apply already merged managedFields; AdmitUpdate must not record an Update.
           Json mf = patched["metadata"].value("managedFields", Json::array());
-          ASSIGN_OR_RETURN(Json admitted, status ? AdmitStatusUpdate(cur, patched, manager)
-                                                 : AdmitUpdate(cur, patched, manager));
+          ASSIGN_OR_RETURN(Json admitted, status ? AdmitStatusUpdate(stored, patched, manager)
+                                                 : AdmitUpdate(stored, patched, manager));
           admitted["metadata"]["managedFields"] = mf;
           return admitted;
         }
-        return status ? AdmitStatusUpdate(cur, patched, manager)
-                      : AdmitUpdate(cur, patched, manager);
+        return status ? AdmitStatusUpdate(stored, patched, manager)
+                      : AdmitUpdate(stored, patched, manager);
       },
       &dry);
   if (!r.ok()) return Fail(r.status());
@@ -1245,6 +1259,15 @@ void Rest::Operation::DeleteCollection() {
               {"metadata", {{"resourceVersion", std::to_string(store_.CurrentRevision())}}},
               {"items", items}};
   Reply(200, out.dump());
+}
+
+std::string Rest::Operation::Served(const std::string& body) const {
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (Str(j, "kind") == rt_.kind) return converted_->from_storage(std::move(j)).dump();
+  if (Str(j, "kind") != rt_.ListKind()) return body;  // a Status
+  j["apiVersion"] = gv_;
+  for (Json& item : j["items"]) item = converted_->from_storage(std::move(item));
+  return j.dump();
 }
 
 Json Rest::Operation::ToScale(const Json& obj) const {

@@ -27,6 +27,8 @@ struct RequestInfo {
   std::string ns;           // empty: cluster-scoped, or a list across all namespaces
   std::string name;         // empty: the collection
   std::string subresource;  // "status", "scale", "binding", ...
+  // Set when the URL names a version served by conversion; `resource` is then the stored one.
+  const api::ConvertedVersion* converted = nullptr;
 };
 
 // The error response Kubernetes gives for `status`: a metav1.Status body.

@@ -387,6 +387,8 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
 }
 
 Status HorizontalController::WriteStatus(const Json& hpa, Json status) {
+  // Required in the API (Go writes its zero value): absent until a first scale decision.
+  if (!status.contains("desiredReplicas")) status["desiredReplicas"] = 0;
   if (status == Member(hpa, "status")) return Status::Ok();
   auto r = client_.Send("PUT", "/apis/autoscaling/v2/namespaces/" + NamespaceOf(hpa) + "/horizontalpodautoscalers/" +
                                    NameOf(hpa) + "/status",
