@@ -185,6 +185,18 @@ TEST_F(AutoscalingE2E, GpuUtilizationFromNvmlDrivesTheScale) {
   EXPECT_TRUE(memory.find("\"value\":\"1073741824\"") != std::string::npos ||
               memory.find("\"value\":\"2147483648\"") != std::string::npos)
       << memory;  // 1024 or 2048 MiB, whichever GPU the pod got
+  // The agent's /metrics: every GPU, and the pod's share.
+  const std::string agent = K("get --raw /api/v1/nodes/node-1/proxy/metrics").out;
+  EXPECT_NE(agent.find("mlkube_gpu_utilization_percent{gpu=\"0\",model=\"Fake-GPU\",uuid=\"GPU-fake-node-1-0\"} 90"),
+            std::string::npos)
+      << agent;
+  EXPECT_NE(agent.find("mlkube_gpu_memory_used_bytes{gpu=\"1\",model=\"Fake-GPU\",uuid=\"GPU-fake-node-1-1\"} 2147483648"),
+            std::string::npos)
+      << agent;
+  EXPECT_NE(agent.find("mlkube_pod_gpu_utilization_percent{namespace=\"default\",pod=\"trainer-"), std::string::npos)
+      << agent;
+  const auto check = Sh("promtool check metrics", agent);
+  EXPECT_EQ(check.code, 0) << check.out << check.err;
   ASSERT_TRUE(WaitFor([&] { return Replicas("trainer") == 2; }, 60s)) << K("describe hpa trainer").out;
   SetGpus(5, 5);
   ASSERT_TRUE(WaitFor([&] { return Replicas("trainer") == 1; }, 60s)) << K("describe hpa trainer").out;

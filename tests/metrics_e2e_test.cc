@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "api/json.h"
 #include "e2e_util.h"
@@ -23,6 +25,75 @@ std::pair<long, long> TopLine(const std::string& line) {
   static const std::regex re(R"(^\S+\s+(\d+)m\s+(\d+)Mi)");
   if (!std::regex_search(line, m, re)) return {-1, -1};
   return {std::stol(m[1]), std::stol(m[2])};
+}
+
+// The value of the first sample of `name` whose labels include every one of `labels`
+// (`key="value"` each), from Prometheus text; NaN when there is none.
+double Sample(const std::string& text, const std::string& name, const std::vector<std::string>& labels = {}) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name, 0) != 0 || (line.size() > name.size() && line[name.size()] != '{' && line[name.size()] != ' ')) {
+      continue;
+    }
+    const size_t end = line.find('}') == std::string::npos ? name.size() : line.find('}');
+    const std::string label_text = line.substr(0, end);
+    bool all = true;
+    for (const std::string& l : labels) all = all && label_text.find(l) != std::string::npos;
+    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return std::nan("");
+}
+
+TEST(MetricsE2E, ControlPlaneAndAgentServePrometheusText) {
+  ServerProcess server("prom", /*agent=*/true, /*scheduler=*/true);
+  ASSERT_TRUE(server.Start({"--metric-resolution", "1s"})) << server.log();
+  auto k = [&](const std::string& args) { return server.Kubectl(args); };
+  ASSERT_EQ(k("create deployment web --image=busybox -- sleep 3600").code, 0);
+  ASSERT_TRUE(WaitFor([&] { return k("get pods --no-headers").out.find("Running") != std::string::npos; }, 60s));
+
+  // The server: requests by verb and resource, the store, the scheduler, the controllers' queues
+  // and pods by phase, in a format promtool accepts.
+  std::string text;
+  ASSERT_TRUE(WaitFor([&] {
+    text = k("get --raw /metrics").out;
+    return Sample(text, "mlkube_pods", {"phase=\"Running\""}) == 1;
+  }, 30s)) << text.substr(0, 2000);
+  auto check = Sh("promtool check metrics", text);
+  EXPECT_EQ(check.code, 0) << check.out << check.err;
+  EXPECT_GE(Sample(text, "apiserver_request_total", {"verb=\"POST\"", "resource=\"deployments\"", "group=\"apps\"",
+                                                     "code=\"201\""}),
+            1);
+  EXPECT_GE(Sample(text, "apiserver_request_total", {"verb=\"WATCH\"", "resource=\"pods\""}), 1);
+  EXPECT_GE(Sample(text, "apiserver_request_duration_seconds_count", {"verb=\"LIST\"", "resource=\"pods\""}), 1);
+  EXPECT_GE(Sample(text, "mlkube_store_commit_duration_seconds_count"), 1);
+  EXPECT_GE(Sample(text, "scheduler_schedule_attempts_total", {"result=\"scheduled\""}), 1);
+  EXPECT_GE(Sample(text, "scheduler_scheduling_attempt_duration_seconds_count", {"result=\"scheduled\""}), 1);
+  EXPECT_EQ(Sample(text, "scheduler_pending_pods", {"queue=\"active\""}), 0);
+  EXPECT_GE(Sample(text, "workqueue_adds_total", {"name=\"deployment-controller\""}), 1);
+  EXPECT_EQ(Sample(text, "workqueue_depth", {"name=\"replicaset-controller\""}), 0);
+  EXPECT_EQ(Sample(text, "mlkube_pods", {"phase=\"Failed\""}), 0);
+
+  // The agent, through the API server as the kubelet's port is reached: its pods' usage.
+  std::string agent;
+  ASSERT_TRUE(WaitFor([&] {
+    agent = k("get --raw /api/v1/nodes/node-1/proxy/metrics").out;
+    return Sample(agent, "container_cpu_usage_seconds_total", {"container=\"busybox\"", "pod=\"web-"}) >= 0;
+  }, 30s)) << agent;
+  check = Sh("promtool check metrics", agent);
+  EXPECT_EQ(check.code, 0) << check.out << check.err;
+  EXPECT_EQ(Sample(agent, "kubelet_running_pods"), 1);
+  EXPECT_GT(Sample(agent, "container_memory_working_set_bytes", {"pod=\"web-"}), 0);
+  EXPECT_GT(Sample(agent, "node_cpu_usage_seconds_total"), 0);
+  EXPECT_EQ(k("get --raw /api/v1/nodes/node-1/proxy/metrics/resource").out.find("kubelet_running_pods"),
+            std::string::npos);
+
+  // Bad input: another path on the node, a node that does not exist, no credentials.
+  auto other = k("get --raw /api/v1/nodes/node-1/proxy/configz");
+  EXPECT_NE(other.code, 0);
+  EXPECT_NE(other.err.find("NotFound"), std::string::npos) << other.err;
+  EXPECT_NE(k("get --raw /api/v1/nodes/nope/proxy/metrics").err.find("nodes \"nope\" not found"), std::string::npos);
+  auto anonymous = Sh("curl -sk " + server.url() + "/metrics");
+  EXPECT_NE(anonymous.out.find("\"code\":401"), std::string::npos) << anonymous.out;
 }
 
 TEST(MetricsE2E, KubectlTopShowsWhatPodsAndTheNodeUse) {

@@ -82,6 +82,15 @@ struct Agent::Impl {
   std::unique_ptr<Nvml> nvml;  // for GPU metrics; null without the driver
   std::unique_ptr<agent::ResourceMetrics> metrics;
   std::thread sampler;
+  metrics::Metrics prometheus;  // what /metrics serves
+  metrics::Metrics::Registration running_pods, resource_families;
+
+  std::vector<prometheus::MetricFamily> RunningPods() {
+    auto f = metrics::Family("kubelet_running_pods", "Pods the agent runs", prometheus::MetricType::Gauge);
+    std::lock_guard lock(mu);
+    metrics::AddSample(f, {}, static_cast<double>(workers.size()));
+    return {f};
+  }
 
   // Samples the node and its pods' containers every metric_resolution.
   void SampleMetrics() {
@@ -279,6 +288,8 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   impl->metrics = std::make_unique<agent::ResourceMetrics>(*impl->cgroups, impl->nvml.get(), f.name,
                                                            NodeObject(f)["metadata"].value("labels", Json::object()));
   impl->sampler = std::thread([raw] { raw->SampleMetrics(); });
+  impl->running_pods = impl->prometheus.AddCollector([raw] { return raw->RunningPods(); });
+  impl->resource_families = impl->prometheus.AddCollector([raw] { return raw->metrics->Families(); });
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
 }
 
@@ -491,6 +502,20 @@ void Agent::ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserv
     auto now = w->Log(container, previous);
     return now.ok() && now->running && now->path == info->path;
   }, out);
+}
+
+void Agent::ServeNodeProxy(const apiserver::HttpRequest& req, apiserver::Responder& out) {
+  const std::string marker = "/nodes/" + node_name() + "/proxy";
+  const size_t at = req.path.find(marker);
+  const std::string rest = at == std::string::npos ? "" : req.path.substr(at + marker.size());
+  if (req.method == "GET" && (rest == "/metrics" || rest == "/metrics/")) {
+    return out.Send({200, metrics::kContentType, impl_->prometheus.Render(), {}});
+  }
+  if (req.method == "GET" && rest == "/metrics/resource") {
+    return out.Send({200, metrics::kContentType, metrics::Render(impl_->metrics->Families()), {}});
+  }
+  FailWith(out, Status(Code::kNotFound,
+                       "the node agent serves /metrics and /metrics/resource, not " + (rest.empty() ? "/" : rest)));
 }
 
 }  // namespace mlkube::agent

@@ -51,6 +51,9 @@ class Agent {
   void ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
   // The latest resource usage samples, as metrics.k8s.io objects.
   apiserver::MetricsSnapshot ResourceMetrics() const;
+  // Answers nodes/proxy for this node, as the kubelet's port does: /metrics (the agent's own
+  // series, the resource metrics and the GPUs') and /metrics/resource, in Prometheus text.
+  void ServeNodeProxy(const apiserver::HttpRequest& req, apiserver::Responder& out);
   // Answers pods/portforward: SPDY/3.1 over a WebSocket, to ports on the pod's localhost.
   void ServePortForward(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
 

@@ -93,6 +93,7 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
       if (last == last_cpu_.end() || cpu.nanos < last->second.nanos || now <= last->second.at) continue;
       const auto window = std::chrono::duration_cast<std::chrono::nanoseconds>(now - last->second.at);
       Usage u;
+      u.cpu_nanos = cpu.nanos;
       u.nanocores = static_cast<int64_t>(static_cast<double>(cpu.nanos - last->second.nanos) * 1e9 /
                                          static_cast<double>(window.count()));
       u.memory_bytes = static_cast<int64_t>(*memory);
@@ -115,10 +116,14 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
                                     std::llround(std::clamp(value, -kMaxValue, kMaxValue) * 1000))).String()},
                       {"timestamp", stamp}});
   };
+  // Every GPU is read every sample, GPU pods or not: the agent's /metrics reports each GPU.
   std::map<std::string, Nvml::Device> devices;
+  std::vector<Nvml::Device> gpus;
   if (nvml_) {
-    for (Nvml::Device& d : nvml_->Devices()) devices.emplace(d.uuid, std::move(d));
+    gpus = nvml_->Devices();
+    for (const Nvml::Device& d : gpus) devices.emplace(d.uuid, d);
   }
+  std::vector<PodGpu> pod_gpus;
   for (const PodSample& p : pods) {
     if (p.gpus.empty() || p.containers.empty() || devices.empty()) continue;
     double utilization = 0, memory = 0;
@@ -133,6 +138,7 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
     if (known == 0) continue;
     add(p, "gpu_utilization", utilization / known);
     add(p, "gpu_memory_used_bytes", memory);
+    pod_gpus.push_back({StringMember(p.metadata, "namespace"), StringMember(p.metadata, "name"), utilization / known, memory});
   }
   std::vector<const PodSample*> scraped;
   std::vector<ScrapeTarget> targets;
@@ -154,6 +160,7 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
   if (auto busy = NodeBusyNanos()) {
     if (node_sampled_ && *busy >= last_node_cpu_.nanos && now > last_node_cpu_.at) {
       Usage u;
+      u.cpu_nanos = *busy;
       u.window = std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_node_cpu_.at);
       u.nanocores = static_cast<int64_t>(static_cast<double>(*busy - last_node_cpu_.nanos) * 1e9 /
                                          static_cast<double>(u.window.count()));
@@ -167,7 +174,66 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
   std::lock_guard lock(mu_);
   pods_ = std::move(sampled);
   custom_ = std::move(custom);
+  gpus_ = std::move(gpus);
+  pod_gpus_ = std::move(pod_gpus);
   if (node) node_ = node;
+}
+
+std::vector<prometheus::MetricFamily> ResourceMetrics::Families() const {
+  using prometheus::MetricType;
+  auto node_cpu = metrics::Family("node_cpu_usage_seconds_total", "Cumulative CPU time used by the node",
+                                  MetricType::Counter);
+  auto node_mem = metrics::Family("node_memory_working_set_bytes", "The node's memory working set",
+                                  MetricType::Gauge);
+  auto pod_cpu = metrics::Family("pod_cpu_usage_seconds_total", "Cumulative CPU time used by a pod's containers",
+                                 MetricType::Counter);
+  auto pod_mem = metrics::Family("pod_memory_working_set_bytes", "A pod's memory working set", MetricType::Gauge);
+  auto ctr_cpu = metrics::Family("container_cpu_usage_seconds_total", "Cumulative CPU time used by a container",
+                                 MetricType::Counter);
+  auto ctr_mem = metrics::Family("container_memory_working_set_bytes", "A container's memory working set",
+                                 MetricType::Gauge);
+  auto gpu_util = metrics::Family("mlkube_gpu_utilization_percent",
+                                  "Percent of the last sample period a GPU's kernels were running", MetricType::Gauge);
+  auto gpu_used = metrics::Family("mlkube_gpu_memory_used_bytes", "A GPU's memory in use", MetricType::Gauge);
+  auto gpu_total = metrics::Family("mlkube_gpu_memory_total_bytes", "A GPU's memory", MetricType::Gauge);
+  auto pod_gpu_util = metrics::Family("mlkube_pod_gpu_utilization_percent",
+                                      "Mean utilisation of the GPUs allocated to a pod", MetricType::Gauge);
+  auto pod_gpu_used = metrics::Family("mlkube_pod_gpu_memory_used_bytes",
+                                      "Memory in use on the GPUs allocated to a pod", MetricType::Gauge);
+  std::lock_guard lock(mu_);
+  if (node_) {
+    metrics::AddSample(node_cpu, {}, static_cast<double>(node_->cpu_nanos) / 1e9);
+    metrics::AddSample(node_mem, {}, static_cast<double>(node_->memory_bytes));
+  }
+  for (const Pod& p : pods_) {
+    const std::string ns = StringMember(p.metadata, "namespace"), name = StringMember(p.metadata, "name");
+    double cpu = 0, mem = 0;
+    for (const auto& [container, u] : p.containers) {
+      metrics::AddSample(ctr_cpu, {{"container", container}, {"namespace", ns}, {"pod", name}},
+                         static_cast<double>(u.cpu_nanos) / 1e9);
+      metrics::AddSample(ctr_mem, {{"container", container}, {"namespace", ns}, {"pod", name}},
+                         static_cast<double>(u.memory_bytes));
+      cpu += static_cast<double>(u.cpu_nanos) / 1e9;
+      mem += static_cast<double>(u.memory_bytes);
+    }
+    metrics::AddSample(pod_cpu, {{"namespace", ns}, {"pod", name}}, cpu);
+    metrics::AddSample(pod_mem, {{"namespace", ns}, {"pod", name}}, mem);
+  }
+  for (size_t i = 0; i < gpus_.size(); ++i) {
+    const Nvml::Device& d = gpus_[i];
+    // "gpu" is NVML's index, as DCGM's exporter labels it.
+    const std::vector<prometheus::ClientMetric::Label> labels = {
+        {"gpu", std::to_string(i)}, {"model", d.name}, {"uuid", d.uuid}};
+    if (d.utilization >= 0) metrics::AddSample(gpu_util, labels, d.utilization);
+    metrics::AddSample(gpu_used, labels, static_cast<double>(d.memory_used));
+    metrics::AddSample(gpu_total, labels, static_cast<double>(d.memory_total));
+  }
+  for (const PodGpu& g : pod_gpus_) {
+    metrics::AddSample(pod_gpu_util, {{"namespace", g.ns}, {"pod", g.name}}, g.utilization);
+    metrics::AddSample(pod_gpu_used, {{"namespace", g.ns}, {"pod", g.name}}, g.memory_used);
+  }
+  return {node_cpu, node_mem, pod_cpu, pod_mem, ctr_cpu, ctr_mem, gpu_util, gpu_used, gpu_total, pod_gpu_util,
+          pod_gpu_used};
 }
 
 Json ResourceMetrics::NodeMetrics() const {

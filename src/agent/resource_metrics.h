@@ -20,6 +20,7 @@
 #include "agent/gpu/nvml.h"
 #include "agent/pod_scraper.h"
 #include "api/json.h"
+#include "common/metrics.h"
 
 namespace mlkube::agent {
 
@@ -47,6 +48,10 @@ class ResourceMetrics {
   std::vector<Json> PodMetrics() const;
   // The scraped series: {"pod": {namespace, name, labels}, "metric", "value", "timestamp"}.
   std::vector<Json> CustomMetrics() const;
+  // The latest samples as Prometheus families, for the agent's /metrics: the kubelet's
+  // resource metrics (node_/pod_/container_cpu_usage_seconds_total and _memory_working_set_bytes)
+  // and each GPU's and each GPU pod's utilisation and memory (mlkube_gpu_*, mlkube_pod_gpu_*).
+  std::vector<prometheus::MetricFamily> Families() const;
 
  private:
   struct Cpu {
@@ -54,6 +59,7 @@ class ResourceMetrics {
     Clock::time_point at;
   };
   struct Usage {
+    uint64_t cpu_nanos = 0;  // CPU time used so far
     int64_t nanocores = 0;
     int64_t memory_bytes = 0;
     Clock::time_point at;
@@ -62,6 +68,11 @@ class ResourceMetrics {
   struct Pod {
     Json metadata;
     std::vector<std::pair<std::string, Usage>> containers;
+  };
+  struct PodGpu {
+    std::string ns, name;
+    double utilization = 0;  // percent, the mean over its GPUs
+    double memory_used = 0;  // bytes, the sum
   };
 
   const Cgroups& cgroups_;
@@ -76,6 +87,8 @@ class ResourceMetrics {
   mutable std::mutex mu_;  // guards what readers see
   std::vector<Pod> pods_;
   std::optional<Usage> node_;
+  std::vector<Nvml::Device> gpus_;
+  std::vector<PodGpu> pod_gpus_;
   std::vector<Json> custom_;
 };
 

@@ -5,7 +5,9 @@
 #include "api/registry.h"
 #include "apiserver/discovery.h"
 #include "apiserver/http_server.h"
+#include "apiserver/request_metrics.h"
 #include "apiserver/rest.h"
+#include "common/metrics.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -57,15 +59,16 @@ bool ParseResourcePath(const std::string& path, RequestInfo* info) {
     if (rest.size() == 5) info->subresource = rest[4];
     return true;
   }
-  // /{plural}[/{name}[/{sub}]]: cluster-scoped objects, or a list across all namespaces.
-  if (rest.size() > 3) return false;
+  // /{plural}[/{name}[/{sub}]]: cluster-scoped objects, or a list across all namespaces; a
+  // node's proxy takes a path after it (/api/v1/nodes/{name}/proxy/metrics).
+  if (rest.size() > 3 && !(rest[0] == "nodes" && rest[2] == "proxy")) return false;
   info->resource = find(rest[0]);
   if (!info->resource) return false;
   if (rest.size() >= 2) {
     if (info->resource->namespaced) return false;
     info->name = rest[1];
   }
-  if (rest.size() == 3) info->subresource = rest[2];
+  if (rest.size() >= 3) info->subresource = rest[2];
   return true;
 }
 
@@ -94,6 +97,7 @@ struct ApiServer::Impl {
   std::unique_ptr<Rest> rest;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<controllers::NamespaceController> namespaces;
+  metrics::Metrics::Registration pod_phases;
 
   void Handle(HttpRequest& req, Responder& out) {
     if (IsPublic(req.path)) {
@@ -109,6 +113,10 @@ struct ApiServer::Impl {
       return;
     }
     if (req.method == "GET" && ServeDiscovery(req, out)) return;
+    if (req.method == "GET" && req.path == "/metrics") {
+      out.Send({200, metrics::kContentType, metrics::ControlPlane().Render(), {}});
+      return;
+    }
     HandleResource(req, out);
   }
 
@@ -119,7 +127,19 @@ struct ApiServer::Impl {
       out.Send(StatusResponse(Status(Code::kNotFound, "the server could not find the requested resource")));
       return;
     }
-    rest->Handle(info, req, out);
+    ServeCounted(info, req, out, [&](Responder& counted) { rest->Handle(info, req, counted); });
+  }
+
+  // mlkube_pods{phase}: read from the store's index at scrape time.
+  std::vector<prometheus::MetricFamily> PodPhases() const {
+    auto f = metrics::Family("mlkube_pods", "Pods stored, by status.phase", prometheus::MetricType::Gauge);
+    std::map<std::string, int> counts = {{"Pending", 0}, {"Running", 0}, {"Succeeded", 0}, {"Failed", 0}};
+    for (const auto& o : store->List("pods/", "", 0, nullptr).items) {
+      auto it = o->fields.find("status.phase");
+      ++counts[it == o->fields.end() || it->second.empty() ? "Pending" : it->second];
+    }
+    for (const auto& [phase, n] : counts) metrics::AddSample(f, {{"phase", phase}}, n);
+    return {f};
   }
 };
 
@@ -184,11 +204,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
   raw->namespaces = std::make_unique<controllers::NamespaceController>(server->LocalClient("namespace-controller"));
   raw->namespaces->Start();
   RETURN_IF_ERROR(WriteKubeconfig(server->kubeconfig(), server->url(), server->credentials()));
+  raw->pod_phases = metrics::ControlPlane().AddCollector([raw] { return raw->PodPhases(); });
   return server;
 }
 
 void ApiServer::Stop() {
   if (!impl_) return;
+  impl_->pod_phases.reset();
   if (impl_->namespaces) impl_->namespaces->Stop();
   if (impl_->http) impl_->http->Stop();
 }

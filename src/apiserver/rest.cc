@@ -1403,7 +1403,7 @@ void Rest::Operation::NodeProxyLike() {
   if (!o) return Fail(NotFoundErr(info_.name));
   Json obj = Json::parse(o->data);
   const Json* spec = Find(obj, "spec");
-  std::string node = spec ? Str(*spec, "nodeName") : "";
+  std::string node = rt_.kind == "Node" ? info_.name : spec ? Str(*spec, "nodeName") : "";
   const bool per_container = info_.subresource == "log" || info_.subresource == "exec" || info_.subresource == "attach";
   if (rt_.kind == "Pod" && per_container) {
     // The container is checked here, as the API server's LogLocation does, with its words.

@@ -209,6 +209,7 @@ void AddServerCommand(CLI::App& app) {
         if (sub == "log") return raw->ServeLog(pod, req, out);
         if (sub == "exec") return raw->ServeExec(pod, req, out);
         if (sub == "portforward") return raw->ServePortForward(pod, req, out);
+        if (sub == "proxy" && StringMember(pod, "kind") == "Node") return raw->ServeNodeProxy(req, out);
         out.Send(apiserver::StatusResponse(Status(Code::kUnavailable, "the node agent does not serve " + sub + " yet")));
       });
       (*server)->SetMetricsSource(raw->node_name(), [raw] { return raw->ResourceMetrics(); });

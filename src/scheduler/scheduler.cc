@@ -1,5 +1,7 @@
 #include "scheduler/scheduler.h"
 
+#include "common/metrics.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -57,6 +59,32 @@ bool OnlyResources(const Reasons& reasons) {
   });
 }
 
+struct AttemptFamilies {
+  prometheus::Family<prometheus::Counter>& attempts;
+  prometheus::Family<prometheus::Histogram>& duration;
+};
+
+// scheduler_schedule_attempts_total and scheduler_scheduling_attempt_duration_seconds, by result
+// (scheduled, unschedulable, error) as kube-scheduler reports them; an attempt ends at binding.
+void RecordAttempt(const char* result, std::chrono::steady_clock::time_point start) {
+  static AttemptFamilies f{
+      prometheus::BuildCounter()
+          .Name("scheduler_schedule_attempts_total")
+          .Help("Attempts to schedule pods, by result")
+          .Register(metrics::ControlPlane().registry()),
+      prometheus::BuildHistogram()
+          .Name("scheduler_scheduling_attempt_duration_seconds")
+          .Help("Scheduling attempt latency (filtering, scoring and binding), by result")
+          .Register(metrics::ControlPlane().registry()),
+  };
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192, 16.384};
+  const prometheus::Labels labels = {{"profile", "default-scheduler"}, {"result", result}};
+  f.attempts.Add(labels).Increment();
+  f.duration.Add(labels, kBuckets)
+      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 }  // namespace
 
 Scheduler::Scheduler(const client::Client& client)
@@ -80,9 +108,19 @@ void Scheduler::Start() {
   pods_->Start();
   thread_ = std::thread([this] { Run(); });
   for (int i = 0; i < kBinders; ++i) binders_.emplace_back([this] { BindLoop(); });
+  pending_metrics_ = metrics::ControlPlane().AddCollector([this] {
+    auto f = metrics::Family("scheduler_pending_pods", "Pods waiting to be scheduled, by queue",
+                             prometheus::MetricType::Gauge);
+    std::lock_guard lock(mu_);
+    metrics::AddSample(f, {{"queue", "active"}}, static_cast<double>(active_.size()));
+    metrics::AddSample(f, {{"queue", "backoff"}}, static_cast<double>(backoff_.size()));
+    metrics::AddSample(f, {{"queue", "unschedulable"}}, static_cast<double>(unschedulable_.size()));
+    return std::vector<prometheus::MetricFamily>{f};
+  });
 }
 
 void Scheduler::Stop() {
+  pending_metrics_.reset();
   {
     std::lock_guard lock(mu_);
     if (stop_) return;
@@ -299,6 +337,7 @@ std::string Scheduler::Preempt(const PodInfo& pod, const std::map<std::string, R
 }
 
 void Scheduler::ScheduleOne(const std::string& key) {
+  const auto start = Clock::now();
   auto current = pods_->Get(key);
   if (!current || !OurToSchedule(*current)) return;
   PodInfo pod(*current);
@@ -361,6 +400,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
                       {"lastTransitionTime", FormatRfc3339(std::chrono::system_clock::now())}}}}};
     if (!nominated.empty()) status["nominatedNodeName"] = nominated;
     (void)client_.Send("PATCH", PodPath(key) + "/status", Json{{"status", status}}, "application/merge-patch+json");
+    RecordAttempt("unschedulable", start);
     std::lock_guard lock(mu_);
     unschedulable_[key] = Clock::now();
     return;
@@ -370,7 +410,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
   // binding waits for its durable write (which the store batches with the others').
   {
     std::lock_guard lock(mu_);
-    bindings_.push_back({key, chosen, pod.pod});
+    bindings_.push_back({key, chosen, pod.pod, start});
   }
   cv_.notify_all();
 }
@@ -395,6 +435,7 @@ void Scheduler::Bind(const Binding& b) {
                   {"metadata", {{"name", StringMember(meta, "name")}, {"namespace", StringMember(meta, "namespace")}}},
                   {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", b.node}}}};
   auto bound = client_.Send("POST", PodPath(b.key) + "/binding", binding);
+  RecordAttempt(bound.ok() ? "scheduled" : "error", b.attempt_start);
   std::lock_guard lock(mu_);
   if (!bound.ok()) {
     Unplace(b.key);

@@ -20,6 +20,7 @@
 #include "client/client.h"
 #include "client/events.h"
 #include "client/informer.h"
+#include "common/metrics.h"
 #include "scheduler/framework.h"
 
 namespace mlkube::scheduler {
@@ -62,6 +63,7 @@ class Scheduler {
   struct Binding {
     std::string key, node;
     Json pod;
+    Clock::time_point attempt_start;  // when its scheduling attempt began
   };
   void BindLoop();
   void Bind(const Binding& b);
@@ -78,6 +80,7 @@ class Scheduler {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  metrics::Metrics::Registration pending_metrics_;  // scheduler_pending_pods
   std::set<Queued> active_;
   std::map<std::string, Queued> queued_;                 // key -> its entry in active_
   std::map<std::string, Clock::time_point> backoff_;     // key -> when it may be tried again

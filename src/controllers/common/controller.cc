@@ -5,7 +5,7 @@
 namespace mlkube::controllers {
 
 Controller::Controller(std::string name, SyncFn sync, int workers)
-    : name_(std::move(name)), sync_(std::move(sync)), workers_(workers) {}
+    : name_(std::move(name)), sync_(std::move(sync)), workers_(workers), queue_(name_) {}
 
 Controller::~Controller() { Stop(); }
 

@@ -6,6 +6,31 @@ namespace mlkube::controllers {
 
 using namespace std::chrono_literals;
 
+WorkQueue::WorkQueue(const std::string& name) {
+  if (name.empty()) return;
+  auto& reg = metrics::ControlPlane().registry();
+  const prometheus::Labels labels = {{"name", name}};
+  // client-go's buckets: 10 ns to 10 s, by tens.
+  const prometheus::Histogram::BucketBoundaries buckets = {1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
+  depth_ = &prometheus::BuildGauge().Name("workqueue_depth").Help("Current depth of the work queue").Register(reg).Add(labels);
+  adds_ = &prometheus::BuildCounter().Name("workqueue_adds_total").Help("Keys added to the work queue").Register(reg).Add(labels);
+  retries_ = &prometheus::BuildCounter()
+                  .Name("workqueue_retries_total")
+                  .Help("Keys requeued after a failed sync")
+                  .Register(reg)
+                  .Add(labels);
+  queue_duration_ = &prometheus::BuildHistogram()
+                         .Name("workqueue_queue_duration_seconds")
+                         .Help("How long a key waits in the queue before a worker takes it")
+                         .Register(reg)
+                         .Add(labels, buckets);
+  work_duration_ = &prometheus::BuildHistogram()
+                        .Name("workqueue_work_duration_seconds")
+                        .Help("How long a worker takes to sync a key")
+                        .Register(reg)
+                        .Add(labels, buckets);
+}
+
 WorkQueue::Clock::duration WorkQueue::Backoff(int failures) {
   const auto cap = std::chrono::duration_cast<Clock::duration>(1000s);
   Clock::duration d = 5ms;
@@ -17,7 +42,16 @@ void WorkQueue::AddLocked(const std::string& key) {
   if (shutting_down_ || dirty_.count(key)) return;
   dirty_.insert(key);
   if (processing_.count(key)) return;  // Done queues it again
+  Push(key);
+}
+
+void WorkQueue::Push(const std::string& key) {
   queue_.push_back(key);
+  if (depth_) {
+    adds_->Increment();
+    depth_->Set(static_cast<double>(queue_.size()));
+    queued_at_.emplace(key, Clock::now());
+  }
   cv_.notify_one();
 }
 
@@ -44,6 +78,7 @@ void WorkQueue::AddRateLimited(const std::string& key) {
   {
     std::lock_guard lock(mu_);
     delay = Backoff(failures_[key]++);
+    if (retries_) retries_->Increment();
   }
   AddAfter(key, delay);
 }
@@ -87,16 +122,28 @@ std::optional<std::string> WorkQueue::Get() {
   queue_.pop_front();
   dirty_.erase(key);
   processing_.insert(key);
+  if (depth_) {
+    const Clock::time_point now = Clock::now();
+    depth_->Set(static_cast<double>(queue_.size()));
+    if (auto it = queued_at_.find(key); it != queued_at_.end()) {
+      queue_duration_->Observe(std::chrono::duration<double>(now - it->second).count());
+      queued_at_.erase(it);
+    }
+    started_at_[key] = now;
+  }
   return key;
 }
 
 void WorkQueue::Done(const std::string& key) {
   std::lock_guard lock(mu_);
   processing_.erase(key);
-  if (dirty_.count(key)) {
-    queue_.push_back(key);
-    cv_.notify_one();
+  if (depth_) {
+    if (auto it = started_at_.find(key); it != started_at_.end()) {
+      work_duration_->Observe(std::chrono::duration<double>(Clock::now() - it->second).count());
+      started_at_.erase(it);
+    }
   }
+  if (dirty_.count(key)) Push(key);
 }
 
 void WorkQueue::ShutDown() {

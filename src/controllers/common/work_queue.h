@@ -2,7 +2,8 @@
 // The controllers' work queue, with client-go's semantics (util/workqueue): a key queued
 // several times before a worker takes it is processed once; a key queued while a worker holds
 // it is processed again after Done, never by two workers at once; failures come back after a
-// per-key exponential delay (5 ms doubling to 1000 s) until Forget.
+// per-key exponential delay (5 ms doubling to 1000 s) until Forget. A named queue reports
+// client-go's workqueue_* metrics (depth, adds, retries, queue and work durations) under its name.
 // Thread-safety: every member may be called from any thread.
 
 #include <chrono>
@@ -14,11 +15,15 @@
 #include <set>
 #include <string>
 
+#include "common/metrics.h"
+
 namespace mlkube::controllers {
 
 class WorkQueue {
  public:
   using Clock = std::chrono::steady_clock;
+
+  explicit WorkQueue(const std::string& name = "");
 
   void Add(const std::string& key);
   void AddAfter(const std::string& key, Clock::duration delay);
@@ -39,6 +44,7 @@ class WorkQueue {
 
  private:
   void AddLocked(const std::string& key);
+  void Push(const std::string& key);  // onto queue_, counted
   // Moves delayed keys whose time has come into the queue.
   void PromoteLocked(Clock::time_point now);
 
@@ -51,6 +57,14 @@ class WorkQueue {
   std::map<std::string, Clock::time_point> due_;  // each delayed key's earliest time; later ones are dropped
   std::map<std::string, int> failures_;
   bool shutting_down_ = false;
+
+  // Metrics of a named queue (all null for an unnamed one).
+  prometheus::Gauge* depth_ = nullptr;
+  prometheus::Counter* adds_ = nullptr;
+  prometheus::Counter* retries_ = nullptr;
+  prometheus::Histogram* queue_duration_ = nullptr;
+  prometheus::Histogram* work_duration_ = nullptr;
+  std::map<std::string, Clock::time_point> queued_at_, started_at_;
 };
 
 }  // namespace mlkube::controllers
