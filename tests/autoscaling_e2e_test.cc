@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/json.h"
+#include "api/quantity.h"
 #include "e2e_util.h"
 
 namespace mlkube::testing {
@@ -65,6 +66,34 @@ class AutoscalingE2E : public ::testing::Test {
            "      volumes: [{name: control, hostPath: {path: " + load_.parent_path().string() + "}}]\n";
   }
 
+  // A model server that reports its requests in flight (read from a control file) on /metrics,
+  // annotated for scraping: a Deployment `name` whose pods are labelled app=`name`.
+  std::string ModelServer(const std::string& name) {
+    std::ofstream(load_.parent_path() / "inflight") << "0";
+    std::ofstream(load_.parent_path() / "exporter.py")
+        << "import http.server\n"
+           "class H(http.server.BaseHTTPRequestHandler):\n"
+           "    served = 0\n"
+           "    def do_GET(self):\n"
+           "        n = open('/control/inflight').read().strip() or '0'\n"
+           "        H.served += 10\n"
+           "        body = ('# TYPE inference_requests_in_flight gauge\\ninference_requests_in_flight ' + n +\n"
+           "                '\\n# TYPE inference_requests_total counter\\ninference_requests_total ' + str(H.served) + '\\n').encode()\n"
+           "        self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers()\n"
+           "        self.wfile.write(body)\n"
+           "    def log_message(self, *a): pass\n"
+           "http.server.HTTPServer(('', 8000), H).serve_forever()\n";
+    return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + "}\nspec:\n  replicas: 1\n"
+           "  selector: {matchLabels: {app: " + name + "}}\n  template:\n"
+           "    metadata: {labels: {app: " + name + "}, annotations: {prometheus.io/scrape: 'true'}}\n"
+           "    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: server\n"
+           "        image: python\n        command: [python3, /control/exporter.py]\n"
+           "        ports: [{containerPort: 8000}]\n"
+           "        volumeMounts: [{name: control, mountPath: /control}]\n"
+           "      volumes: [{name: control, hostPath: {path: " + load_.parent_path().string() + "}}]\n";
+  }
+  void SetInFlight(int n) { std::ofstream(load_.parent_path() / "inflight") << n; }
+
   std::unique_ptr<ServerProcess> server_;
   std::filesystem::path load_, gpus_;
 };
@@ -115,27 +144,8 @@ TEST_F(AutoscalingE2E, CpuLoadScalesUpThenBackDownWithoutFlapping) {
 }
 
 TEST_F(AutoscalingE2E, PodsMetricScrapedFromThePodsDrivesTheScale) {
-  // A model server that reports its requests in flight (read from a control file) on /metrics.
-  std::ofstream(load_.parent_path() / "inflight") << "0";
-  std::ofstream(load_.parent_path() / "exporter.py")
-      << "import http.server\n"
-         "class H(http.server.BaseHTTPRequestHandler):\n"
-         "    def do_GET(self):\n"
-         "        n = open('/control/inflight').read().strip() or '0'\n"
-         "        body = ('# TYPE inference_requests_in_flight gauge\\ninference_requests_in_flight ' + n + '\\n').encode()\n"
-         "        self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers()\n"
-         "        self.wfile.write(body)\n"
-         "    def log_message(self, *a): pass\n"
-         "http.server.HTTPServer(('', 8000), H).serve_forever()\n";
   ASSERT_EQ(K("apply -f -",
-              "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: model}\nspec:\n  replicas: 1\n"
-              "  selector: {matchLabels: {app: model}}\n  template:\n"
-              "    metadata: {labels: {app: model}, annotations: {prometheus.io/scrape: 'true'}}\n"
-              "    spec:\n      terminationGracePeriodSeconds: 0\n      containers:\n      - name: server\n"
-              "        image: python\n        command: [python3, /control/exporter.py]\n"
-              "        ports: [{containerPort: 8000}]\n"
-              "        volumeMounts: [{name: control, mountPath: /control}]\n"
-              "      volumes: [{name: control, hostPath: {path: " + load_.parent_path().string() + "}}]\n"
+              ModelServer("model") +
               "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: model}\nspec:\n"
               "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: model}\n  minReplicas: 1\n  maxReplicas: 3\n"
               "  metrics: [{type: Pods, pods: {metric: {name: inference_requests_in_flight},"
@@ -148,13 +158,68 @@ TEST_F(AutoscalingE2E, PodsMetricScrapedFromThePodsDrivesTheScale) {
   const std::string raw =
       K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/inference_requests_in_flight").out;
   EXPECT_NE(raw.find("\"kind\":\"MetricValueList\""), std::string::npos) << raw;
+  // The exporter's counter goes up by 10 a scrape (one a second): its rate is served as well.
+  ASSERT_TRUE(WaitFor([&] {
+    const Json rate = Json::parse(
+        K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/inference_requests").out, nullptr,
+        false);
+    if (ArrayMember(rate, "items").empty()) return false;
+    auto q = api::Quantity::Parse(StringMember(rate["items"][0], "value"));
+    return q.ok() && q->MilliValue() >= 5000 && q->MilliValue() <= 20000;
+  }, 30s)) << K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/inference_requests").out;
   EXPECT_EQ(Replicas("model"), 1);
 
-  std::ofstream(load_.parent_path() / "inflight") << "25";
+  SetInFlight(25);
   ASSERT_TRUE(WaitFor([&] { return Replicas("model") == 3; }, 60s)) << K("describe hpa model").out;
   EXPECT_NE(K("get hpa model --no-headers").out.find("25/10"), std::string::npos) << K("get hpa model").out;
-  std::ofstream(load_.parent_path() / "inflight") << "0";
+  SetInFlight(0);
   ASSERT_TRUE(WaitFor([&] { return Replicas("model") == 1; }, 60s)) << K("describe hpa model").out;
+}
+
+// An Object metric on a Service: the sum of the series of the pods it selects, shared among the
+// replicas (an AverageValue target), as with a Prometheus adapter summing by service.
+TEST_F(AutoscalingE2E, ObjectMetricOfAServiceSumsItsPods) {
+  ASSERT_EQ(K("apply -f -",
+              ModelServer("front") +
+                  "---\napiVersion: v1\nkind: Service\nmetadata: {name: front}\nspec:\n"
+                  "  selector: {app: front}\n  ports: [{port: 80, targetPort: 8000}]\n"
+                  "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: front}\nspec:\n"
+                  "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: front}\n  maxReplicas: 3\n"
+                  "  metrics: [{type: Object, object: {describedObject: {apiVersion: v1, kind: Service, name: front},"
+                  " metric: {name: inference_requests_in_flight}, target: {type: AverageValue, averageValue: '10'}}}]\n"
+                  "  behavior:\n    scaleDown: {stabilizationWindowSeconds: 3}\n")
+                .code,
+            0);
+  ASSERT_TRUE(WaitFor([&] { return Condition(Hpa("front"), "ScalingActive") == "True ValidMetricFound"; }, 60s))
+      << K("describe hpa front").out;
+  const Json value = Json::parse(
+      K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/front/inference_requests_in_flight").out,
+      nullptr, false);
+  ASSERT_EQ(ArrayMember(value, "items").size(), 1u) << value.dump();
+  EXPECT_EQ(value["items"][0]["describedObject"]["kind"], "Service");
+  EXPECT_EQ(value["items"][0]["value"], "0");
+
+  // 25 in flight on the one pod: 25 for the Service, 10 a replica wanted: three.
+  SetInFlight(25);
+  ASSERT_TRUE(WaitFor([&] { return Replicas("front") == 3; }, 60s)) << K("describe hpa front").out;
+  EXPECT_TRUE(WaitFor([&] {
+    return K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/front/inference_requests_in_flight")
+               .out.find("\"value\":\"75\"") != std::string::npos;
+  }, 30s));
+  EXPECT_TRUE(WaitFor([&] { return K("get hpa front --no-headers").out.find("25/10 (avg)") != std::string::npos; }, 30s))
+      << K("get hpa front").out;
+  const Json status = Hpa("front")["status"]["currentMetrics"][0];
+  EXPECT_EQ(status["type"], "Object") << status.dump();
+  EXPECT_EQ(status["object"]["describedObject"]["name"], "front") << status.dump();
+  SetInFlight(0);
+  ASSERT_TRUE(WaitFor([&] { return Replicas("front") == 1; }, 60s)) << K("describe hpa front").out;
+
+  // Bad input: an object that does not exist, a metric nobody reports.
+  auto missing = K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/nope/inference_requests_in_flight");
+  EXPECT_NE(missing.err.find("services \"nope\" not found"), std::string::npos) << missing.err;
+  auto unknown = K("get --raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/front/nothing");
+  EXPECT_NE(unknown.err.find("the server could not find the metric nothing for services front"), std::string::npos)
+      << unknown.err;
 }
 
 TEST_F(AutoscalingE2E, GpuUtilizationFromNvmlDrivesTheScale) {

@@ -103,6 +103,7 @@ struct Agent::Impl {
       std::vector<PodSample> pods;
       for (const auto& w : live) pods.push_back(w->ForMetrics());
       metrics->Sample(pods);
+      if (options.on_metrics_sampled) options.on_metrics_sampled();
       lock.lock();
       cv.wait_for(lock, options.metric_resolution, [&] { return stopping; });
     }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +38,7 @@ class Agent {
     int max_pods = 110;
     std::chrono::seconds heartbeat{10};
     std::chrono::milliseconds metric_resolution{10000};  // how often usage is sampled
+    std::function<void()> on_metrics_sampled;  // called after each sample (may be empty)
   };
 
   static Result<std::unique_ptr<Agent>> Start(const client::Client& client, Options options);

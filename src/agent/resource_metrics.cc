@@ -140,6 +140,7 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
     add(p, "gpu_memory_used_bytes", memory);
     pod_gpus.push_back({StringMember(p.metadata, "namespace"), StringMember(p.metadata, "name"), utilization / known, memory});
   }
+  std::map<std::string, Counter> counters;
   std::vector<const PodSample*> scraped;
   std::vector<ScrapeTarget> targets;
   for (const PodSample& p : pods) {
@@ -151,10 +152,27 @@ void ResourceMetrics::Sample(const std::vector<PodSample>& pods) {
   const auto bodies = HttpGetAll(targets, std::chrono::milliseconds(500));
   for (size_t i = 0; i < scraped.size(); ++i) {
     if (!bodies[i]) continue;
-    for (const auto& [name, value] : ParsePrometheusText(*bodies[i])) {
-      if (std::isfinite(value)) add(*scraped[i], name, value);
+    const std::string uid = StringMember(scraped[i]->metadata, "uid");
+    const std::map<std::string, double> series = ParsePrometheusText(*bodies[i]);
+    for (const auto& [name, value] : series) {
+      if (!std::isfinite(value)) continue;
+      add(*scraped[i], name, value);
+      // A counter (named by the _total convention) also gives its rate per second under the
+      // name without the suffix, as prometheus-adapter's default rules serve it
+      // (inference_requests_total -> inference_requests). A reset gives no rate that sample.
+      constexpr std::string_view kTotal = "_total";
+      if (name.size() <= kTotal.size() || !name.ends_with(kTotal)) continue;
+      const std::string rate_name = name.substr(0, name.size() - kTotal.size());
+      if (series.count(rate_name)) continue;  // the pod's own series of that name wins
+      const std::string key = uid + "/" + name;
+      counters[key] = {value, now};
+      auto last = last_counters_.find(key);
+      if (last == last_counters_.end() || value < last->second.value || now <= last->second.at) continue;
+      const double seconds = std::chrono::duration<double>(now - last->second.at).count();
+      add(*scraped[i], rate_name, (value - last->second.value) / seconds);
     }
   }
+  last_counters_ = std::move(counters);
 
   std::optional<Usage> node;
   if (auto busy = NodeBusyNanos()) {

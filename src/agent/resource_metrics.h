@@ -4,7 +4,8 @@
 // over the window between two samples, memory as the working set (what the kernel cannot
 // reclaim without swapping: usage less inactive file pages), read from the cgroups (v1 or v2)
 // and, for the node, /proc. A pod shows from its second sample on. Pods that ask to be
-// scraped (pod_scraper.h) also give their custom metrics, once a sample, and pods holding
+// scraped (pod_scraper.h) also give their custom metrics, once a sample (a counter named
+// X_total also as X, its rate per second, from its second scrape), and pods holding
 // GPUs give gpu_utilization (percent, the mean over their GPUs) and gpu_memory_used_bytes,
 // read through NVML where the node has it.
 // Thread-safety: Sample from one thread; the readers from any.
@@ -81,6 +82,11 @@ class ResourceMetrics {
   const Json node_labels_;
   // The sampling thread's own: the previous CPU reading of each container and of the node.
   std::map<std::string, Cpu> last_cpu_;  // "<uid>/<container>"
+  struct Counter {
+    double value = 0;
+    Clock::time_point at;
+  };
+  std::map<std::string, Counter> last_counters_;  // "<uid>/<series>": scraped counters
   Cpu last_node_cpu_;
   bool node_sampled_ = false;
 

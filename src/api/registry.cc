@@ -61,9 +61,12 @@ std::vector<ResourceType> Build() {
   // metrics.k8s.io/v1beta1, as metrics-server serves it.
   add({"metrics.k8s.io", "v1beta1", "PodMetrics", "pods", true, {}, {}, {}, {}});
   add({"metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", false, {}, {}, {}, {}});
-  // custom.metrics.k8s.io/v1beta2: pods/*/<metric>, the series the agents scrape from pods.
-  add({"custom.metrics.k8s.io", "v1beta2", "MetricValueList", "pods", true, {}, {}, {}, {}});
-  for (size_t i = r.size() - 3; i < r.size(); ++i) r[i].stored = false;
+  // custom.metrics.k8s.io/v1beta2: pods/*/<metric>, the series the agents scrape from pods,
+  // and <resource>/<name>/<metric> for the objects that select pods (the sum over their pods).
+  for (const char* plural : {"pods", "services", "deployments.apps", "replicasets.apps"}) {
+    add({"custom.metrics.k8s.io", "v1beta2", "MetricValueList", plural, true, {}, {}, {}, {}});
+  }
+  for (auto& t : r) t.stored = t.group != "metrics.k8s.io" && t.group != "custom.metrics.k8s.io";
   for (auto& t : r) {
     t.tracks_generation = t.group == "apps" || t.group == "batch" ||
                           t.kind == "HorizontalPodAutoscaler";

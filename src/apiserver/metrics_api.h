@@ -27,7 +27,10 @@ struct MetricsSnapshot {
 };
 using MetricsSource = std::function<MetricsSnapshot()>;
 
+// `described`: for custom.metrics.k8s.io on an object other than a pod (services/NAME/<metric>,
+// deployments.apps/NAME/<metric>, ...), that object as stored; its value is the sum of the series
+// of the pods its selector picks, as a Prometheus adapter summing by service would give it.
 void ServeMetrics(const RequestInfo& info, const HttpRequest& req, const std::vector<MetricsSnapshot>& nodes,
-                  Responder& out);
+                  const Json& described, Responder& out);
 
 }  // namespace mlkube::apiserver

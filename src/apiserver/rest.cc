@@ -1494,9 +1494,21 @@ void Rest::Handle(const RequestInfo& info, HttpRequest& req, Responder& out) {
       std::lock_guard lock(nodes_mu_);
       for (const auto& [node, source] : metrics_) sources.push_back(source);
     }
+    // An object's custom metric needs the object (its selector picks the pods).
+    Json described;
+    if (info.resource->group == "custom.metrics.k8s.io" && info.resource->plural != "pods" && !info.name.empty() &&
+        info.name != "*") {
+      const api::ResourceType* rt = api::FindResourceByKey(info.resource->plural);
+      store::ObjectPtr o = rt ? store_.Get(rt->Key(info.ns, info.name)) : nullptr;
+      if (!o) {
+        return out.Send(StatusResponse(rt ? NotFound(rt->plural, info.name, rt->group)
+                                          : Status(Code::kNotFound, "the server could not find the requested resource")));
+      }
+      described = Json::parse(o->data);
+    }
     std::vector<MetricsSnapshot> snapshots;
     for (const MetricsSource& source : sources) snapshots.push_back(source());
-    return ServeMetrics(info, req, snapshots, out);
+    return ServeMetrics(info, req, snapshots, described, out);
   }
   Operation op(*this, info, req, out);
   op.Run();

@@ -199,6 +199,7 @@ void AddServerCommand(CLI::App& app) {
       agent::Agent::Options ao = *node;
       if (Status st = ParseNodeLabels(*labels, ao.labels); !st.ok()) Die(st);
       ao.data_dir = std::filesystem::path(*data_dir) / "agent";
+      ao.on_metrics_sampled = [&controllers] { controllers.MetricsSampled(); };
       agent_client = std::make_unique<client::LocalClient>((*server)->LocalClient("kubelet"));
       auto a = agent::Agent::Start(*agent_client, ao);
       if (!a.ok()) Die(Status(a.status().code(), "node agent: " + a.status().message()));

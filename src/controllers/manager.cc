@@ -44,6 +44,10 @@ void ControllerManager::Start() {
   autoscalers_->Start();
 }
 
+void ControllerManager::MetricsSampled() {
+  if (autoscalers_) autoscalers_->MetricsSampled();
+}
+
 void ControllerManager::Stop() {
   if (autoscalers_) autoscalers_->Stop();
   if (replicasets_) replicasets_->Stop();

@@ -30,6 +30,8 @@ class ControllerManager {
   ~ControllerManager();
   void Start();
   void Stop();
+  // A node agent has published new metric samples (the autoscaler reacts to them).
+  void MetricsSampled();
 
  private:
   const client::Client& client_;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU check for the node agent, run on the GPU machine from the bundle (tests/gpu/bundle.sh):
 #   NVML reports the real GPU on the Node; a pod asking for it sees it from nvidia-smi and
-#   PyTorch; a pod without a request sees none; cgroup v2 limits apply to the pod.
+#   PyTorch; a pod without a request sees none; cgroup v2 limits apply to the pod; a GPU-busy
+#   pod's real utilisation shows in the agent's /metrics and as its gpu_utilization metric.
 # Usage (on the GPU machine): gpu-bundle/gpu_check.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,7 +10,7 @@ export LD_LIBRARY_PATH="$here/lib:/usr/local/nvidia/lib64:${LD_LIBRARY_PATH:-}"
 data=$(mktemp -d)
 fail=0
 check() { if eval "$2"; then echo "PASS $1"; else echo "FAIL $1"; fail=1; fi; }
-"$here/mlkube" server --data-dir "$data" --listen 127.0.0.1:16443 --node-name gpu-node >"$data/server.log" 2>&1 &
+"$here/mlkube" server --data-dir "$data" --listen 127.0.0.1:16443 --node-name gpu-node --metric-resolution 1s >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do [ -f "$data/kubeconfig" ] && curl -skf https://127.0.0.1:16443/readyz >/dev/null && break; sleep 0.1; done
 api() { curl -sk -H "Authorization: Bearer $(cat "$data/pki/admin.token")" -H 'Content-Type: application/json' "$@"; }
@@ -60,6 +61,36 @@ check "the pod without a request sees none" 'echo "$without" | grep -q "torch se
 check "cgroup v2 memory limit applies in the pod" 'echo "$with" | grep -q "^4294967296$"'
 echo "both pods finished within $elapsed s of creation"
 [ $fail = 0 ] || { api "$base/namespaces/default/pods" | python3 -c 'import json,sys; [print(p["metadata"]["name"], json.dumps(p["status"])[:600]) for p in json.load(sys.stdin)["items"]]'; tail -30 "$data/server.log"; }
+api -X DELETE "$base/namespaces/default/pods" >/dev/null
+sleep 2
+
+# Metrics: a pod keeping the GPU busy shows its real utilisation, read through NVML, per GPU and
+# per pod in the agent's /metrics and as the pod's gpu_utilization custom metric (what an HPA reads).
+busy=$(cat <<'PY'
+import time, torch
+x = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+end = time.time() + 90
+while time.time() < end:
+    y = x @ x
+    torch.cuda.synchronize()
+PY
+)
+probe=$busy pod gpu-busy 1 "$py -c \"\$PROBE\""
+util=0; pod_util=0; custom=0
+for _ in $(seq 60); do
+  metrics=$(api https://127.0.0.1:16443/api/v1/nodes/gpu-node/proxy/metrics)
+  util=$(echo "$metrics" | awk '/^mlkube_gpu_utilization_percent\{/ {print int($NF); exit}')
+  pod_util=$(echo "$metrics" | awk '/^mlkube_pod_gpu_utilization_percent\{namespace="default",pod="gpu-busy"\}/ {print int($NF); exit}')
+  custom=$(api https://127.0.0.1:16443/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/gpu-busy/gpu_utilization |
+    python3 -c 'import json,sys; i=json.load(sys.stdin).get("items") or [{}]; print(int(float(i[0].get("value","0").rstrip("m") or 0) / (1000 if i[0].get("value","").endswith("m") else 1)))' 2>/dev/null)
+  [ "${util:-0}" -gt 50 ] && [ "${pod_util:-0}" -gt 50 ] && [ "${custom:-0}" -gt 50 ] && break
+  sleep 1
+done
+echo "GPU utilisation: node metric ${util:-none} %, pod metric ${pod_util:-none} %, custom metric ${custom:-none} %"
+echo "$metrics" | grep '^mlkube_' | head -10
+check "the agent's /metrics shows the busy GPU's utilisation" '[ "${util:-0}" -gt 50 ]'
+check "the agent's /metrics shows the pod's GPU utilisation" '[ "${pod_util:-0}" -gt 50 ]'
+check "custom.metrics.k8s.io serves the pod's gpu_utilization" '[ "${custom:-0}" -gt 50 ]'
 api -X DELETE "$base/namespaces/default/pods" >/dev/null
 sleep 2
 kill $server; wait $server 2>/dev/null

@@ -249,6 +249,7 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
                             : "failed to get " + resource + " resource metric value: ") +
              "failed to get " + resource + (utilization ? " utilization: " : " usage: ");
       std::map<std::string, Sample> samples;
+      std::string without_container;  // a pod whose samples lack the container
       const Result<Json>& got = fetch();
       if (got.ok()) {
         for (const Json& item : ArrayMember(*got, "items")) {
@@ -263,7 +264,11 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
             s.milli += q->MilliValue();
             found = true;
           }
-          if (found) samples[StringMember(Member(item, "metadata"), "name")] = s;
+          if (found) {
+            samples[StringMember(Member(item, "metadata"), "name")] = s;
+          } else if (per_container && without_container.empty()) {
+            without_container = StringMember(Member(item, "metadata"), "name");
+          }
         }
       }
       PodValues values;
@@ -301,7 +306,10 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
         }
         calc.push_back(std::move(hp));
       }
-      if (!got.ok() || samples.empty()) {
+      if (!without_container.empty()) {
+        proposal = Status(Code::kInvalid, "container " + container + " not present in metrics for pod " + ns + "/" +
+                                              without_container);
+      } else if (!got.ok() || samples.empty()) {
         proposal = Status(Code::kInvalid, "unable to get metrics for resource " + resource +
                                               ": no metrics returned from resource metrics API");
       } else if (StringMember(target, "type") == "Utilization") {
@@ -361,12 +369,56 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
                           {{"metric", {{"name", name}}},
                            {"current", {{"averageValue", api::Quantity::FromMilli(proposal->average_value).String()}}}}}};
       }
+    } else if (type == "Object") {
+      // The described object's series (custom.metrics.k8s.io: a pod's own, or the sum over the
+      // pods a Service or workload selects).
+      const Json& source = Member(metric, "object");
+      const Json& described = Member(source, "describedObject");
+      const std::string name = StringMember(Member(source, "metric"), "name");
+      const Json& target = Member(source, "target");
+      const bool per_pod = StringMember(target, "type") == "AverageValue";
+      fail_reason = "FailedGetObjectMetric";
+      wrap = "failed to get object metric value: ";
+      const std::string api_version = StringMember(described, "apiVersion"), kind = StringMember(described, "kind");
+      const std::string group = api_version.find('/') == std::string::npos ? "" : api_version.substr(0, api_version.find('/'));
+      const api::ResourceType* described_rt = api::FindResourceByKind(group, kind);
+      Result<Json> got = Status(Code::kNotFound, "no matches for kind \"" + kind + "\" in group \"" + group + "\"");
+      if (described_rt) {
+        got = client_.Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns + "/" +
+                          described_rt->QualifiedPlural() + "/" + client::QueryEscape(StringMember(described, "name")) +
+                          "/" + client::QueryEscape(name));
+      }
+      std::optional<int64_t> value;
+      if (got.ok() && !ArrayMember(*got, "items").empty()) {
+        auto q = api::Quantity::Parse(StringMember((*got)["items"][0], "value"));
+        if (q.ok()) value = q->MilliValue();
+      }
+      auto want = api::Quantity::Parse(StringMember(target, per_pod ? "averageValue" : "value"));
+      if (!value) {
+        proposal = Status(Code::kInvalid, "unable to get metric " + name + ": unable to fetch metrics from custom metrics API: " +
+                                              (got.ok() ? "no metrics returned" : got.status().message()));
+      } else if (!want.ok() || want->MilliValue() <= 0) {
+        proposal = Status(Code::kInvalid, std::string("invalid ") + (per_pod ? "averageValue" : "value") +
+                                              " for object metric " + name);
+      } else {
+        int64_t ready = 0;
+        for (const Json& p : pods) ready += !IsDeleting(p) && PodPhase(p) == "Running" && IsPodReady(p);
+        proposal = ObjectReplicas(current, *value, want->MilliValue(), per_pod, ready);
+      }
+      if (proposal.ok()) {
+        const std::string shown = api::Quantity::FromMilli(proposal->average_value).String();
+        metric_status = {{"type", "Object"},
+                         {"object",
+                          {{"describedObject", described},
+                           {"metric", {{"name", name}}},
+                           {"current", per_pod ? Json{{"averageValue", shown}} : Json{{"value", shown}}}}}};
+      }
     } else {
-      // Object and External metrics need a source of their own.
+      // External metrics need a source of their own.
       fail_reason = "FailedGet" + type + "Metric";
-      wrap = "failed to get " + std::string(type == "Object" ? "object" : "external") + " metric value: ";
+      wrap = "failed to get " + std::string(type == "External" ? "external" : type) + " metric value: ";
       proposal = Status(Code::kInvalid, "unable to get " + MetricName(metric) +
-                                            ": no custom or external metrics source is configured");
+                                            ": no external metrics source is configured");
     }
     if (!proposal.ok()) {
       events_.Record(hpa, "Warning", fail_reason, proposal.status().message());
@@ -384,6 +436,10 @@ HorizontalController::Computed HorizontalController::ComputeReplicas(const Json&
   // Some metrics could not be read: scale up on the others, but never down.
   if (out.invalid > 0 && out.replicas >= 0 && out.replicas < current) out.replicas = -1;
   return out;
+}
+
+void HorizontalController::MetricsSampled() {
+  for (const Json& hpa : hpas_.List()) controller_.Enqueue(client::Informer::KeyOf(hpa));
 }
 
 Status HorizontalController::WriteStatus(const Json& hpa, Json status) {

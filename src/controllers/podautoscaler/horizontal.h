@@ -40,6 +40,10 @@ class HorizontalController {
   void Start() { controller_.Start(); }
   void Stop() { controller_.Stop(); }
   Status Sync(const std::string& key);
+  // New metric samples are in: every HPA is evaluated now rather than at its next sync, so
+  // that a scale-up follows the sample that shows the load (the sync period stays the longest
+  // an HPA waits).
+  void MetricsSampled();
 
  private:
   struct Memory {

@@ -86,9 +86,11 @@ Result<Proposal> UtilizationReplicas(int64_t current, int64_t target_utilization
     }
     requests[p.name] = p.request;
   }
-  // Utilization in whole percent, as GetResourceUtilizationRatio truncates it.
+  // Utilization in whole percent, as GetResourceUtilizationRatio truncates it. Sums are kept
+  // in 128 bits: memory in milli-bytes over many pods, times 100, would not fit in 64.
   auto utilization_of = [&](const PodValues& m, int64_t* average) -> std::optional<int64_t> {
-    int64_t used = 0, requested = 0, n = 0;
+    __int128 used = 0, requested = 0;
+    int64_t n = 0;
     for (const auto& [name, value] : m) {
       auto r = requests.find(name);
       if (r == requests.end()) continue;  // a sample of a pod that is not the target's
@@ -97,8 +99,8 @@ Result<Proposal> UtilizationReplicas(int64_t current, int64_t target_utilization
       ++n;
     }
     if (requested == 0) return std::nullopt;
-    if (average) *average = used / n;
-    return used * 100 / requested;
+    if (average) *average = static_cast<int64_t>(used / n);
+    return static_cast<int64_t>(std::min<__int128>(used * 100 / requested, std::numeric_limits<int64_t>::max()));
   };
   Proposal out;
   auto utilization = utilization_of(metrics, &out.average_value);
@@ -124,9 +126,9 @@ Result<Proposal> AverageValueReplicas(int64_t current, int64_t target_average, c
   const Groups g = Group(pods, metrics, cpu);
   if (metrics.empty()) return Status(Code::kInvalid, "did not receive metrics for targeted pods (pods might be unready)");
   auto average_of = [](const PodValues& m) {
-    int64_t total = 0;
+    __int128 total = 0;
     for (const auto& [name, value] : m) total += value;
-    return total / static_cast<int64_t>(m.size());
+    return static_cast<int64_t>(total / static_cast<int64_t>(m.size()));
   };
   auto ratio_of = [&](const PodValues& m) {
     return static_cast<double>(average_of(m)) / static_cast<double>(target_average);
@@ -137,6 +139,29 @@ Result<Proposal> AverageValueReplicas(int64_t current, int64_t target_average, c
   // On a scale-down a pod without a sample counts as being at the target.
   out.replicas =
       Recompute(current, ratio, g, metrics, [&](const std::string&) { return target_average; }, ratio_of, true);
+  return out;
+}
+
+Proposal ObjectReplicas(int64_t current, int64_t value, int64_t target, bool per_pod, int64_t ready_pods) {
+  Proposal out;
+  out.average_value = value;
+  out.replicas = current;
+  if (per_pod) {
+    const double ratio = static_cast<double>(value) / (static_cast<double>(target) * static_cast<double>(current));
+    if (current == 0 || !WithinTolerance(ratio)) {
+      out.replicas = static_cast<int64_t>(std::ceil(static_cast<double>(value) / static_cast<double>(target)));
+    }
+    if (current > 0) {
+      out.average_value = static_cast<int64_t>(std::ceil(static_cast<double>(value) / static_cast<double>(current)));
+    }
+    return out;
+  }
+  const double ratio = static_cast<double>(value) / static_cast<double>(target);
+  if (current == 0) {
+    out.replicas = static_cast<int64_t>(std::ceil(ratio));
+  } else if (!WithinTolerance(ratio)) {
+    out.replicas = static_cast<int64_t>(std::ceil(ratio * static_cast<double>(ready_pods)));
+  }
   return out;
 }
 

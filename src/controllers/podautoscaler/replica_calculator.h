@@ -49,6 +49,12 @@ Result<Proposal> UtilizationReplicas(int64_t current_replicas, int64_t target_ut
 Result<Proposal> AverageValueReplicas(int64_t current_replicas, int64_t target_average, const PodValues& metrics,
                                       const std::vector<HpaPod>& pods, bool cpu);
 
+// An Object metric: the described object's value (milli-units) against a Value target (the
+// ratio of the two applied to the target's ready pods, Kubernetes' GetObjectMetricReplicas) or,
+// with `per_pod`, against an AverageValue target (the value shared among the current replicas,
+// GetObjectPerPodMetricReplicas). average_value is then the value per replica.
+Proposal ObjectReplicas(int64_t current_replicas, int64_t value, int64_t target, bool per_pod, int64_t ready_pods);
+
 // The HPA's spec.behavior, completed with Kubernetes' defaults.
 struct ScalingPolicy {
   bool percent = false;  // Percent, else Pods

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace mlkube::controllers {
 namespace {
 
@@ -81,6 +83,36 @@ TEST(ReplicaCalculatorTest, AverageValuesAndErrors) {
   no_request[0].missing_request = "app";
   EXPECT_EQ(UtilizationReplicas(1, 50, Values({10}), no_request, true, "cpu").status().message(),
             "missing request for cpu in container app of Pod p0");
+}
+
+TEST(ReplicaCalculatorTest, LargeValuesDoNotOverflow) {
+  // 4 TiB of memory a pod, in milli-bytes (4.4e15): a 64-bit sum times 100 would wrap.
+  const int64_t tib4 = int64_t{4} << 40;
+  auto util = UtilizationReplicas(3, 50, Values({tib4 * 1000, tib4 * 1000, tib4 * 1000}), Pods(3, tib4 * 1000), false,
+                                  "memory");
+  ASSERT_TRUE(util.ok());
+  EXPECT_EQ(util->utilization, 100);
+  EXPECT_EQ(util->replicas, 6);
+  const int64_t huge = std::numeric_limits<int64_t>::max() / 2;
+  auto avg = AverageValueReplicas(3, huge, Values({huge, huge, huge}), Pods(3, 0), false);
+  ASSERT_TRUE(avg.ok());
+  EXPECT_EQ(avg->average_value, huge);
+  EXPECT_EQ(avg->replicas, 3);
+}
+
+TEST(ReplicaCalculatorTest, ObjectMetricsByValueAndPerReplica) {
+  // Value: the ratio applied to the ready pods, unless within the tolerance.
+  EXPECT_EQ(ObjectReplicas(3, 2000, 1000, false, 3).replicas, 6);
+  EXPECT_EQ(ObjectReplicas(3, 2000, 1000, false, 2).replicas, 4);  // one replica not ready yet
+  EXPECT_EQ(ObjectReplicas(3, 1050, 1000, false, 3).replicas, 3);
+  EXPECT_EQ(ObjectReplicas(0, 2500, 1000, false, 0).replicas, 3);
+  EXPECT_EQ(ObjectReplicas(3, 2000, 1000, false, 3).average_value, 2000);
+  // AverageValue: the value shared among the current replicas.
+  const Proposal per = ObjectReplicas(2, 3000, 1000, true, 2);
+  EXPECT_EQ(per.replicas, 3);
+  EXPECT_EQ(per.average_value, 1500);
+  EXPECT_EQ(ObjectReplicas(2, 2100, 1000, true, 2).replicas, 2);
+  EXPECT_EQ(ObjectReplicas(4, 500, 1000, true, 4).replicas, 1);
 }
 
 TEST(ReplicaCalculatorTest, NormalizeAppliesWindowsPoliciesAndBounds) {
