@@ -29,6 +29,22 @@ inline double Pct(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
 }
 
+// The command line of the benchmarks that run pods: MLKUBE_BINARY [--quick], as root. False
+// (after saying why) when it is not so.
+inline bool PodBenchArgs(int argc, char** argv, std::string* binary, bool* quick) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s MLKUBE_BINARY [--quick]\n", argv[0]);
+    return false;
+  }
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "%s needs root (pods run in cgroups and namespaces)\n", argv[0]);
+    return false;
+  }
+  *binary = argv[1];
+  *quick = argc > 2 && std::string(argv[2]) == "--quick";
+  return true;
+}
+
 class BenchServer {
  public:
   // `args` follow `mlkube server --data-dir ROOT/data --listen 127.0.0.1:0`.

@@ -251,16 +251,9 @@ bool RunConfig(const std::string& bin, bool short_windows, bool quick, std::vect
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MLKUBE_BINARY [--quick]\n", argv[0]);
-    return 2;
-  }
-  if (::geteuid() != 0) {
-    std::fprintf(stderr, "hpa_bench needs root (pods run in cgroups and namespaces)\n");
-    return 2;
-  }
-  const std::string bin = argv[1];
-  const bool quick = argc > 2 && std::string(argv[2]) == "--quick";
+  std::string bin;
+  bool quick = false;
+  if (!mlkube::bench::PodBenchArgs(argc, argv, &bin, &quick)) return 2;
   std::printf("# mlkube autoscaling benchmark (%s)\n\n", quick ? "quick" : "full");
   std::vector<Round> defaults, short_windows;
   if (!RunConfig(bin, false, quick, &defaults) || !RunConfig(bin, true, quick, &short_windows)) return 1;

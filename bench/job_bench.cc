@@ -204,16 +204,9 @@ double WaitRolledOut(mlkube::client::HttpClient& h, int replicas, Clock::time_po
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MLKUBE_BINARY [--quick]\n", argv[0]);
-    return 2;
-  }
-  if (::geteuid() != 0) {
-    std::fprintf(stderr, "job_bench needs root (pods run in cgroups and namespaces)\n");
-    return 2;
-  }
-  const std::string bin = argv[1];
-  const bool quick = argc > 2 && std::string(argv[2]) == "--quick";
+  std::string bin;
+  bool quick = false;
+  if (!mlkube::bench::PodBenchArgs(argc, argv, &bin, &quick)) return 2;
   const int completions = quick ? 200 : 1000, parallelism = 50, slurm_tasks = quick ? 50 : 200;
   const std::string tag = "mlkube-job-bench-" + std::to_string(::getpid());
   const fs::path root = fs::temp_directory_path() / tag;

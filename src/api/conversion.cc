@@ -15,7 +15,7 @@ constexpr const char* kRoundTripAnnotations[] = {kMetricsAnnotation, kCurrentMet
                                                  kConditionsAnnotation, kBehaviorAnnotation};
 
 // Copies member `from` of `src` to `to` of `dst` when present and not null.
-void Copy(const Json& src, const char* from, Json& dst, const char* to) {
+void Copy(const Json& src, const std::string& from, Json& dst, const std::string& to) {
   const Json& v = Member(src, from);
   if (!v.is_null()) dst[to] = v;
 }
@@ -30,168 +30,101 @@ bool IsCpuUtilization(const Json& metric) {
 }
 
 // ---- autoscaling/v2 MetricSpec/MetricStatus <-> the v1 annotation shapes ----
+// `side` is "target" (a MetricSpec) or "current" (a MetricStatus): v2's target/current object
+// is v1's target*/current* fields. The quantities v1 requires are "0" where v2 has none.
 
-Json MetricSpecToV1(const Json& m) {
-  Json out = {{"type", Member(m, "type")}};
-  if (const Json& r = Member(m, "resource"); r.is_object()) {
-    const Json& target = Member(r, "target");
-    Json v1 = {{"name", Member(r, "name")}};
-    Copy(target, "averageUtilization", v1, "targetAverageUtilization");
-    Copy(target, "averageValue", v1, "targetAverageValue");
-    out["resource"] = v1;
-  }
-  if (const Json& r = Member(m, "containerResource"); r.is_object()) {
-    const Json& t = Member(r, "target");
-    Json v1 = {{"name", Member(r, "name")}, {"container", Member(r, "container")}};
-    Copy(t, "averageUtilization", v1, "targetAverageUtilization");
-    Copy(t, "averageValue", v1, "targetAverageValue");
-    out["containerResource"] = v1;
-  }
-  if (const Json& p = Member(m, "pods"); p.is_object()) {
-    Json v1 = {{"metricName", Member(Member(p, "metric"), "name")},
-               {"targetAverageValue", OrZero(Member(Member(p, "target"), "averageValue"))}};
-    Copy(Member(p, "metric"), "selector", v1, "selector");
-    out["pods"] = v1;
-  }
-  if (const Json& o = Member(m, "object"); o.is_object()) {
-    const Json& t = Member(o, "target");
-    Json v1 = {{"target", Member(o, "describedObject")},
-               {"metricName", Member(Member(o, "metric"), "name")},
-               {"targetValue", OrZero(Member(t, "value"))}};
-    Copy(Member(o, "metric"), "selector", v1, "selector");
-    Copy(t, "averageValue", v1, "averageValue");
-    out["object"] = v1;
-  }
-  if (const Json& e = Member(m, "external"); e.is_object()) {
-    const Json& t = Member(e, "target");
-    Json v1 = {{"metricName", Member(Member(e, "metric"), "name")}};
-    Copy(Member(e, "metric"), "selector", v1, "metricSelector");
-    Copy(t, "value", v1, "targetValue");
-    Copy(t, "averageValue", v1, "targetAverageValue");
-    out["external"] = v1;
-  }
-  return out;
-}
-
-// The target of a v1 resource source: Utilization when a percentage is given, else AverageValue.
-Json ResourceTargetFromV1(const Json& v1) {
-  const Json& util = Member(v1, "targetAverageUtilization");
-  if (!util.is_null()) return {{"type", "Utilization"}, {"averageUtilization", util}};
-  Json t = {{"type", "AverageValue"}};
-  Copy(v1, "targetAverageValue", t, "averageValue");
-  return t;
-}
-
-Json MetricSpecFromV1(const Json& m) {
-  Json out = {{"type", Member(m, "type")}};
-  if (const Json& r = Member(m, "resource"); r.is_object()) {
-    out["resource"] = {{"name", Member(r, "name")}, {"target", ResourceTargetFromV1(r)}};
-  }
-  if (const Json& r = Member(m, "containerResource"); r.is_object()) {
-    out["containerResource"] = {{"name", Member(r, "name")},
-                                {"container", Member(r, "container")},
-                                {"target", ResourceTargetFromV1(r)}};
-  }
-  if (const Json& p = Member(m, "pods"); p.is_object()) {
-    Json metric = {{"name", Member(p, "metricName")}};
-    Copy(p, "selector", metric, "selector");
-    Json target = {{"type", "AverageValue"}};
-    Copy(p, "targetAverageValue", target, "averageValue");
-    out["pods"] = {{"metric", metric}, {"target", target}};
-  }
-  if (const Json& o = Member(m, "object"); o.is_object()) {
-    Json metric = {{"name", Member(o, "metricName")}};
-    Copy(o, "selector", metric, "selector");
-    const bool average = !Member(o, "averageValue").is_null();
-    Json target = {{"type", average ? "AverageValue" : "Value"}};
-    Copy(o, "targetValue", target, "value");
-    Copy(o, "averageValue", target, "averageValue");
-    out["object"] = {{"describedObject", Member(o, "target")}, {"metric", metric}, {"target", target}};
-  }
-  if (const Json& e = Member(m, "external"); e.is_object()) {
-    Json metric = {{"name", Member(e, "metricName")}};
-    Copy(e, "metricSelector", metric, "selector");
-    const bool value = !Member(e, "targetValue").is_null();
-    Json target = {{"type", value ? "Value" : "AverageValue"}};
-    Copy(e, "targetValue", target, "value");
-    Copy(e, "targetAverageValue", target, "averageValue");
-    out["external"] = {{"metric", metric}, {"target", target}};
-  }
-  return out;
-}
-
-Json MetricStatusToV1(const Json& m) {
+Json MetricToV1(const Json& m, const std::string& side) {
+  const bool status = side == "current";
   Json out = {{"type", Member(m, "type")}};
   for (const char* key : {"resource", "containerResource"}) {
     const Json& r = Member(m, key);
     if (!r.is_object()) continue;
-    const Json& cur = Member(r, "current");
-    Json v1 = {{"name", Member(r, "name")},
-               {"currentAverageValue", OrZero(Member(cur, "averageValue"))}};
-    Copy(cur, "averageUtilization", v1, "currentAverageUtilization");
+    const Json& v = Member(r, side);
+    Json v1 = {{"name", Member(r, "name")}};
     Copy(r, "container", v1, "container");
+    Copy(v, "averageUtilization", v1, side + "AverageUtilization");
+    if (status) {
+      v1[side + "AverageValue"] = OrZero(Member(v, "averageValue"));
+    } else {
+      Copy(v, "averageValue", v1, side + "AverageValue");
+    }
     out[key] = v1;
   }
   if (const Json& p = Member(m, "pods"); p.is_object()) {
     Json v1 = {{"metricName", Member(Member(p, "metric"), "name")},
-               {"currentAverageValue", OrZero(Member(Member(p, "current"), "averageValue"))}};
+               {side + "AverageValue", OrZero(Member(Member(p, side), "averageValue"))}};
     Copy(Member(p, "metric"), "selector", v1, "selector");
     out["pods"] = v1;
   }
   if (const Json& o = Member(m, "object"); o.is_object()) {
-    const Json& cur = Member(o, "current");
+    const Json& v = Member(o, side);
     Json v1 = {{"target", Member(o, "describedObject")},
                {"metricName", Member(Member(o, "metric"), "name")},
-               {"currentValue", OrZero(Member(cur, "value"))}};
+               {side + "Value", OrZero(Member(v, "value"))}};
     Copy(Member(o, "metric"), "selector", v1, "selector");
-    Copy(cur, "averageValue", v1, "averageValue");
+    Copy(v, "averageValue", v1, "averageValue");
     out["object"] = v1;
   }
   if (const Json& e = Member(m, "external"); e.is_object()) {
-    const Json& cur = Member(e, "current");
-    Json v1 = {{"metricName", Member(Member(e, "metric"), "name")},
-               {"currentValue", OrZero(Member(cur, "value"))}};
+    const Json& v = Member(e, side);
+    Json v1 = {{"metricName", Member(Member(e, "metric"), "name")}};
     Copy(Member(e, "metric"), "selector", v1, "metricSelector");
-    Copy(cur, "averageValue", v1, "currentAverageValue");
+    if (status) {
+      v1[side + "Value"] = OrZero(Member(v, "value"));
+    } else {
+      Copy(v, "value", v1, side + "Value");
+    }
+    Copy(v, "averageValue", v1, side + "AverageValue");
     out["external"] = v1;
   }
   return out;
 }
 
-Json MetricStatusFromV1(const Json& m) {
+Json MetricFromV1(const Json& m, const std::string& side) {
+  const bool status = side == "current";
+  // A spec's target says which of its values it is; a v1 spec says so by which it gives.
+  auto typed = [&](Json v, const char* type) {
+    if (!status) v["type"] = type;
+    return v;
+  };
   Json out = {{"type", Member(m, "type")}};
   for (const char* key : {"resource", "containerResource"}) {
     const Json& r = Member(m, key);
     if (!r.is_object()) continue;
-    Json cur = Json::object();
-    Copy(r, "currentAverageUtilization", cur, "averageUtilization");
-    Copy(r, "currentAverageValue", cur, "averageValue");
-    Json v2 = {{"name", Member(r, "name")}, {"current", cur}};
+    Json v = Json::object();
+    Copy(r, side + "AverageUtilization", v, "averageUtilization");
+    Copy(r, side + "AverageValue", v, "averageValue");
+    const bool utilization = v.contains("averageUtilization");
+    Json v2 = {{"name", Member(r, "name")}, {side, typed(v, utilization ? "Utilization" : "AverageValue")}};
     Copy(r, "container", v2, "container");
     out[key] = v2;
   }
   if (const Json& p = Member(m, "pods"); p.is_object()) {
     Json metric = {{"name", Member(p, "metricName")}};
     Copy(p, "selector", metric, "selector");
-    Json cur = Json::object();
-    Copy(p, "currentAverageValue", cur, "averageValue");
-    out["pods"] = {{"metric", metric}, {"current", cur}};
+    Json v = Json::object();
+    Copy(p, side + "AverageValue", v, "averageValue");
+    out["pods"] = {{"metric", metric}, {side, typed(v, "AverageValue")}};
   }
   if (const Json& o = Member(m, "object"); o.is_object()) {
     Json metric = {{"name", Member(o, "metricName")}};
     Copy(o, "selector", metric, "selector");
-    Json cur = Json::object();
-    Copy(o, "currentValue", cur, "value");
-    Copy(o, "averageValue", cur, "averageValue");
-    out["object"] = {{"describedObject", Member(o, "target")}, {"metric", metric}, {"current", cur}};
+    Json v = Json::object();
+    Copy(o, side + "Value", v, "value");
+    Copy(o, "averageValue", v, "averageValue");
+    const bool average = v.contains("averageValue");
+    out["object"] = {{"describedObject", Member(o, "target")},
+                     {"metric", metric},
+                     {side, typed(v, average ? "AverageValue" : "Value")}};
   }
   if (const Json& e = Member(m, "external"); e.is_object()) {
     Json metric = {{"name", Member(e, "metricName")}};
     Copy(e, "metricSelector", metric, "selector");
-    Json cur = Json::object();
-    Copy(e, "currentValue", cur, "value");
-    Copy(e, "currentAverageValue", cur, "averageValue");
-    out["external"] = {{"metric", metric}, {"current", cur}};
+    Json v = Json::object();
+    Copy(e, side + "Value", v, "value");
+    Copy(e, side + "AverageValue", v, "averageValue");
+    const bool value = v.contains("value");
+    out["external"] = {{"metric", metric}, {side, typed(v, value ? "Value" : "AverageValue")}};
   }
   return out;
 }
@@ -243,7 +176,7 @@ Json HpaV2ToV1(Json obj) {
         }
         continue;
       }
-      others.push_back(MetricSpecToV1(m));
+      others.push_back(MetricToV1(m, "target"));
     }
     if (!others.empty()) annotations[kMetricsAnnotation] = others.dump();
     if (const Json& b = Member(*spec, "behavior"); !b.is_null()) {
@@ -261,7 +194,7 @@ Json HpaV2ToV1(Json obj) {
           !util.is_null()) {
         (*status)["currentCPUUtilizationPercentage"] = util;
       }
-      current.push_back(MetricStatusToV1(m));
+      current.push_back(MetricToV1(m, "current"));
     }
     // Kept even when it holds only the CPU figure: the annotation also has the raw value.
     if (!current.empty()) annotations[kCurrentMetricsAnnotation] = current.dump();
@@ -289,7 +222,7 @@ Json HpaV1ToV2(Json obj) {
     Json metrics = Json::array();
     const Json others = ParseAnnotation(annotations, kMetricsAnnotation);
     if (others.is_array()) {
-      for (const Json& m : others) metrics.push_back(MetricSpecFromV1(m));
+      for (const Json& m : others) metrics.push_back(MetricFromV1(m, "target"));
     }
     // The CPU target comes after the others, where Kubernetes' conversion puts it.
     const Json& cpu = Member(*spec, "targetCPUUtilizationPercentage");
@@ -312,7 +245,7 @@ Json HpaV1ToV2(Json obj) {
     const Json annotated = ParseAnnotation(annotations, kCurrentMetricsAnnotation);
     const Json& cpu = Member(*status, "currentCPUUtilizationPercentage");
     if (annotated.is_array()) {
-      for (const Json& m : annotated) current.push_back(MetricStatusFromV1(m));
+      for (const Json& m : annotated) current.push_back(MetricFromV1(m, "current"));
     } else if (cpu.is_number_integer()) {
       current.push_back({{"type", "Resource"},
                          {"resource", {{"name", "cpu"}, {"current", {{"averageUtilization", cpu}}}}}});
