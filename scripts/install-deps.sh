@@ -11,6 +11,7 @@ packages=(
   etcd-server wrk
   iproute2 procps
   libnftables-dev nftables libldns-dev zlib1g-dev libbpf-dev nginx-light dnsutils dnsmasq-base
+  libtorch-dev libxgboost-dev libopenblas0-pthread python3-torch python3-xgboost python3-sklearn python3-numpy
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,53 @@
+#pragma once
+// The model repository: REPO/<model>/config.json and REPO/<model>/<version>/<model file>, the
+// layout Triton and KServe use. Each model's newest version (the largest numeric directory)
+// is loaded and served; a model that cannot be loaded is reported with the reason, and the
+// server is not ready while any is.
+// Thread-safety: Load from one thread; the readers from any (a served model is immutable and
+// held by shared_ptr, so a request keeps the version it started with).
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "serving/backend.h"
+#include "serving/model_config.h"
+
+namespace mlkube::serving {
+
+struct LoadedModel {
+  std::string name;
+  int64_t version = 0;
+  std::string sha256;  // of the model file: which weights answered, whatever the version says
+  ModelConfig config;
+  std::unique_ptr<Backend> backend;
+};
+
+class Repository {
+ public:
+  explicit Repository(std::filesystem::path root) : root_(std::move(root)) {}
+
+  // Loads (or reloads) every model directory under the root.
+  void LoadAll();
+
+  std::shared_ptr<const LoadedModel> Get(const std::string& name) const;
+  // Every model directory found, loaded or not, sorted.
+  std::vector<std::string> Names() const;
+  // Why a model is not being served ("" when it is, or is unknown).
+  std::string Error(const std::string& name) const;
+  // Every model found is loaded.
+  bool Ready() const;
+
+ private:
+  Result<std::shared_ptr<LoadedModel>> Load(const std::string& name) const;
+
+  const std::filesystem::path root_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const LoadedModel>> models_;
+  std::map<std::string, std::string> errors_;
+};
+
+}  // namespace mlkube::serving

@@ -1,0 +1,240 @@
+// mlserve end to end: a model repository built by Debian's PyTorch and XGBoost (make_models.py),
+// the real `mlserve` binary on a free port, curl; the server's answers against each
+// framework's own outputs, through every protocol, and its errors.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/json.h"
+#include "e2e_util.h"
+
+namespace mlkube::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// A running mlserve over `repo`; its port read from its log.
+class Mlserve {
+ public:
+  Mlserve(const fs::path& repo, const std::vector<std::string>& extra = {}) : log_(repo.parent_path() / ("mlserve-" + std::to_string(++count_) + ".log")) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      FILE* f = std::fopen(log_.c_str(), "w");
+      ::dup2(fileno(f), 1);
+      ::dup2(fileno(f), 2);
+      std::vector<std::string> args = {MLSERVE_BINARY, "--model-repository", repo.string(), "--http-port", "0"};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    static const std::regex kListening(R"(listening on [0-9.]+:(\d+))");
+    WaitFor([&] {
+      std::smatch m;
+      const std::string text = ReadFile(log_);
+      if (std::regex_search(text, m, kListening)) port_ = std::stoi(m[1]);
+      return port_ > 0;
+    }, 60s);
+  }
+  ~Mlserve() {
+    ::kill(pid_, SIGTERM);
+    int st;
+    ::waitpid(pid_, &st, 0);
+  }
+  int port() const { return port_; }
+  std::string log() const { return ReadFile(log_); }
+  bool alive() const { return ::kill(pid_, 0) == 0; }
+  // curl: the status code on the first line, then the headers (with -i) and the body.
+  CmdResult Curl(const std::string& method, const std::string& path, const std::string& body = "",
+                 const std::string& flags = "") const {
+    return Sh("curl -s -w '\\n%{http_code}' " + flags + " -X " + method + " -H 'Content-Type: application/json' " +
+                  (body.empty() ? "" : "--data-binary @- ") + "http://127.0.0.1:" + std::to_string(port_) + path,
+              body);
+  }
+
+ private:
+  static inline int count_ = 0;
+  fs::path log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// The body and the status code of a Curl result.
+std::pair<std::string, int> Split(const CmdResult& r) {
+  const size_t nl = r.out.rfind('\n');
+  if (nl == std::string::npos) return {"", -1};
+  return {r.out.substr(0, nl), std::atoi(r.out.c_str() + nl + 1)};
+}
+
+class MlserveE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("mlserve-e2e-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    const auto made = Sh("/usr/bin/python3 " MLKUBE_SOURCE_DIR "/tests/serving/make_models.py " + (root_ / "repo").string());
+    ASSERT_EQ(made.code, 0) << made.out << made.err;
+    expected_ = Json::parse(ReadFile(root_ / "repo" / "expected.json"));
+    fs::remove(root_ / "repo" / "expected.json");
+    server_ = new Mlserve(root_ / "repo", {"--default-model", "digits", "--max-request-bytes", "100000"});
+    ASSERT_GT(server_->port(), 0) << server_->log();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    fs::remove_all(root_);
+  }
+  static Json Body(const CmdResult& r) { return Json::parse(Split(r).first, nullptr, false); }
+
+  static inline fs::path root_;
+  static inline Json expected_;
+  static inline Mlserve* server_ = nullptr;
+};
+
+void ExpectNear(const Json& got, const Json& want, double tolerance) {
+  ASSERT_EQ(got.size(), want.size()) << got.dump();
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].is_array()) {
+      ExpectNear(got[i], want[i], tolerance);
+    } else {
+      EXPECT_NEAR(got[i].get<double>(), want[i].get<double>(), tolerance) << "at " << i;
+    }
+  }
+}
+
+TEST_F(MlserveE2E, V2InferMatchesPyTorchAndXgboost) {
+  const Json& digits = expected_["digits"];
+  Json request = {{"id", "r1"},
+                  {"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {8, 64}}, {"data", digits["inputs"]}}}}};
+  auto r = server_->Curl("POST", "/v2/models/digits/infer", request.dump(), "-i");
+  const auto [text, code] = Split(r);
+  ASSERT_EQ(code, 200) << r.out;
+  EXPECT_NE(text.find("Model-Name: digits"), std::string::npos) << text;
+  EXPECT_NE(text.find("Model-Version: 1"), std::string::npos) << text;
+  EXPECT_TRUE(std::regex_search(text, std::regex("Model-Sha256: [0-9a-f]{64}"))) << text;
+  const Json body = Json::parse(text.substr(text.find("\r\n\r\n") + 4));
+  EXPECT_EQ(body["model_name"], "digits");
+  EXPECT_EQ(body["model_version"], "1");
+  EXPECT_EQ(body["id"], "r1");
+  const Json& out = body["outputs"][0];
+  EXPECT_EQ(out["name"], "logits");
+  EXPECT_EQ(out["datatype"], "FP32");
+  EXPECT_EQ(out["shape"], Json::array({8, 10}));
+  Json rows = Json::array();
+  for (int i = 0; i < 8; ++i) rows.push_back(Json(out["data"].begin() + i * 10, out["data"].begin() + (i + 1) * 10));
+  ExpectNear(rows, digits["outputs"], 1e-4);
+
+  // Nested data is the same tensor; XGBoost through the same protocol.
+  const Json& cancer = expected_["cancer"];
+  request = {{"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {8, 30}}, {"data", cancer["inputs"]}}}}};
+  const Json xgb = Body(server_->Curl("POST", "/v2/models/cancer/versions/1/infer", request.dump()));
+  ASSERT_TRUE(xgb.contains("outputs")) << xgb.dump();
+  EXPECT_EQ(xgb["outputs"][0]["shape"], Json::array({8, 1}));
+  ExpectNear(xgb["outputs"][0]["data"], cancer["outputs"], 1e-5);
+}
+
+TEST_F(MlserveE2E, V1PredictAndPredictMatchTheFrameworks) {
+  const Json& cancer = expected_["cancer"];
+  Json v1 = Body(server_->Curl("POST", "/v1/models/cancer:predict", Json{{"instances", cancer["inputs"]}}.dump()));
+  ASSERT_TRUE(v1.contains("predictions")) << v1.dump();
+  Json flat = Json::array();
+  for (const Json& p : v1["predictions"]) flat.push_back(p.is_array() ? p[0] : p);
+  ExpectNear(flat, cancer["outputs"], 1e-5);
+
+  const Json& digits = expected_["digits"];
+  Json predict = Body(server_->Curl("POST", "/predict", Json{{"instances", digits["inputs"]}}.dump()));
+  ASSERT_TRUE(predict.contains("predictions")) << predict.dump();
+  ExpectNear(predict["predictions"], digits["outputs"], 1e-4);
+  EXPECT_EQ(Body(server_->Curl("GET", "/v1/models/digits")), Json::parse(R"({"name":"digits","ready":true})"));
+}
+
+TEST_F(MlserveE2E, HealthAndMetadata) {
+  EXPECT_EQ(Split(server_->Curl("GET", "/v2/health/live")).second, 200);
+  EXPECT_EQ(Split(server_->Curl("GET", "/v2/health/ready")).second, 200);
+  EXPECT_EQ(Body(server_->Curl("GET", "/v2"))["name"], "mlserve");
+  const Json meta = Body(server_->Curl("GET", "/v2/models/digits"));
+  EXPECT_EQ(meta["platform"], "pytorch_torchscript");
+  EXPECT_EQ(meta["versions"], Json::array({"1"}));
+  EXPECT_EQ(meta["inputs"], Json::parse(R"([{"name":"input","datatype":"FP32","shape":[-1,64]}])"));
+  EXPECT_EQ(Body(server_->Curl("GET", "/v2/models/cancer/versions/1"))["platform"], "xgboost");
+  EXPECT_EQ(Split(server_->Curl("GET", "/v2/models/digits/ready")).second, 200);
+  EXPECT_EQ(Split(server_->Curl("GET", "/v2/models/digits/versions/1/ready")).second, 200);
+  EXPECT_EQ(Split(server_->Curl("GET", "/v2/models/digits/versions/2/ready")).second, 400);
+  EXPECT_EQ(Split(server_->Curl("GET", "/v2/models/nope/ready")).second, 400);
+}
+
+TEST_F(MlserveE2E, BadInputGetsAnErrorAndChangesNothing) {
+  auto infer = [&](const std::string& path, const std::string& body) {
+    const auto r = server_->Curl("POST", path, body);
+    return std::make_pair(Split(r).second, StringMember(Body(r), "error"));
+  };
+  auto digits = [](const Json& shape, const Json& data, const std::string& type = "FP32") {
+    return Json{{"inputs", {{{"name", "input"}, {"datatype", type}, {"shape", shape}, {"data", data}}}}}.dump();
+  };
+  const Json row = Json(std::vector<double>(64, 0.5));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {digits({1, 63}, Json(std::vector<double>(63, 0.5))), "shape [1,63] does not match the model's [-1,64]"},
+      {digits({1, 64}, Json(std::vector<double>(60, 0.5))), "shape [1,64] holds 64 elements, the data has 60"},
+      {digits({1, 64}, row, "INT64"), "datatype 'INT64', the model takes FP32"},
+      {digits({1, 64}, Json(std::vector<std::string>(64, "x"))), "element 0 (\"x\") is not a FP32 value"},
+      {digits({65, 64}, Json(std::vector<double>(65 * 64, 0.5))), "batch of 65 is over the model's maximum of 64"},
+      {R"({"inputs":[{"name":"pixels","datatype":"FP32","shape":[1,64],"data":[]}]})", "unexpected input 'pixels'"},
+      {R"({"inputs":[]})", "expected input 'input'"},
+      {R"({"inputs": [)", "the request body is not valid JSON"},
+  };
+  for (const auto& [body, message] : cases) {
+    const auto [code, error] = infer("/v2/models/digits/infer", body);
+    EXPECT_EQ(code, 400) << body.substr(0, 200);
+    EXPECT_NE(error.find(message), std::string::npos) << error;
+  }
+  EXPECT_EQ(infer("/v2/models/nope/infer", digits({1, 64}, row)),
+            std::make_pair(404, std::string("unknown model 'nope'")));
+  EXPECT_EQ(infer("/v2/models/digits/versions/7/infer", digits({1, 64}, row)).first, 404);
+  EXPECT_EQ(infer("/v1/models/digits:predict", R"({"instances": 3})").second, "the request has no 'instances' list");
+  // Over --max-request-bytes (100000): refused before it is read.
+  const std::string huge = digits({200, 64}, Json(std::vector<double>(200 * 64, 0.123456789)));
+  ASSERT_GT(huge.size(), 100000u);
+  EXPECT_EQ(infer("/v2/models/digits/infer", huge).first, 413);
+  EXPECT_EQ(Split(server_->Curl("GET", "/v3/anything")).second, 404);
+  EXPECT_TRUE(server_->alive());
+  EXPECT_EQ(Split(server_->Curl("GET", "/v2/health/ready")).second, 200);
+}
+
+TEST_F(MlserveE2E, ABrokenModelIsReportedAndTheServerIsNotReady) {
+  const fs::path repo = root_ / "broken-repo";
+  fs::create_directories(repo / "bad" / "1");
+  fs::copy(root_ / "repo" / "digits", repo / "digits", fs::copy_options::recursive);
+  fs::copy_file(root_ / "repo" / "digits" / "config.json", repo / "bad" / "config.json");
+  std::ofstream(repo / "bad" / "1" / "model.pt") << "not a model";
+  Mlserve broken(repo);
+  ASSERT_GT(broken.port(), 0) << broken.log();
+  EXPECT_NE(broken.log().find("model bad not loaded"), std::string::npos) << broken.log();
+  EXPECT_EQ(Split(broken.Curl("GET", "/v2/health/live")).second, 200);
+  EXPECT_EQ(Split(broken.Curl("GET", "/v2/health/ready")).second, 400);
+  const auto bad = broken.Curl("GET", "/v2/models/bad");
+  EXPECT_EQ(Split(bad).second, 503);
+  EXPECT_NE(StringMember(Body(bad), "error").find("not a TorchScript model"), std::string::npos) << bad.out;
+  // The good model still serves.
+  const Json row = Json(std::vector<double>(64, 0.5));
+  EXPECT_EQ(Split(broken.Curl("POST", "/v2/models/digits/infer",
+                              Json{{"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {1, 64}}, {"data", row}}}}}
+                                  .dump()))
+                .second,
+            200);
+}
+
+}  // namespace
+}  // namespace mlkube::testing
