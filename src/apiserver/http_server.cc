@@ -310,6 +310,16 @@ struct HttpServer::Impl {
   std::thread reaper_thread;
   size_t active = 0;
   bool stopping = false;
+  bool draining = false;
+
+  // Arms the idle deadline before a connection's next request; false when draining (the
+  // connection then closes instead of waiting for one).
+  bool ArmIdle(int fd) {
+    std::lock_guard lock(mu);
+    if (draining) return false;
+    if (auto it = open_fds.find(fd); it != open_fds.end()) it->second = Clock::now() + kIdleTimeout;
+    return true;
+  }
 
   void SetDeadline(int fd, Clock::time_point deadline) {
     std::lock_guard lock(mu);
@@ -341,7 +351,7 @@ struct HttpServer::Impl {
       parser.header_limit(1 << 20);
       beast::error_code ec;
       const int fd = beast::get_lowest_layer(stream).native_handle();
-      SetDeadline(fd, Clock::now() + kIdleTimeout);
+      if (!ArmIdle(fd)) return;
       http::read(stream, buffer, parser, ec);
       SetDeadline(fd, Clock::time_point::max());
       if (ec == http::error::body_limit) {
@@ -409,7 +419,7 @@ struct HttpServer::Impl {
       acceptor.accept(socket, ec);
       {
         std::lock_guard lock(mu);
-        if (stopping) return;
+        if (stopping || draining) return;
       }
       if (ec) {
         // Out of descriptors or memory: wait instead of spinning on accept().
@@ -489,6 +499,21 @@ Status HttpServer::Start() {
   impl_->accept_thread = std::thread([this] { impl_->AcceptLoop(); });
   impl_->reaper_thread = std::thread([this] { impl_->ReapLoop(); });
   return Status::Ok();
+}
+
+bool HttpServer::Drain(std::chrono::milliseconds timeout) {
+  if (!impl_ || !impl_->accept_thread.joinable()) return true;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->draining = true;
+    ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
+    // A connection with a deadline is waiting for a request: idle, so closed now.
+    for (const auto& [fd, deadline] : impl_->open_fds) {
+      if (deadline != Clock::time_point::max()) ::shutdown(fd, SHUT_RDWR);
+    }
+  }
+  std::unique_lock lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [&] { return impl_->active == 0; });
 }
 
 void HttpServer::Stop() {

@@ -6,6 +6,7 @@
 // threads.
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,10 @@ class HttpServer {
   ~HttpServer();
 
   Status Start();
+  // A graceful stop's first half: new connections are refused, idle keep-alive connections
+  // closed, and requests being served finish (their connections close after the response).
+  // False if some were still being served at `timeout`. Stop() follows.
+  bool Drain(std::chrono::milliseconds timeout);
   // Stops accepting, closes every connection and joins their threads.
   void Stop();
   uint16_t port() const { return port_; }

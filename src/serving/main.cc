@@ -4,7 +4,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <chrono>
 #include <semaphore>
+#include <thread>
 
 #include "apiserver/http_server.h"
 #include "serving/repository.h"
@@ -22,12 +24,21 @@ int main(int argc, char** argv) {
   std::string repository, host = "127.0.0.1", default_model;
   int port = 8000;
   size_t max_body = 64 << 20;
+  double drain_delay = 1, grace = 25;
   app.add_option("--model-repository", repository, "Directory of models: <model>/config.json, <model>/<version>/")
       ->required();
   app.add_option("--host", host, "Address to listen on (0.0.0.0 in a pod)")->capture_default_str();
   app.add_option("--http-port", port, "Port to listen on")->capture_default_str()->check(CLI::Range(0, 65535));
   app.add_option("--default-model", default_model, "The model POST /predict serves (default: the only one)");
   app.add_option("--max-request-bytes", max_body, "Largest request body accepted")->capture_default_str();
+  app.add_option("--drain-delay", drain_delay,
+                 "Seconds after SIGTERM during which new requests are still served while readiness says no "
+                 "(for load balancers to stop sending)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--grace", grace, "Seconds after the drain delay that requests in flight are given to finish")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   CLI11_PARSE(app, argc, argv);
 
   mlkube::serving::Repository repo(repository);
@@ -49,6 +60,13 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "mlserve listening on %s:%u, %s\n", host.c_str(), http.port(),
                repo.Ready() ? "ready" : "not ready (see above)");
   g_stop.acquire();
+  // Readiness goes false first; new requests are served for the drain delay, then refused, and
+  // the ones in flight finish.
+  api.SetDraining();
+  std::fprintf(stderr, "mlserve: draining (not ready; refusing new connections in %.1f s)\n", drain_delay);
+  std::this_thread::sleep_for(std::chrono::duration<double>(drain_delay));
+  const bool finished = http.Drain(std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
   http.Stop();
+  std::fprintf(stderr, "mlserve: stopped%s\n", finished ? "" : " (requests still in flight at the end of the grace period)");
   return 0;
 }

@@ -43,6 +43,22 @@ Result<ModelConfig> ParseModelConfig(const Json& config) {
     if (!m.is_number_integer() || m.get<int64_t>() < 1) return Bad("max_batch_size", "must be a positive integer");
     c.max_batch_size = m.get<int64_t>();
   }
+  if (const Json& b = Member(config, "dynamic_batching"); !b.is_null()) {
+    if (!b.is_object()) return Bad("dynamic_batching", "must be an object");
+    c.dynamic_batching = true;
+    if (const Json& d = Member(b, "max_queue_delay_microseconds"); !d.is_null()) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > 10'000'000) {
+        return Bad("dynamic_batching.max_queue_delay_microseconds", "must be an integer from 0 to 10000000");
+      }
+      c.max_queue_delay_us = d.get<int64_t>();
+    }
+  }
+  if (const Json& n = Member(config, "instances"); !n.is_null()) {
+    if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > 64) {
+      return Bad("instances", "must be an integer from 1 to 64");
+    }
+    c.instances = static_cast<int>(n.get<int64_t>());
+  }
   ASSIGN_OR_RETURN(c.inputs, Specs(config, "inputs"));
   ASSIGN_OR_RETURN(c.outputs, Specs(config, "outputs"));
   return c;

@@ -3,9 +3,13 @@
 //   {"backend": "torchscript" | "xgboost",
 //    "max_batch_size": 64,
 //    "inputs":  [{"name": "input", "datatype": "FP32", "shape": [64]}],
-//    "outputs": [{"name": "output", "datatype": "FP32", "shape": [10]}]}
+//    "outputs": [{"name": "output", "datatype": "FP32", "shape": [10]}],
+//    "dynamic_batching": {"max_queue_delay_microseconds": 500},
+//    "instances": 2}
 // Shapes leave out the batch dimension, which every request tensor has first (1 to
-// max_batch_size rows), as Triton's configurations do.
+// max_batch_size rows), as Triton's configurations do. With dynamic_batching, concurrent
+// requests are merged into batches (batcher.h); without it each runs alone. `instances`
+// (default: one per CPU the cgroup allows) is how many run at once.
 
 #include <cstdint>
 #include <string>
@@ -28,6 +32,9 @@ struct ModelConfig {
   int64_t max_batch_size = 64;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
+  bool dynamic_batching = false;
+  int64_t max_queue_delay_us = 0;
+  int instances = 0;  // 0: one per CPU
 };
 
 // Errors are Invalid, naming the field: "config.json: inputs[0].datatype: unsupported \"FP16\"".

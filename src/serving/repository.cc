@@ -59,6 +59,9 @@ Result<std::shared_ptr<LoadedModel>> Repository::Load(const std::string& name) c
   model->version = version;
   model->config = config;
   ASSIGN_OR_RETURN(model->backend, LoadBackend(version_dir, config));
+  model->batcher = std::make_unique<Batcher>(*model->backend, config.dynamic_batching, config.max_batch_size,
+                                             std::chrono::microseconds(config.max_queue_delay_us),
+                                             config.instances > 0 ? config.instances : CpuLimit());
   model->sha256 = Sha256File(ModelFile(version_dir, config));
   return model;
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "serving/backend.h"
+#include "serving/batcher.h"
 #include "serving/model_config.h"
 
 namespace mlkube::serving {
@@ -24,6 +25,7 @@ struct LoadedModel {
   std::string sha256;  // of the model file: which weights answered, whatever the version says
   ModelConfig config;
   std::unique_ptr<Backend> backend;
+  std::unique_ptr<Batcher> batcher;  // over `backend`: declared after it, stopped before it
 };
 
 class Repository {

@@ -1,5 +1,6 @@
 #include "serving/server.h"
 
+#include <chrono>
 #include <vector>
 
 #include "serving/protocol.h"
@@ -40,9 +41,72 @@ const char* Platform(const ModelConfig& c) { return c.backend == "torchscript" ?
 
 }  // namespace
 
+struct InferenceServer::Families {
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& latency;
+  prometheus::Family<prometheus::Histogram>& queue;
+  prometheus::Family<prometheus::Histogram>& batch;
+  prometheus::Family<prometheus::Gauge>& in_flight;
+};
+
+InferenceServer::InferenceServer(Repository& repository, std::string default_model)
+    : repository_(repository), default_model_(std::move(default_model)) {
+  auto& reg = metrics_.registry();
+  families_ = std::make_unique<Families>(Families{
+      prometheus::BuildCounter().Name("mlserve_requests_total").Help("Inference requests by model, protocol and HTTP code").Register(reg),
+      prometheus::BuildHistogram().Name("mlserve_request_duration_seconds").Help("Inference request latency, queue included").Register(reg),
+      prometheus::BuildHistogram().Name("mlserve_queue_duration_seconds").Help("Time a request waited for its batch").Register(reg),
+      prometheus::BuildHistogram().Name("mlserve_batch_size").Help("Rows of the batches requests ran in").Register(reg),
+      // The name the autoscaling examples scale on (a Pods metric).
+      prometheus::BuildGauge().Name("inference_requests_in_flight").Help("Inference requests being served").Register(reg),
+  });
+  model_state_ = metrics_.AddCollector([this] {
+    auto f = metrics::Family("mlserve_model_ready", "1 for each model version being served, 0 for a model that failed to load",
+                             prometheus::MetricType::Gauge);
+    for (const std::string& name : repository_.Names()) {
+      auto m = repository_.Get(name);
+      metrics::AddSample(f, {{"model", name}, {"version", m ? std::to_string(m->version) : ""}}, m ? 1 : 0);
+    }
+    return std::vector<prometheus::MetricFamily>{f};
+  });
+}
+
+InferenceServer::~InferenceServer() = default;
+
+void InferenceServer::Count(const std::string& model, const char* protocol, int code) {
+  families_->requests.Add({{"model", model}, {"protocol", protocol}, {"code", std::to_string(code)}}).Increment();
+}
+
+void InferenceServer::Infer(const LoadedModel& m, const char* protocol, std::vector<Tensor> inputs,
+                            const std::function<Json(const std::vector<Tensor>&)>& encode, apiserver::Responder& out) {
+  static const prometheus::Histogram::BucketBoundaries kSeconds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                                    0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+  static const prometheus::Histogram::BucketBoundaries kRows = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+  const auto started = std::chrono::steady_clock::now();
+  prometheus::Gauge& in_flight = families_->in_flight.Add({{"model", m.name}});
+  in_flight.Increment();
+  BatchStats stats;
+  auto outputs = m.batcher->Infer(std::move(inputs), &stats);
+  in_flight.Decrement();
+  const prometheus::Labels model = {{"model", m.name}};
+  families_->latency.Add(model, kSeconds)
+      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!outputs.ok()) {
+    Count(m.name, protocol, HttpCode(outputs.status().code()));
+    return out.Send(Error(outputs.status()));
+  }
+  families_->queue.Add(model, kSeconds).Observe(stats.queue_seconds);
+  families_->batch.Add(model, kRows).Observe(static_cast<double>(stats.batch_rows));
+  Count(m.name, protocol, 200);
+  HttpResponse r = JsonReply(200, encode(*outputs));
+  r.headers = {{"Model-Name", m.name}, {"Model-Version", std::to_string(m.version)}, {"Model-Sha256", m.sha256}};
+  out.Send(std::move(r));
+}
+
 void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& out) {
   const std::vector<std::string> p = Split(req.path);
   const bool get = req.method == "GET", post = req.method == "POST";
+  if (get && req.path == "/metrics") return out.Send({200, metrics::kContentType, metrics_.Render(), {}});
   auto parse_body = [&](Json* body) -> bool {
     *body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (body->is_discarded()) {
@@ -67,20 +131,13 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
     }
     return m;
   };
-  auto infer = [&](const LoadedModel& m, const std::vector<Tensor>& inputs, const std::function<Json(const std::vector<Tensor>&)>& encode) {
-    auto outputs = m.backend->Infer(inputs);
-    if (!outputs.ok()) return out.Send(Error(outputs.status()));
-    HttpResponse r = JsonReply(200, encode(*outputs));
-    r.headers = {{"Model-Name", m.name}, {"Model-Version", std::to_string(m.version)}, {"Model-Sha256", m.sha256}};
-    out.Send(std::move(r));
-  };
 
   // ---- Open Inference Protocol v2 ----
   if (!p.empty() && p[0] == "v2") {
     if (p.size() == 1 && get) return out.Send(JsonReply(200, {{"name", "mlserve"}, {"version", MLKUBE_VERSION}, {"extensions", Json::array()}}));
     if (p.size() == 3 && p[1] == "health" && get) {
       if (p[2] == "live") return out.Send({200, "text/plain", "", {}});
-      if (p[2] == "ready") return out.Send({repository_.Ready() ? 200 : 400, "text/plain", "", {}});
+      if (p[2] == "ready") return out.Send({repository_.Ready() && !draining_ ? 200 : 400, "text/plain", "", {}});
     }
     if (p.size() >= 3 && p[1] == "models") {
       // models/{m}[/versions/{v}][/ready|/infer]
@@ -102,7 +159,7 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
       }
       if (action == "ready" && get) {
         auto m = repository_.Get(p[2]);
-        const bool ready = m && (version.empty() || version == std::to_string(m->version));
+        const bool ready = m && !draining_ && (version.empty() || version == std::to_string(m->version));
         return out.Send({ready ? 200 : 400, "text/plain", "", {}});
       }
       if (action == "infer" && post) {
@@ -111,13 +168,15 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
         auto m = model_for(p[2], version);
         if (!m) return;
         auto inputs = DecodeV2Request(body, m->config);
-        if (!inputs.ok()) return out.Send(Error(inputs.status()));
-        auto wanted = RequestedOutputs(body, m->config);
-        if (!wanted.ok()) return out.Send(Error(wanted.status()));
+        auto wanted = inputs.ok() ? RequestedOutputs(body, m->config) : Result<std::vector<std::string>>(inputs.status());
+        if (!wanted.ok()) {
+          Count(m->name, "v2", HttpCode(wanted.status().code()));
+          return out.Send(Error(wanted.status()));
+        }
         const Json id = Member(body, "id");
-        return infer(*m, *inputs, [&](const std::vector<Tensor>& outputs) {
+        return Infer(*m, "v2", std::move(inputs).value(), [&](const std::vector<Tensor>& outputs) {
           return EncodeV2Response(m->name, std::to_string(m->version), id, outputs, *wanted);
-        });
+        }, out);
       }
     }
   }
@@ -131,7 +190,7 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
     } else if (get) {
       auto m = model_for(p[2], "");
       if (!m) return;
-      return out.Send(JsonReply(200, {{"name", m->name}, {"ready", true}}));
+      return out.Send(JsonReply(200, {{"name", m->name}, {"ready", !draining_.load()}}));
     }
   }
   if (p.size() == 1 && p[0] == "predict" && post) {
@@ -151,8 +210,12 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
     auto m = model_for(v1_model, "");
     if (!m) return;
     auto inputs = DecodeV1Request(body, m->config);
-    if (!inputs.ok()) return out.Send(Error(inputs.status()));
-    return infer(*m, *inputs, [](const std::vector<Tensor>& outputs) { return EncodeV1Response(outputs.at(0)); });
+    if (!inputs.ok()) {
+      Count(m->name, "v1", HttpCode(inputs.status().code()));
+      return out.Send(Error(inputs.status()));
+    }
+    return Infer(*m, "v1", std::move(inputs).value(),
+                 [](const std::vector<Tensor>& outputs) { return EncodeV1Response(outputs.at(0)); }, out);
   }
   out.Send(Error(404, "no route for " + req.method + " " + req.path));
 }

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -36,6 +38,10 @@ class Mlserve {
       ::dup2(fileno(f), 2);
       std::vector<std::string> args = {MLSERVE_BINARY, "--model-repository", repo.string(), "--http-port", "0"};
       args.insert(args.end(), extra.begin(), extra.end());
+      // Tests stop servers often: no drain delay unless one asks for it.
+      if (std::find(extra.begin(), extra.end(), "--drain-delay") == extra.end()) {
+        args.insert(args.end(), {"--drain-delay", "0"});
+      }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -47,13 +53,22 @@ class Mlserve {
       std::smatch m;
       const std::string text = ReadFile(log_);
       if (std::regex_search(text, m, kListening)) port_ = std::stoi(m[1]);
-      return port_ > 0;
+      return port_ > 0 || ::waitpid(pid_, nullptr, WNOHANG) == pid_;
     }, 60s);
   }
   ~Mlserve() {
-    ::kill(pid_, SIGTERM);
-    int st;
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      Wait();
+    }
+  }
+  void Signal(int sig) { ::kill(pid_, sig); }
+  // The exit status once it has exited.
+  int Wait() {
+    int st = 0;
     ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   }
   int port() const { return port_; }
   std::string log() const { return ReadFile(log_); }
@@ -234,6 +249,91 @@ TEST_F(MlserveE2E, ABrokenModelIsReportedAndTheServerIsNotReady) {
                                   .dump()))
                 .second,
             200);
+}
+
+// A copy of the digits model whose configuration batches, waiting up to `delay_us`.
+fs::path BatchedRepo(const fs::path& root, const std::string& name, int delay_us) {
+  const fs::path repo = root / name;
+  fs::create_directories(repo / "digits");
+  fs::copy(root / "repo" / "digits" / "1", repo / "digits" / "1", fs::copy_options::recursive);
+  Json config = Json::parse(ReadFile(root / "repo" / "digits" / "config.json"));
+  config["dynamic_batching"] = {{"max_queue_delay_microseconds", delay_us}};
+  config["instances"] = 1;
+  std::ofstream(repo / "digits" / "config.json") << config.dump();
+  return repo;
+}
+
+Json DigitsRequest(const Json& row) {
+  return {{"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", {1, 64}}, {"data", row}}}}};
+}
+
+// The value of a sample in Prometheus text (the first line starting with `series`), or -1.
+double Sample(const std::string& text, const std::string& series) {
+  const size_t at = text.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_F(MlserveE2E, ConcurrentRequestsAreBatchedAndEachGetsItsOwnAnswer) {
+  Mlserve batched(BatchedRepo(root_, "batched-repo", 5000));
+  ASSERT_GT(batched.port(), 0) << batched.log();
+  const Json& digits = expected_["digits"];
+  std::atomic<int> right{0}, wrong{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 16; ++t) {
+    clients.emplace_back([&, t] {
+      for (int j = 0; j < 8; ++j) {
+        const int row = (t + j) % 8;
+        const Json body = Body(batched.Curl("POST", "/v2/models/digits/infer", DigitsRequest(digits["inputs"][row]).dump()));
+        const Json& data = Member(Member(body, "outputs")[0], "data");
+        bool ok = data.is_array() && data.size() == 10;
+        for (size_t k = 0; ok && k < 10; ++k) ok = std::abs(data[k].get<double>() - digits["outputs"][row][k].get<double>()) < 1e-4;
+        ++(ok ? right : wrong);
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(right, 128);
+  EXPECT_EQ(wrong, 0);
+  const std::string metrics = Split(batched.Curl("GET", "/metrics")).first;
+  EXPECT_EQ(Sample(metrics, "mlserve_batch_size_count{model=\"digits\"}"), 128) << metrics;
+  EXPECT_LT(Sample(metrics, "mlserve_batch_size_bucket{model=\"digits\",le=\"1\"}"), 128) << "no batch of more than one";
+  EXPECT_EQ(Sample(metrics, "mlserve_requests_total{code=\"200\",model=\"digits\",protocol=\"v2\"}"), 128) << metrics;
+  EXPECT_EQ(Sample(metrics, "inference_requests_in_flight{model=\"digits\"}"), 0);
+  EXPECT_EQ(Sample(metrics, "mlserve_model_ready{model=\"digits\",version=\"1\"}"), 1);
+  const auto check = Sh("promtool check metrics", metrics);
+  EXPECT_EQ(check.code, 0) << check.out << check.err;
+}
+
+TEST_F(MlserveE2E, SigtermFinishesWhatIsInFlightAndRefusesOnlyAfterReadinessWentFalse) {
+  // Requests wait 400 ms for their batch: SIGTERM arrives while they are in flight.
+  const fs::path repo = BatchedRepo(root_, "slow-repo", 400000);
+  auto server = std::make_unique<Mlserve>(repo);
+  ASSERT_GT(server->port(), 0) << server->log();
+  const std::string port = std::to_string(server->port());
+  const Json row = expected_["digits"]["inputs"][0];
+  std::vector<int> codes(8, 0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&, i] { codes[i] = Split(server->Curl("POST", "/v2/models/digits/infer", DigitsRequest(row).dump())).second; });
+  }
+  std::this_thread::sleep_for(100ms);
+  server->Signal(SIGTERM);
+  for (auto& c : clients) c.join();
+  for (int code : codes) EXPECT_EQ(code, 200);
+  EXPECT_EQ(server->Wait(), 0) << server->log();
+  EXPECT_NE(server->log().find("mlserve: stopped\n"), std::string::npos) << server->log();
+
+  // With a drain delay: readiness says no at once, requests are still served, then refused.
+  Mlserve draining(repo, {"--drain-delay", "1.5"});
+  ASSERT_GT(draining.port(), 0) << draining.log();
+  draining.Signal(SIGTERM);
+  ASSERT_TRUE(WaitFor([&] { return draining.log().find("draining") != std::string::npos; }, 5s));
+  EXPECT_EQ(Split(draining.Curl("GET", "/v2/health/ready")).second, 400);
+  EXPECT_EQ(Split(draining.Curl("GET", "/v2/health/live")).second, 200);
+  EXPECT_EQ(Split(draining.Curl("POST", "/v2/models/digits/infer", DigitsRequest(row).dump())).second, 200);
+  ASSERT_TRUE(WaitFor([&] { return draining.Curl("GET", "/v2/health/live").code == 7; }, 5s))
+      << "connections still accepted after the drain delay";
+  EXPECT_EQ(draining.Wait(), 0);
 }
 
 }  // namespace
