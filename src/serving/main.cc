@@ -5,7 +5,10 @@
 #include <csignal>
 #include <cstdio>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <semaphore>
+#include <stop_token>
 #include <thread>
 
 #include "apiserver/http_server.h"
@@ -24,13 +27,17 @@ int main(int argc, char** argv) {
   std::string repository, host = "127.0.0.1", default_model;
   int port = 8000;
   size_t max_body = 64 << 20;
-  double drain_delay = 1, grace = 25;
+  double drain_delay = 1, grace = 25, poll = 5;
   app.add_option("--model-repository", repository, "Directory of models: <model>/config.json, <model>/<version>/")
       ->required();
   app.add_option("--host", host, "Address to listen on (0.0.0.0 in a pod)")->capture_default_str();
   app.add_option("--http-port", port, "Port to listen on")->capture_default_str()->check(CLI::Range(0, 65535));
   app.add_option("--default-model", default_model, "The model POST /predict serves (default: the only one)");
   app.add_option("--max-request-bytes", max_body, "Largest request body accepted")->capture_default_str();
+  app.add_option("--repository-poll-seconds", poll,
+                 "How often the repository is looked at for new models and versions (0: only at start)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   app.add_option("--drain-delay", drain_delay,
                  "Seconds after SIGTERM during which new requests are still served while readiness says no "
                  "(for load balancers to stop sending)")
@@ -42,7 +49,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   mlkube::serving::Repository repo(repository);
-  repo.LoadAll();
+  repo.Poll();
   mlkube::serving::InferenceServer api(repo, default_model);
   mlkube::apiserver::HttpServer::Options o;
   o.host = host;
@@ -59,7 +66,19 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::fprintf(stderr, "mlserve listening on %s:%u, %s\n", host.c_str(), http.port(),
                repo.Ready() ? "ready" : "not ready (see above)");
+  // Hot reload: new versions are loaded, warmed and switched to while the server runs.
+  std::jthread poller([&](std::stop_token stop) {
+    std::mutex mu;
+    std::condition_variable_any cv;
+    while (poll > 0) {
+      std::unique_lock lock(mu);
+      if (cv.wait_for(lock, stop, std::chrono::duration<double>(poll), [] { return false; })) break;
+      if (stop.stop_requested()) break;
+      repo.Poll();
+    }
+  });
   g_stop.acquire();
+  poller.request_stop();
   // Readiness goes false first; new requests are served for the drain delay, then refused, and
   // the ones in flight finish.
   api.SetDraining();

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -42,7 +43,7 @@ int64_t NewestVersion(const std::filesystem::path& dir) {
 
 }  // namespace
 
-Result<std::shared_ptr<LoadedModel>> Repository::Load(const std::string& name) const {
+Result<std::shared_ptr<LoadedModel>> Repository::Load(const std::string& name, int64_t version) const {
   const std::filesystem::path dir = root_ / name;
   std::ifstream f(dir / "config.json");
   if (!f) return Status(Code::kInvalid, "no config.json");
@@ -51,36 +52,83 @@ Result<std::shared_ptr<LoadedModel>> Repository::Load(const std::string& name) c
   const Json config_json = Json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
   if (config_json.is_discarded()) return Status(Code::kInvalid, "config.json: not valid JSON");
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(config_json));
-  const int64_t version = NewestVersion(dir);
   if (version < 0) return Status(Code::kInvalid, "no version directory (" + name + "/1/, ...)");
   const std::filesystem::path version_dir = dir / std::to_string(version);
   auto model = std::make_shared<LoadedModel>();
   model->name = name;
   model->version = version;
   model->config = config;
-  ASSIGN_OR_RETURN(model->backend, LoadBackend(version_dir, config));
+  auto backend = LoadBackend(version_dir, config);
+  if (!backend.ok()) return Status(backend.status().code(), "version " + std::to_string(version) + ": " + backend.status().message());
+  model->backend = std::move(backend).value();
+  // Warm up: one row of zeros through every input, so the first request does not pay for
+  // lazy initialisation, and a model that cannot run is refused before it serves.
+  std::vector<Tensor> zeros;
+  for (const TensorSpec& spec : config.inputs) {
+    Tensor t{spec.name, spec.datatype, {1}, {}};
+    t.shape.insert(t.shape.end(), spec.shape.begin(), spec.shape.end());
+    t.data.assign(static_cast<size_t>(t.ElementCount()) * ElementSize(spec.datatype), std::byte{0});
+    zeros.push_back(std::move(t));
+  }
+  if (auto warm = model->backend->Infer(zeros); !warm.ok()) {
+    return Status(Code::kInvalid, "version " + std::to_string(version) + ": warm-up failed: " + warm.status().message());
+  }
+  model->sha256 = Sha256File(ModelFile(version_dir, config));
   model->batcher = std::make_unique<Batcher>(*model->backend, config.dynamic_batching, config.max_batch_size,
                                              std::chrono::microseconds(config.max_queue_delay_us),
                                              config.instances > 0 ? config.instances : CpuLimit());
-  model->sha256 = Sha256File(ModelFile(version_dir, config));
   return model;
 }
 
-void Repository::LoadAll() {
+Repository::Attempt Repository::Look(const std::string& name) const {
+  Attempt a;
+  std::error_code ec;
+  a.version = NewestVersion(root_ / name);
+  a.config_time = std::filesystem::last_write_time(root_ / name / "config.json", ec);
+  if (a.version >= 0) {
+    // Whatever the backend's file is called: the newest write in the version directory.
+    for (const auto& e : std::filesystem::directory_iterator(root_ / name / std::to_string(a.version), ec)) {
+      a.model_time = std::max(a.model_time, e.last_write_time(ec));
+    }
+  }
+  return a;
+}
+
+void Repository::Poll() {
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
     if (e.is_directory()) names.push_back(e.path().filename().string());
   }
+  {
+    // A model whose directory went away is no longer served.
+    std::lock_guard lock(mu_);
+    std::erase_if(errors_, [&](const auto& e) { return !std::count(names.begin(), names.end(), e.first); });
+    std::erase_if(models_, [&](const auto& e) { return !std::count(names.begin(), names.end(), e.first); });
+  }
+  std::erase_if(tried_, [&](const auto& e) { return !std::count(names.begin(), names.end(), e.first); });
   for (const std::string& name : names) {
-    auto loaded = Load(name);
+    const Attempt now = Look(name);
+    if (auto it = tried_.find(name); it != tried_.end() && it->second == now) continue;
+    tried_[name] = now;
+    {
+      // A version older than (or the same as) the one served is not a change to act on.
+      std::lock_guard lock(mu_);
+      auto served = models_.find(name);
+      if (served != models_.end() && served->second->version >= now.version) continue;
+    }
+    auto loaded = Load(name, now.version);
     std::lock_guard lock(mu_);
     if (loaded.ok()) {
+      const bool replaced = models_.count(name) > 0;
       models_[name] = std::move(loaded).value();
       errors_.erase(name);
+      std::fprintf(stderr, "mlserve: model %s version %lld %s\n", name.c_str(), static_cast<long long>(now.version),
+                   replaced ? "now serving" : "loaded");
     } else {
       errors_[name] = loaded.status().message();
-      std::fprintf(stderr, "mlserve: model %s not loaded: %s\n", name.c_str(), errors_[name].c_str());
+      std::fprintf(stderr, "mlserve: model %s not loaded: %s%s\n", name.c_str(), errors_[name].c_str(),
+                   models_.count(name) ? " (the previous version keeps serving)" : "");
     }
   }
 }

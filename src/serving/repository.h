@@ -1,8 +1,12 @@
 #pragma once
 // The model repository: REPO/<model>/config.json and REPO/<model>/<version>/<model file>, the
 // layout Triton and KServe use. Each model's newest version (the largest numeric directory)
-// is loaded and served; a model that cannot be loaded is reported with the reason, and the
-// server is not ready while any is.
+// is loaded, warmed up (one inference of zeros) and served; a model that cannot be loaded is
+// reported with the reason, and the server is not ready while any is. Poll() picks up new
+// models and new versions: a new version replaces the served one atomically once it is warm
+// (requests already given the old one finish on it), and a broken one is reported and left
+// alone while the old one keeps serving. Put a version in place with a rename, so that a
+// half-copied one is never seen.
 // Thread-safety: Load from one thread; the readers from any (a served model is immutable and
 // held by shared_ptr, so a request keeps the version it started with).
 
@@ -32,8 +36,8 @@ class Repository {
  public:
   explicit Repository(std::filesystem::path root) : root_(std::move(root)) {}
 
-  // Loads (or reloads) every model directory under the root.
-  void LoadAll();
+  // Loads the models and versions that are new since the last call (all, the first time).
+  void Poll();
 
   std::shared_ptr<const LoadedModel> Get(const std::string& name) const;
   // Every model directory found, loaded or not, sorted.
@@ -44,12 +48,20 @@ class Repository {
   bool Ready() const;
 
  private:
-  Result<std::shared_ptr<LoadedModel>> Load(const std::string& name) const;
+  // What was last tried for a model, so that a failure is not retried until something changes.
+  struct Attempt {
+    int64_t version = -1;
+    std::filesystem::file_time_type config_time, model_time;
+    bool operator==(const Attempt&) const = default;
+  };
+  Attempt Look(const std::string& name) const;
+  Result<std::shared_ptr<LoadedModel>> Load(const std::string& name, int64_t version) const;
 
   const std::filesystem::path root_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const LoadedModel>> models_;
   std::map<std::string, std::string> errors_;
+  std::map<std::string, Attempt> tried_;  // Poll's own
 };
 
 }  // namespace mlkube::serving

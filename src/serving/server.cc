@@ -63,11 +63,15 @@ InferenceServer::InferenceServer(Repository& repository, std::string default_mod
   model_state_ = metrics_.AddCollector([this] {
     auto f = metrics::Family("mlserve_model_ready", "1 for each model version being served, 0 for a model that failed to load",
                              prometheus::MetricType::Gauge);
+    auto failed = metrics::Family("mlserve_model_load_failed",
+                                  "1 while the newest version of a model could not be loaded (an older one may serve)",
+                                  prometheus::MetricType::Gauge);
     for (const std::string& name : repository_.Names()) {
       auto m = repository_.Get(name);
       metrics::AddSample(f, {{"model", name}, {"version", m ? std::to_string(m->version) : ""}}, m ? 1 : 0);
+      metrics::AddSample(failed, {{"model", name}}, repository_.Error(name).empty() ? 0 : 1);
     }
-    return std::vector<prometheus::MetricFamily>{f};
+    return std::vector<prometheus::MetricFamily>{f, failed};
   });
 }
 

@@ -336,5 +336,66 @@ TEST_F(MlserveE2E, SigtermFinishesWhatIsInFlightAndRefusesOnlyAfterReadinessWent
   EXPECT_EQ(draining.Wait(), 0);
 }
 
+TEST_F(MlserveE2E, HotReloadSwitchesVersionOnceWithoutAFailedRequest) {
+  const fs::path repo = BatchedRepo(root_, "reload-repo", 0);
+  Mlserve server(repo, {"--repository-poll-seconds", "0.2"});
+  ASSERT_GT(server.port(), 0) << server.log();
+  const std::string body = DigitsRequest(expected_["digits"]["inputs"][0]).dump();
+  // A bounded load: four clients one request at a time, each noting the version that answered.
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0};
+  std::vector<std::vector<int>> versions(4);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&, c] {
+      static const std::regex kVersion("Model-Version: (\\d+)");
+      while (!stop) {
+        const auto r = server.Curl("POST", "/v2/models/digits/infer", body, "-i");
+        std::smatch m;
+        if (Split(r).second != 200 || !std::regex_search(r.out, m, kVersion)) {
+          ++failed;
+          continue;
+        }
+        versions[c].push_back(std::stoi(m[1]));
+      }
+    });
+  }
+  // A new version, put in place with a rename as the repository wants it.
+  auto publish = [&](int version, bool broken) {
+    const fs::path staging = root_ / ("staging-" + std::to_string(version));
+    fs::create_directories(staging);
+    if (broken) {
+      std::ofstream(staging / "model.pt") << "truncated";
+    } else {
+      fs::copy_file(repo / "digits" / "1" / "model.pt", staging / "model.pt");
+    }
+    fs::rename(staging, repo / "digits" / std::to_string(version));
+  };
+  std::this_thread::sleep_for(500ms);
+  publish(2, false);
+  ASSERT_TRUE(WaitFor([&] { return server.log().find("model digits version 2 now serving") != std::string::npos; }, 20s))
+      << server.log();
+  std::this_thread::sleep_for(300ms);
+  publish(3, true);
+  ASSERT_TRUE(WaitFor([&] { return server.log().find("model digits not loaded: version 3") != std::string::npos; }, 20s))
+      << server.log();
+  std::this_thread::sleep_for(300ms);
+  stop = true;
+  for (auto& c : clients) c.join();
+
+  EXPECT_EQ(failed, 0);
+  for (const auto& seen : versions) {
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.front(), 1);
+    EXPECT_EQ(seen.back(), 2);
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "a client saw the version go back";
+  }
+  EXPECT_EQ(Body(server.Curl("GET", "/v2/models/digits"))["versions"], Json::array({"2"}));
+  EXPECT_EQ(Split(server.Curl("GET", "/v2/health/ready")).second, 200);
+  const std::string metrics = Split(server.Curl("GET", "/metrics")).first;
+  EXPECT_EQ(Sample(metrics, "mlserve_model_ready{model=\"digits\",version=\"2\"}"), 1) << metrics;
+  EXPECT_EQ(Sample(metrics, "mlserve_model_load_failed{model=\"digits\"}"), 1) << metrics;
+}
+
 }  // namespace
 }  // namespace mlkube::testing
