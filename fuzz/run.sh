@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target with clang (ASan + UBSan) and runs it for a bounded time.
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs them for a bounded time: the
+# API's decoding for SECONDS, the model server's request decoding for half of it.
 # Usage: fuzz/run.sh [SECONDS] (default 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +21,16 @@ clang++ $flags fuzz/api_fuzz.cc "${objs[@]}" -lyaml-cpp -lcrypto -o "$out/api_fu
 cp -n fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
 ASAN_OPTIONS=detect_leaks=1 "$out/api_fuzz" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
   -rss_limit_mb=4096 "$out/corpus"
+
+# The model server's request decoding, for half the time.
+mkdir -p "$out/serving_corpus"
+serving=()
+for s in src/serving/protocol.cc src/serving/model_config.cc src/serving/tensor.cc src/common/status.cc; do
+  o="$out/serving_$(basename "${s%.cc}").o"
+  [ -f "$o" ] && [ "$o" -nt "$s" ] || clang++ $flags -fsanitize=fuzzer-no-link -c "$s" -o "$o"
+  serving+=("$o")
+done
+clang++ $flags fuzz/serving_fuzz.cc "${serving[@]}" -o "$out/serving_fuzz"
+cp -n fuzz/serving_corpus/* "$out/serving_corpus/" 2>/dev/null || true
+ASAN_OPTIONS=detect_leaks=1 "$out/serving_fuzz" -max_total_time="$(( (seconds + 1) / 2 ))" -max_len=65536 -timeout=10 \
+  -rss_limit_mb=4096 "$out/serving_corpus"
