@@ -1,5 +1,6 @@
 #include "serving/batcher.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mlkube::serving {
@@ -53,7 +54,12 @@ Result<std::vector<Tensor>> SplitRows(const Tensor& whole, const std::vector<int
 
 Batcher::Batcher(Backend& backend, bool merge, int64_t max_batch_size, std::chrono::microseconds max_queue_delay,
                  int instances)
-    : backend_(backend), merge_(merge), max_batch_size_(max_batch_size), max_queue_delay_(max_queue_delay) {
+    : backend_(backend),
+      merge_(merge),
+      max_batch_size_(max_batch_size),
+      max_queue_delay_(max_queue_delay),
+      slots_(std::clamp(instances, 1, 64)) {
+  if (!merge_) return;
   for (int i = 0; i < std::max(instances, 1); ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -67,6 +73,15 @@ Batcher::~Batcher() {
 }
 
 Result<std::vector<Tensor>> Batcher::Infer(std::vector<Tensor> inputs, BatchStats* stats) {
+  if (!merge_) {
+    const Clock::time_point queued = Clock::now();
+    slots_.acquire();
+    const Clock::time_point started = Clock::now();
+    auto out = backend_.Infer(inputs);
+    slots_.release();
+    if (stats) *stats = {std::chrono::duration<double>(started - queued).count(), inputs.at(0).shape.at(0)};
+    return out;
+  }
   auto p = std::make_shared<Pending>();
   p->rows = inputs.at(0).shape.at(0);
   p->inputs = std::move(inputs);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <thread>
 #include <vector>
 
@@ -49,6 +50,8 @@ class Batcher {
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Pending>> queue_;
   bool stopping_ = false;
+  // Without merging a request runs on its caller's thread, `instances` at a time: no hand-off.
+  std::counting_semaphore<64> slots_;
   std::vector<std::thread> workers_;
 };
 

@@ -8,8 +8,9 @@
 //    "instances": 2}
 // Shapes leave out the batch dimension, which every request tensor has first (1 to
 // max_batch_size rows), as Triton's configurations do. With dynamic_batching, concurrent
-// requests are merged into batches (batcher.h); without it each runs alone. `instances`
-// (default: one per CPU the cgroup allows) is how many run at once.
+// requests are merged into batches (batcher.h); without it each runs alone. `instances` is how
+// many run at once (default: one batch at a time, using every CPU the cgroup allows; without
+// batching, as many as come, one CPU each).
 
 #include <cstdint>
 #include <string>
@@ -34,7 +35,7 @@ struct ModelConfig {
   std::vector<TensorSpec> outputs;
   bool dynamic_batching = false;
   int64_t max_queue_delay_us = 0;
-  int instances = 0;  // 0: one per CPU
+  int instances = 0;  // 0: the default above
 };
 
 // Errors are Invalid, naming the field: "config.json: inputs[0].datatype: unsupported \"FP16\"".

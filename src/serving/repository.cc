@@ -52,6 +52,9 @@ Result<std::shared_ptr<LoadedModel>> Repository::Load(const std::string& name, i
   const Json config_json = Json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
   if (config_json.is_discarded()) return Status(Code::kInvalid, "config.json: not valid JSON");
   ASSIGN_OR_RETURN(ModelConfig config, ParseModelConfig(config_json));
+  // By default a batching model runs one batch at a time on every CPU; a model without batching
+  // runs requests as they come, one CPU each (a cap of CPUs only queues them: p99 doubled).
+  if (config.instances == 0) config.instances = config.dynamic_batching ? 1 : 64;
   if (version < 0) return Status(Code::kInvalid, "no version directory (" + name + "/1/, ...)");
   const std::filesystem::path version_dir = dir / std::to_string(version);
   auto model = std::make_shared<LoadedModel>();
@@ -76,7 +79,7 @@ Result<std::shared_ptr<LoadedModel>> Repository::Load(const std::string& name, i
   model->sha256 = Sha256File(ModelFile(version_dir, config));
   model->batcher = std::make_unique<Batcher>(*model->backend, config.dynamic_batching, config.max_batch_size,
                                              std::chrono::microseconds(config.max_queue_delay_us),
-                                             config.instances > 0 ? config.instances : CpuLimit());
+                                             config.instances);
   return model;
 }
 

@@ -81,27 +81,39 @@ void InferenceServer::Count(const std::string& model, const char* protocol, int 
   families_->requests.Add({{"model", model}, {"protocol", protocol}, {"code", std::to_string(code)}}).Increment();
 }
 
-void InferenceServer::Infer(const LoadedModel& m, const char* protocol, std::vector<Tensor> inputs,
-                            const std::function<Json(const std::vector<Tensor>&)>& encode, apiserver::Responder& out) {
+InferenceServer::ModelSeries& InferenceServer::SeriesOf(const std::string& model) {
   static const prometheus::Histogram::BucketBoundaries kSeconds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                                     0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
   static const prometheus::Histogram::BucketBoundaries kRows = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+  std::lock_guard lock(series_mu_);
+  auto it = series_.find(model);
+  if (it != series_.end()) return it->second;
+  const prometheus::Labels labels = {{"model", model}};
+  ModelSeries s{&families_->latency.Add(labels, kSeconds),
+                &families_->queue.Add(labels, kSeconds),
+                &families_->batch.Add(labels, kRows),
+                &families_->in_flight.Add(labels),
+                {&families_->requests.Add({{"model", model}, {"protocol", "v2"}, {"code", "200"}}),
+                 &families_->requests.Add({{"model", model}, {"protocol", "v1"}, {"code", "200"}})}};
+  return series_.emplace(model, s).first->second;
+}
+
+void InferenceServer::Infer(const LoadedModel& m, const char* protocol, std::vector<Tensor> inputs,
+                            const std::function<Json(const std::vector<Tensor>&)>& encode, apiserver::Responder& out) {
   const auto started = std::chrono::steady_clock::now();
-  prometheus::Gauge& in_flight = families_->in_flight.Add({{"model", m.name}});
-  in_flight.Increment();
+  ModelSeries& series = SeriesOf(m.name);
+  series.in_flight->Increment();
   BatchStats stats;
   auto outputs = m.batcher->Infer(std::move(inputs), &stats);
-  in_flight.Decrement();
-  const prometheus::Labels model = {{"model", m.name}};
-  families_->latency.Add(model, kSeconds)
-      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  series.in_flight->Decrement();
+  series.latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!outputs.ok()) {
     Count(m.name, protocol, HttpCode(outputs.status().code()));
     return out.Send(Error(outputs.status()));
   }
-  families_->queue.Add(model, kSeconds).Observe(stats.queue_seconds);
-  families_->batch.Add(model, kRows).Observe(static_cast<double>(stats.batch_rows));
-  Count(m.name, protocol, 200);
+  series.queue->Observe(stats.queue_seconds);
+  series.batch->Observe(static_cast<double>(stats.batch_rows));
+  series.ok[std::string_view(protocol) == "v1"]->Increment();
   HttpResponse r = JsonReply(200, encode(*outputs));
   r.headers = {{"Model-Name", m.name}, {"Model-Version", std::to_string(m.version)}, {"Model-Sha256", m.sha256}};
   out.Send(std::move(r));

@@ -13,6 +13,8 @@
 // Thread-safety: Handle is called concurrently from the HTTP server's connection threads.
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "apiserver/http.h"
@@ -33,6 +35,16 @@ class InferenceServer {
 
  private:
   struct Families;
+  // One model's series, looked up once (prometheus-cpp's Add hashes labels and builds a
+  // metric per call).
+  struct ModelSeries {
+    prometheus::Histogram* latency;
+    prometheus::Histogram* queue;
+    prometheus::Histogram* batch;
+    prometheus::Gauge* in_flight;
+    prometheus::Counter* ok[2];  // v2, v1
+  };
+  ModelSeries& SeriesOf(const std::string& model);
   // Runs one request through the model's batcher and answers it, counting it.
   void Infer(const LoadedModel& m, const char* protocol, std::vector<Tensor> inputs,
              const std::function<Json(const std::vector<Tensor>&)>& encode, apiserver::Responder& out);
@@ -43,6 +55,8 @@ class InferenceServer {
   std::atomic<bool> draining_{false};
   metrics::Metrics metrics_;
   std::unique_ptr<Families> families_;
+  std::mutex series_mu_;
+  std::map<std::string, ModelSeries, std::less<>> series_;
   metrics::Metrics::Registration model_state_;
 };
 

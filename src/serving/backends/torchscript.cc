@@ -86,8 +86,9 @@ class TorchScriptBackend : public Backend {
 
 Result<std::unique_ptr<Backend>> LoadTorchScript(const std::filesystem::path& file, const ModelConfig& config) {
   static std::once_flag threads;
-  // Intra-op threads as many as the cgroup lets this process use, not the host's cores.
-  std::call_once(threads, [] { at::set_num_threads(CpuLimit()); });
+  // The CPUs the cgroup lets this process use (not the host's cores), shared among the
+  // instances that run at once: one thread each when there are as many instances as CPUs.
+  std::call_once(threads, [&] { at::set_num_threads(std::max(1, CpuLimit() / std::max(config.instances, 1))); });
   try {
     const at::Device device = torch::cuda::is_available() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
     torch::jit::Module module = torch::jit::load(file.string(), device);
