@@ -6,6 +6,7 @@ build=${1:-build}
 shift || true
 "$build/api_bench" "$build/mlkube" "$@"
 "$build/scheduler_bench" "$build/mlkube" "$@"
+"$build/serving_bench" "$build/mlserve" "$@"
 if [ "$(id -u)" = 0 ]; then
   "$build/agent_bench" "$build/mlkube" "$@"
   "$build/service_bench" "$build/mlkube" "$@"
