@@ -21,6 +21,18 @@
 namespace mlkube::bench {
 
 inline double Ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+inline double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// What a shell command prints on stdout.
+inline std::string Capture(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
 
 // The p-quantile (0..1) of `v`, nearest rank.
 inline double Pct(std::vector<double> v, double p) {

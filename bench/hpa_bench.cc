@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 using mlkube::Json;
 namespace fs = std::filesystem;
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+using mlkube::bench::Seconds;
 
 constexpr char kDeployments[] = "/apis/apps/v1/namespaces/default/deployments";
 constexpr char kHpas[] = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";

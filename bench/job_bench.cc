@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 using mlkube::Json;
 namespace fs = std::filesystem;
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+using mlkube::bench::Seconds;
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -46,15 +46,7 @@ int Shell(const std::string& cmd) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-std::string Capture(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
-}
+using mlkube::bench::Capture;
 
 Json JobJson(const std::string& name, int completions, int parallelism, bool indexed) {
   Json spec = {{"completions", completions},

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "api/json.h"
+#include "bench.h"
 
 namespace {
 
@@ -30,15 +31,7 @@ using Clock = std::chrono::steady_clock;
 using mlkube::Json;
 namespace fs = std::filesystem;
 
-std::string Capture(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
-}
+using mlkube::bench::Capture;
 
 // A child process (its output to `log`), SIGTERMed and reaped on destruction.
 class Child {

@@ -15,21 +15,9 @@ namespace mlkube::apiserver {
 
 namespace {
 
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // Maps a resource URL onto what it names; false when it names no resource we serve.
 bool ParseResourcePath(const std::string& path, RequestInfo* info) {
-  auto segs = Split(path);
+  auto segs = SplitPath(path);
   std::string group, version;
   size_t i;
   if (segs.size() >= 2 && segs[0] == "api") {

@@ -70,5 +70,7 @@ class Responder {
 void ParseTarget(std::string_view target, std::string* path,
                  std::multimap<std::string, std::string, std::less<>>* query);
 std::string UrlDecode(std::string_view s, bool plus_is_space);
+// A path's non-empty segments: "/api/v1/pods/" -> {"api", "v1", "pods"}.
+std::vector<std::string> SplitPath(std::string_view path);
 
 }  // namespace mlkube::apiserver

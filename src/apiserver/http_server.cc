@@ -536,6 +536,18 @@ void HttpServer::Stop() {
 
 // ---- request parsing helpers ----
 
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 std::string UrlDecode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());

@@ -15,18 +15,6 @@ HttpResponse JsonReply(int code, const Json& body) { return {code, "application/
 HttpResponse Error(int code, const std::string& message) { return JsonReply(code, {{"error", message}}); }
 HttpResponse Error(const Status& st) { return Error(HttpCode(st.code()), st.message()); }
 
-std::vector<std::string> Split(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 Json SpecsJson(const std::vector<TensorSpec>& specs) {
   Json out = Json::array();
   for (const TensorSpec& s : specs) {
@@ -120,7 +108,7 @@ void InferenceServer::Infer(const LoadedModel& m, const char* protocol, std::vec
 }
 
 void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& out) {
-  const std::vector<std::string> p = Split(req.path);
+  const std::vector<std::string> p = apiserver::SplitPath(req.path);
   const bool get = req.method == "GET", post = req.method == "POST";
   if (get && req.path == "/metrics") return out.Send({200, metrics::kContentType, metrics_.Render(), {}});
   auto parse_body = [&](Json* body) -> bool {
