@@ -361,6 +361,62 @@ TEST_F(ControllersE2E, DeletingANamespaceDeletesEverythingInIt) {
   EXPECT_EQ(K("get pods -A -o jsonpath='{.items[?(@.metadata.namespace==\"scratch\")].metadata.name}'").out, "");
 }
 
+// The default StorageClass provisions a directory for each claim; Delete removes it with the
+// claim, Retain keeps it; a class another provisioner serves waits for it.
+TEST_F(ControllersE2E, ClaimsGetLocalPathVolumesThatFollowTheirReclaimPolicy) {
+  const std::string classes = K("get storageclass").out;
+  EXPECT_NE(classes.find("local-path (default)"), std::string::npos) << classes;
+  EXPECT_NE(classes.find("mlkube.io/local-path"), std::string::npos) << classes;
+  ASSERT_EQ(K("apply -f -",
+              "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: keep}\n"
+              "provisioner: mlkube.io/local-path\nreclaimPolicy: Retain\n---\n"
+              "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: nfs}\nprovisioner: example.com/nfs\n---\n"
+              "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec:\n"
+              "  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 2Gi}}\n---\n"
+              "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: kept}\nspec:\n  storageClassName: keep\n"
+              "  accessModes: [ReadWriteMany]\n  resources: {requests: {storage: 1Gi}}\n---\n"
+              "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: remote}\nspec:\n  storageClassName: nfs\n"
+              "  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n")
+                .code,
+            0);
+  ASSERT_TRUE(WaitFor([] {
+    return Jsonpath("pvc data", "{.status.phase}") == "Bound" && Jsonpath("pvc kept", "{.status.phase}") == "Bound";
+  }, 30s)) << K("describe pvc").out;
+  EXPECT_EQ(Jsonpath("pvc data", "{.spec.storageClassName}/{.status.capacity.storage}/{.status.accessModes[0]}"),
+            "local-path/2Gi/ReadWriteOnce");
+  const std::string volume = Jsonpath("pvc data", "{.spec.volumeName}");
+  EXPECT_EQ(volume, "pvc-" + Jsonpath("pvc data", "{.metadata.uid}"));
+  EXPECT_EQ(Jsonpath("pv " + volume, "{.status.phase}/{.spec.persistentVolumeReclaimPolicy}/{.spec.claimRef.name}"),
+            "Bound/Delete/data");
+  const std::string path = Jsonpath("pv " + volume, "{.spec.hostPath.path}");
+  EXPECT_EQ(std::filesystem::path(path).parent_path(), std::filesystem::absolute(server_->dir() / "data" / "volumes"));
+  EXPECT_TRUE(std::filesystem::is_directory(path)) << path;
+  std::ofstream(std::filesystem::path(path) / "checkpoint") << "epoch 3";
+  EXPECT_NE(K("get events --field-selector involvedObject.name=data -o jsonpath={.items[*].reason}").out.find(
+                "ProvisioningSucceeded"),
+            std::string::npos);
+  const std::string kept_volume = Jsonpath("pvc kept", "{.spec.volumeName}");
+  const std::string kept_path = Jsonpath("pv " + kept_volume, "{.spec.hostPath.path}");
+
+  // Another provisioner's class: the claim waits, and says for what.
+  EXPECT_TRUE(WaitFor([] {
+    return K("get events --field-selector involvedObject.name=remote -o jsonpath={.items[*].message}")
+               .out.find("Waiting for a volume to be created either by the external provisioner 'example.com/nfs'") !=
+           std::string::npos;
+  }, 30s));
+  EXPECT_EQ(Jsonpath("pvc remote", "{.status.phase}"), "Pending");
+
+  // Delete: the volume and its directory go with the claim. Retain: both stay, Released.
+  ASSERT_EQ(K("delete pvc data kept remote").code, 0);
+  EXPECT_TRUE(WaitFor([&] { return K("get pv " + volume).code != 0 && !std::filesystem::exists(path); }, 30s))
+      << K("get pv").out;
+  EXPECT_TRUE(WaitFor([&] { return Jsonpath("pv " + kept_volume, "{.status.phase}") == "Released"; }, 30s))
+      << K("get pv").out;
+  EXPECT_TRUE(std::filesystem::is_directory(kept_path));
+  ASSERT_EQ(K("delete pv " + kept_volume).code, 0);
+  ASSERT_EQ(K("delete storageclass keep nfs").code, 0);
+}
+
 TEST_F(ControllersE2E, BadWorkloadsAreRejectedWithCauses) {
   auto r = Apply("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: mismatch}\nspec:\n  selector: {matchLabels: {app: a}}\n"
                  "  template:\n    metadata: {labels: {app: b}}\n    spec: {containers: [{name: m, image: x}]}\n");

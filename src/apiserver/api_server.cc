@@ -177,6 +177,16 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
               {"description", std::string("Used for system critical pods that must not be moved from their current ") +
                                   (value > 2000000000 ? "node." : "node in most cases.")}}));
   }
+  // The default StorageClass, as k3s ships one: directories on this machine, provisioned by the
+  // persistent volume controller, deleted with their claims.
+  const api::ResourceType* sc = api::FindResource("storage.k8s.io", "v1", "storageclasses");
+  RETURN_IF_ERROR(impl->rest->EnsureObject(
+      *sc, {{"apiVersion", "storage.k8s.io/v1"},
+            {"kind", "StorageClass"},
+            {"metadata", {{"name", "local-path"}, {"annotations", {{"storageclass.kubernetes.io/is-default-class", "true"}}}}},
+            {"provisioner", "mlkube.io/local-path"},
+            {"reclaimPolicy", "Delete"},
+            {"volumeBindingMode", "Immediate"}}));
   HttpServer::Options ho;
   ho.host = options.host;
   ho.port = options.port;

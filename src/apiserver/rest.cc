@@ -273,6 +273,7 @@ class Rest::Operation {
   // managedFields entry, so it passes record_manager = false.
   Status CreateObject(Json obj, bool record_manager = true);
   Status AdmitPriority(Json& pod, const std::string& name);
+  void AdmitStorageClass(Json& claim);
 
  private:
   // ---- helpers ----
@@ -808,6 +809,29 @@ Result<store::ObjectPtr> Rest::Operation::GuaranteedUpdate(const std::string& na
   }
 }
 
+// The DefaultStorageClass admission plugin: a claim that names no class (the field absent, not
+// "") gets the default one, the newest StorageClass marked is-default-class.
+void Rest::Operation::AdmitStorageClass(Json& claim) {
+  Json& spec = claim["spec"];
+  if (spec.is_object() && spec.contains("storageClassName") && !spec["storageClassName"].is_null()) return;
+  const api::ResourceType* sc_rt = api::FindResource("storage.k8s.io", "v1", "storageclasses");
+  std::string chosen, chosen_created;
+  for (const store::ObjectPtr& o : store_.List(sc_rt->Prefix(""), "", 0, nullptr).items) {
+    const Json c = Json::parse(o->data);
+    const Json& annotations = Member(Member(c, "metadata"), "annotations");
+    if (StringMember(annotations, "storageclass.kubernetes.io/is-default-class") != "true" &&
+        StringMember(annotations, "storageclass.beta.kubernetes.io/is-default-class") != "true") {
+      continue;
+    }
+    const std::string created = MetaStr(c, "creationTimestamp");
+    if (chosen.empty() || created > chosen_created) {
+      chosen = MetaStr(c, "name");
+      chosen_created = created;
+    }
+  }
+  if (!chosen.empty() && spec.is_object()) spec["storageClassName"] = chosen;
+}
+
 // The Priority admission plugin: spec.priority (and preemptionPolicy) from the pod's
 // PriorityClass, or from the globalDefault class when it names none.
 Status Rest::Operation::AdmitPriority(Json& pod, const std::string& name) {
@@ -887,6 +911,9 @@ Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   if (rt_.kind == "Pod") {
     obj["status"]["qosClass"] = QosClass(obj);
     RETURN_IF_ERROR(AdmitPriority(obj, name));
+  }
+  if (rt_.kind == "PersistentVolumeClaim") {
+    AdmitStorageClass(obj);
   }
   if (record_manager) {
     api::RecordUpdate(Json(), obj, type_, FieldManager("unknown"), rt_.GroupVersion(),

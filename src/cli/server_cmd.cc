@@ -187,6 +187,7 @@ void AddServerCommand(CLI::App& app) {
       *out = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::nanoseconds(nanos));
     }
     if (co.autoscaling.sync_period.count() < 1) co.autoscaling.sync_period = std::chrono::seconds(1);
+    co.volume_dir = std::filesystem::absolute(std::filesystem::path(*data_dir) / "volumes");
     controllers::ControllerManager controllers(controllers_client, co);
     controllers.Start();
     std::unique_ptr<client::LocalClient> agent_client;

@@ -10,6 +10,7 @@
 #include "controllers/podautoscaler/horizontal.h"
 #include "controllers/replicaset/replicaset_controller.h"
 #include "controllers/service/loadbalancer_controller.h"
+#include "controllers/volume/persistent_volume_controller.h"
 
 namespace mlkube::controllers {
 
@@ -23,7 +24,8 @@ ControllerManager::ControllerManager(const client::Client& client, Options optio
       load_balancers_(std::make_unique<LoadBalancerController>(client, informers_, options.load_balancer_ip)),
       jobs_(std::make_unique<JobController>(client, informers_)),
       replicasets_(std::make_unique<ReplicaSetController>(client, informers_)),
-      autoscalers_(std::make_unique<HorizontalController>(client, informers_, options.autoscaling)) {}
+      autoscalers_(std::make_unique<HorizontalController>(client, informers_, options.autoscaling)),
+      volumes_(std::make_unique<PersistentVolumeController>(client, informers_, options.volume_dir)) {}
 
 ControllerManager::~ControllerManager() { Stop(); }
 
@@ -42,6 +44,7 @@ void ControllerManager::Start() {
   jobs_->Start();
   replicasets_->Start();
   autoscalers_->Start();
+  volumes_->Start();
 }
 
 void ControllerManager::MetricsSampled() {
@@ -49,6 +52,7 @@ void ControllerManager::MetricsSampled() {
 }
 
 void ControllerManager::Stop() {
+  if (volumes_) volumes_->Stop();
   if (autoscalers_) autoscalers_->Stop();
   if (replicasets_) replicasets_->Stop();
   if (deployments_) deployments_->Stop();

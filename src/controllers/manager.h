@@ -3,6 +3,7 @@
 // share one set of informers over an in-process client and run until Stop.
 // Thread-safety: Start/Stop from the owner's thread.
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,7 @@ class EndpointsController;
 class LoadBalancerController;
 class GarbageCollector;
 class JobController;
+class PersistentVolumeController;
 class ReplicaSetController;
 
 class ControllerManager {
@@ -25,6 +27,7 @@ class ControllerManager {
   struct Options {
     std::string load_balancer_ip = "127.0.0.1";  // what LoadBalancer Services are given
     HorizontalController::Options autoscaling;
+    std::filesystem::path volume_dir;  // where local-path volumes are provisioned
   };
   ControllerManager(const client::Client& client, Options options);
   ~ControllerManager();
@@ -44,6 +47,7 @@ class ControllerManager {
   std::unique_ptr<JobController> jobs_;
   std::unique_ptr<ReplicaSetController> replicasets_;
   std::unique_ptr<HorizontalController> autoscalers_;
+  std::unique_ptr<PersistentVolumeController> volumes_;
 };
 
 }  // namespace mlkube::controllers
