@@ -1,6 +1,9 @@
 #include "apiserver/request_metrics.h"
 
 #include <chrono>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "common/metrics.h"
 
@@ -38,6 +41,29 @@ Families& Get() {
   return f;
 }
 
+// A request's series, found by their label values. prometheus-cpp's Family::Add hashes every
+// label and builds a throw-away histogram per call: requests look here first.
+struct Series {
+  prometheus::Histogram* latency;
+  prometheus::Counter* requests;
+};
+
+Series& SeriesFor(const std::vector<std::string>& values, int code) {
+  static std::mutex mu;
+  static std::unordered_map<std::string, Series> cache;
+  std::string key = std::to_string(code);
+  for (const std::string& v : values) key.append("\x1f").append(v);
+  std::lock_guard lock(mu);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  static const char* kNames[] = {"verb", "group", "version", "resource", "subresource", "scope"};
+  prometheus::Labels labels;
+  for (size_t i = 0; i < values.size(); ++i) labels.emplace(kNames[i], values[i]);
+  prometheus::Histogram& latency = Get().latency.Add(labels, metrics::LatencyBuckets());
+  labels.emplace("code", std::to_string(code));
+  return cache.emplace(std::move(key), Series{&latency, &Get().requests.Add(labels)}).first->second;
+}
+
 bool LongRunning(const std::string& verb) { return verb == "WATCH" || verb == "CONNECT"; }
 
 std::string Verb(const RequestInfo& info, const HttpRequest& req) {
@@ -58,12 +84,12 @@ class CountingResponder : public Responder {
   CountingResponder(const RequestInfo& info, const HttpRequest& req, Responder& out)
       : out_(out), verb_(Verb(info, req)), start_(std::chrono::steady_clock::now()) {
     const api::ResourceType& rt = *info.resource;
-    labels_ = {{"verb", verb_},
-               {"group", rt.group},
-               {"version", info.converted ? info.converted->view.version : rt.version},
-               {"resource", rt.plural},
-               {"subresource", info.subresource},
-               {"scope", !info.name.empty() ? "resource" : info.ns.empty() ? "cluster" : "namespace"}};
+    labels_ = {verb_,
+               rt.group,
+               info.converted ? info.converted->view.version : rt.version,
+               rt.plural,
+               info.subresource,
+               !info.name.empty() ? "resource" : info.ns.empty() ? "cluster" : "namespace"};
     if (!LongRunning(verb_)) {
       inflight_ = req.method == "GET" ? &Get().read_only : &Get().mutating;
       inflight_->Increment();
@@ -96,17 +122,15 @@ class CountingResponder : public Responder {
     recorded_ = true;
     if (inflight_) inflight_->Decrement();
     if (code == 0) return;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    Get().latency.Add(labels_, metrics::LatencyBuckets()).Observe(seconds);
-    prometheus::Labels with_code = labels_;
-    with_code.emplace("code", std::to_string(code));
-    Get().requests.Add(with_code).Increment();
+    Series& series = SeriesFor(labels_, code);
+    series.latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    series.requests->Increment();
   }
 
   Responder& out_;
   const std::string verb_;
   const std::chrono::steady_clock::time_point start_;
-  prometheus::Labels labels_;
+  std::vector<std::string> labels_;  // verb, group, version, resource, subresource, scope
   prometheus::Gauge* inflight_ = nullptr;
   bool recorded_ = false;
 };
