@@ -320,6 +320,7 @@ void Agent::Stop() {
   if (impl_->dns) impl_->dns->Stop();
   if (impl_->proxier) impl_->proxier->Stop(empty);
   if (empty) impl_->network->RemoveBridge();
+  if (impl_->cgroups) impl_->cgroups->RemoveParentIfEmpty();
 }
 
 const std::string& Agent::node_name() const { return impl_->facts.name; }

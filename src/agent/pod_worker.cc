@@ -492,7 +492,9 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   EnvInputs in = Downward(pod);
   in.container = container;
   const std::string hostname = host_network ? "" : Hostname(pod);
-  in.base = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+  // There are no images: the host's tools are the container's, and mlkube's own directory comes
+  // last, so `mlserve` (installed beside `mlkube`) is found as it would be on its image's PATH.
+  in.base = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + ctx_.self_exe.parent_path().string()},
              {"HOSTNAME", hostname.empty() ? ctx_.node.name : hostname},
              {"HOME", "/root"}};
   // Service links come first, so the container's own variables override them.

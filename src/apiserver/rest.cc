@@ -347,12 +347,14 @@ class Rest::Operation {
   void GetScale();
   void UpdateScale(bool patch);
   void Binding();
+  void Evict();
   void NodeProxyLike();
   Result<Json> ApplyPatch(const Json& cur, const api::Type* type, const std::string& ct,
                           const Json& patch);
   Result<Json> DeleteOne(const store::ObjectPtr& cur, const Json& options, bool* deleted);
   // DeleteOptions from the body and the query; a dryRun in the body applies to the request.
   Result<Json> DeleteOptions();
+  Result<Json> CheckDeleteOptions(Json options);
   // Deletes `name`, re-reading and retrying when it changes concurrently.
   Result<Json> DeleteWithRetry(const std::string& name, const Json& options);
 
@@ -420,6 +422,8 @@ void Rest::Operation::Run() {
     if (m == "PATCH") return UpdateScale(true);
   } else if (sub == "binding") {
     if (m == "POST") return Binding();
+  } else if (sub == "eviction" && rt_.kind == "Pod") {
+    if (m == "POST") return Evict();
   } else {
     return NodeProxyLike();
   }
@@ -1203,9 +1207,15 @@ Result<Json> Rest::Operation::DeleteOne(const store::ObjectPtr& cur, const Json&
 Result<Json> Rest::Operation::DeleteOptions() {
   Json options = Json::object();
   if (!req_.body.empty()) {
-    ASSIGN_OR_RETURN(options, DecodeDocument(req_.body, "application/json"));
+    // kubectl drain's typed client sends its DeleteOptions as protobuf.
+    ASSIGN_OR_RETURN(options, DecodeDocument(req_.body, ContentTypeOf(req_)));
     if (!options.is_object()) return Status(Code::kBadRequest, "DeleteOptions must be an object");
   }
+  return CheckDeleteOptions(std::move(options));
+}
+
+// The query's options over the body's, checked.
+Result<Json> Rest::Operation::CheckDeleteOptions(Json options) {
   if (std::string g = req_.Query("gracePeriodSeconds"); !g.empty()) {
     options["gracePeriodSeconds"] = std::strtoll(g.c_str(), nullptr, 10);
   }
@@ -1424,8 +1434,32 @@ void Rest::Operation::Binding() {
                  .dump());
 }
 
+// POST pods/NAME/eviction (policy/v1 Eviction): a delete with the Eviction's deleteOptions, as
+// `kubectl drain` asks for it. There are no PodDisruptionBudgets here to refuse one (Kubernetes
+// answers 429 when a budget would be broken).
+void Rest::Operation::Evict() {
+  auto e = DecodeDocument(req_.body, ContentTypeOf(req_));
+  if (!e.ok()) return Fail(e.status());
+  if (!e->is_object()) return Fail(Status(Code::kBadRequest, "Eviction must be an object"));
+  if (std::string name = MetaStr(*e, "name"); !name.empty() && name != info_.name) {
+    return Fail(Status(Code::kBadRequest, "name in URL does not match name in Eviction object"));
+  }
+  Json options = Json::object();
+  if (const Json* d = Find(*e, "deleteOptions"); d && !d->is_null()) {
+    if (!d->is_object()) return Fail(Status(Code::kBadRequest, "deleteOptions must be an object"));
+    options = *d;
+  }
+  auto checked = CheckDeleteOptions(std::move(options));
+  if (!checked.ok()) return Fail(checked.status());
+  auto r = DeleteWithRetry(info_.name, *checked);
+  if (!r.ok()) return Fail(r.status());
+  Reply(201, Json({{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()},
+                   {"status", "Success"}, {"code", 201}})
+                 .dump());
+}
+
 void Rest::Operation::NodeProxyLike() {
-  // log, exec, attach, portforward, eviction, proxy: served by the node's agent.
+  // log, exec, attach, portforward, proxy: served by the node's agent.
   store::ObjectPtr o = store_.Get(Key(info_.name));
   if (!o) return Fail(NotFoundErr(info_.name));
   Json obj = Json::parse(o->data);
@@ -1467,7 +1501,7 @@ void Rest::Operation::NodeProxyLike() {
     return Fail(Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" + info_.name +
                                               "\" is waiting to start: ContainerCreating"));
   }
-  if (NodeHandler h = rest_.FindNodeHandler(node); h && info_.subresource != "eviction") {
+  if (NodeHandler h = rest_.FindNodeHandler(node)) {
     return h(info_.subresource, obj, req_, out_);
   }
   return Fail(Status(Code::kUnavailable, "no node agent serves " + info_.subresource +

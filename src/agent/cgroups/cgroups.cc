@@ -241,6 +241,10 @@ Status Cgroups::Remove(const std::string& rel) const {
   return Status::Ok();
 }
 
+void Cgroups::RemoveParentIfEmpty() const {
+  for (const fs::path& dir : Dirs("")) ::rmdir(dir.c_str());
+}
+
 uint64_t Cgroups::OomKills(const std::string& rel) const {
   if (version_ == Version::kV2) {
     auto events = ReadFile(Dir("", rel) / "memory.events");

@@ -55,6 +55,9 @@ class Cgroups {
   Status KillAll(const std::string& rel) const;
   // Removes `rel` and the cgroups below it once they are empty (kills what is left first).
   Status Remove(const std::string& rel) const;
+  // Removes the parent cgroup itself if nothing is left below it (the kernel refuses otherwise),
+  // so a node that stops with no pods leaves no cgroup behind.
+  void RemoveParentIfEmpty() const;
   // How many times the kernel's OOM killer killed a process in `rel`.
   uint64_t OomKills(const std::string& rel) const;
   // CPU time used by `rel`, in nanoseconds, and its memory working set in bytes; nullopt when
