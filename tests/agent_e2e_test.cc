@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "api/json.h"
 #include "e2e_util.h"
 
 namespace mlkube::testing {
@@ -202,6 +203,36 @@ TEST_F(AgentE2E, GracefulTerminationSendsTermThenKills) {
   // Nothing of it is left: no processes, no cgroup.
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids/" + server_->cgroup_root() + "/pod" + uid));
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/" + server_->cgroup_root() + "/pod" + uid));
+}
+
+TEST_F(AgentE2E, EvictionAndDrainStopPods) {
+  for (const char* name : {"evicted", "drained"}) {
+    ASSERT_EQ(Apply(PodYaml(name, "trap 'exit 0' TERM; while :; do sleep 0.1; done")).code, 0);
+  }
+  ASSERT_TRUE(WaitPhase("evicted", "Running"));
+  ASSERT_TRUE(WaitPhase("drained", "Running"));
+  const std::string url = server_->url() + "/api/v1/namespaces/default/pods/evicted/eviction";
+  auto evict = [&](const std::string& name) {
+    return server_->Curl("-X POST -H 'Content-Type: application/json' -d '{\"apiVersion\": \"policy/v1\", "
+                         "\"kind\": \"Eviction\", \"metadata\": {\"name\": \"" + name +
+                         "\"}, \"deleteOptions\": {\"gracePeriodSeconds\": 5}}' " + url).out;
+  };
+  const Json wrong = Json::parse(evict("other"), nullptr, false);
+  EXPECT_EQ(wrong.value("code", 0), 400) << wrong.dump();
+  EXPECT_EQ(wrong.value("message", ""), "name in URL does not match name in Eviction object");
+  EXPECT_EQ(Get("evicted", "{.status.phase}"), "Running");
+  const Json ok = Json::parse(evict("evicted"), nullptr, false);
+  EXPECT_EQ(ok.value("code", 0), 201) << ok.dump();
+  EXPECT_EQ(ok.value("status", ""), "Success");
+  EXPECT_TRUE(WaitFor([&] { return K("get pod evicted").code != 0; }));
+
+  // kubectl drain deletes with a protobuf DeleteOptions body.
+  const CmdResult drain = K("drain node-1 --force --ignore-daemonsets --timeout=30s");
+  EXPECT_EQ(drain.code, 0) << drain.out << drain.err;
+  EXPECT_NE(drain.out.find("pod/drained deleted"), std::string::npos) << drain.out;
+  EXPECT_NE(K("get pod drained").code, 0);
+  EXPECT_EQ(K("get node node-1 -o jsonpath={.spec.unschedulable}").out, "true");
+  EXPECT_EQ(K("uncordon node-1").code, 0);
 }
 
 TEST_F(AgentE2E, BadCommandsGiveClearReasons) {
