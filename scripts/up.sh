@@ -16,11 +16,14 @@ else
   # shellcheck disable=SC2086  # the flags are words
   nohup "$bin" server --data-dir "$data" --listen "$listen" ${MLKUBE_SERVER_FLAGS:-} >>"$data/server.log" 2>&1 &
   echo $! >"$data/server.pid"
+  # Ready when its kubeconfig is written and the address answers; a server that exits (a port
+  # already taken, say) is reported rather than mistaken for whatever else answers there.
   for _ in $(seq 1 200); do
-    curl -skf "https://$listen/readyz" >/dev/null 2>&1 && break
-    kill -0 "$(cat "$data/server.pid")" 2>/dev/null || { tail -20 "$data/server.log"; exit 1; }
+    kill -0 "$(cat "$data/server.pid")" 2>/dev/null || { tail -20 "$data/server.log"; rm -f "$data/server.pid"; exit 1; }
+    [ -f "$KUBECONFIG" ] && curl -skf "https://$listen/readyz" >/dev/null 2>&1 && break
     sleep 0.1
   done
+  kill -0 "$(cat "$data/server.pid")" 2>/dev/null || { tail -20 "$data/server.log"; rm -f "$data/server.pid"; exit 1; }
   echo "mlkube server started (pid $(cat "$data/server.pid"), log $data/server.log)"
 fi
 
