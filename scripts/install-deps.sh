@@ -12,7 +12,7 @@ packages=(
   iproute2 procps
   libnftables-dev nftables libldns-dev zlib1g-dev libbpf-dev nginx-light dnsutils dnsmasq-base
   libtorch-dev libxgboost-dev libopenblas0-pthread python3-torch python3-xgboost python3-sklearn python3-numpy
-  python3-fastapi python3-uvicorn dataset-fashion-mnist
+  python3-fastapi python3-uvicorn python3-uvloop python3-httptools dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do

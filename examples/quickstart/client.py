@@ -49,10 +49,11 @@ def predict(rows, attempts=120):
     raise SystemExit(f"{url} did not answer")
 
 
-start = time.time()
 right = 0
 for i in range(0, samples, batch):
     logits, headers = predict(images[i:i + batch])
+    if i == 0:
+        start = time.time()  # from the first answer: the wait for the server is not throughput
     guess = np.argmax(np.array(logits), axis=1)
     right += int((guess == labels[i:i + batch]).sum())
     if i == 0:
@@ -62,4 +63,4 @@ for i in range(0, samples, batch):
             print(f"  predicted {CLASSES[g]:<12} actual {CLASSES[want]}")
 elapsed = time.time() - start
 print(f"accuracy {right / samples:.4f} on {samples} held-out images "
-      f"({samples / elapsed:.0f} images/s through the Service)")
+      f"({(samples - batch) / elapsed:.0f} images/s through the Service, {batch} a request)")
