@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Trains a small PyTorch MLP on scikit-learn's digits on the GPU the pod was given, or on the
+"""Trains a small PyTorch MLP on scikit-learn's digits (or, without scikit-learn, synthetic
+data) on the GPU the pod was given, or on the
 CPU when the node's PyTorch has no CUDA (a node with --fake-gpus, or a CPU-only build), and says
 which it used."""
 import os
@@ -8,7 +9,6 @@ import sys
 import time
 
 import torch
-from sklearn.datasets import load_digits
 
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # PID 1: see examples/quickstart/train.py
 print(f"NVIDIA_VISIBLE_DEVICES={os.environ.get('NVIDIA_VISIBLE_DEVICES', '')}", flush=True)
@@ -22,10 +22,16 @@ else:
     device = torch.device("cpu")
     print(f"training on CPU: this PyTorch ({torch.__version__}) sees no CUDA device", flush=True)
 
-X, y = load_digits(return_X_y=True)
-X = torch.tensor(X / 16.0, dtype=torch.float32, device=device)
-y = torch.tensor(y, device=device)
 torch.manual_seed(0)
+try:
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    X, y = torch.tensor(X / 16.0, dtype=torch.float32), torch.tensor(y)
+except ImportError:  # an image with PyTorch only: ten separable clusters stand in for the digits
+    print("scikit-learn not installed: training on synthetic data", flush=True)
+    y = torch.randint(0, 10, (1797,))
+    X = torch.randn(10, 64)[y] + 0.5 * torch.randn(1797, 64)
+X, y = X.to(device), y.to(device)
 model = torch.nn.Sequential(torch.nn.Linear(64, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512), torch.nn.ReLU(),
                             torch.nn.Linear(512, 10)).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)

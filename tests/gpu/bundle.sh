@@ -20,4 +20,5 @@ for bin in mlkube unit_tests bin/ip; do
 done
 gzip -1 -c "$(readlink -f /usr/bin/kubectl)" >"$out/kubectl.gz"
 cp tests/gpu/gpu_check.sh tests/gpu/device.sh "$out/"
+cp -r examples/gpu-training "$out/"
 du -sh "$out"

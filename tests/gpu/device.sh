@@ -9,9 +9,9 @@ out=${OUT:-/tmp}
 echo "== host: $(uname -r), cgroup $(stat -fc %T /sys/fs/cgroup), $(nproc) cores"
 nvidia-smi -L 2>&1 | head -4
 command -v ip curl python3 | tr '\n' ' '; echo
+gunzip -c "$here/kubectl.gz" >/usr/local/bin/kubectl && chmod +x /usr/local/bin/kubectl
 "$here/gpu_check.sh" 2>&1 | tee "$out/gpu_check.log"
 gpu=${PIPESTATUS[0]}
-gunzip -c "$here/kubectl.gz" >/usr/local/bin/kubectl && chmod +x /usr/local/bin/kubectl
 binary=$(strings "$here/unit_tests" | grep -m1 -E '^/.*/build/mlkube$')
 mkdir -p "$(dirname "$binary")" && cp "$here/mlkube" "$binary"
 echo "== agent tests (mlkube at $binary)"

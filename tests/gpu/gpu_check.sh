@@ -2,7 +2,8 @@
 # GPU check for the node agent, run on the GPU machine from the bundle (tests/gpu/bundle.sh):
 #   NVML reports the real GPU on the Node; a pod asking for it sees it from nvidia-smi and
 #   PyTorch; a pod without a request sees none; cgroup v2 limits apply to the pod; a GPU-busy
-#   pod's real utilisation shows in the agent's /metrics and as its gpu_utilization metric.
+#   pod's real utilisation shows in the agent's /metrics and as its gpu_utilization metric; the
+#   gpu-training example runs on the GPU.
 # Usage (on the GPU machine): gpu-bundle/gpu_check.sh
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -93,5 +94,15 @@ check "the agent's /metrics shows the pod's GPU utilisation" '[ "${pod_util:-0}"
 check "custom.metrics.k8s.io serves the pod's gpu_utilization" '[ "${custom:-0}" -gt 50 ]'
 api -X DELETE "$base/namespaces/default/pods" >/dev/null
 sleep 2
+
+# The gpu-training example, as a user applies it, with the GPU machine's PyTorch.
+export KUBECONFIG=$data/kubeconfig
+kubectl kustomize "$here/gpu-training" | sed "s|command: \[python3,|command: [$py,|" | kubectl apply -f - >/dev/null
+kubectl wait --for=condition=complete job/gpu-train --timeout=180s >/dev/null
+example=$(kubectl logs job/gpu-train 2>&1)
+echo "--- gpu-training example:"; echo "$example"
+check "the gpu-training example is given its GPU" 'echo "$example" | grep -q "^CUDA_VISIBLE_DEVICES=$uuid$"'
+check "the gpu-training example trains on the GPU" 'echo "$example" | grep -q "^training on GPU" && echo "$example" | grep -q "on cuda: training accuracy"'
+kubectl delete job gpu-train --wait=true >/dev/null
 kill $server; wait $server 2>/dev/null
 exit $fail
