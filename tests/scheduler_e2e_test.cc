@@ -113,6 +113,43 @@ TEST_F(SchedulerE2E, FreeingCapacitySchedulesThePendingPod) {
   K("delete pod big-2 --grace-period=0 --force");
 }
 
+TEST_F(SchedulerE2E, PodsWaitForTheirClaimsAndGoWhereTheirVolumeIs) {
+  const std::string claim_volume = "  volumes: [{name: data, persistentVolumeClaim: {claimName: ckpt}}]\n";
+  ASSERT_EQ(K("apply -f -", PodYaml("no-claim", "1", 0, claim_volume)).code, 0);
+  const std::string preemption = " preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.";
+  EXPECT_TRUE(WaitFor([&] {
+    return FailedMessage("no-claim") == "0/5 nodes are available: persistentvolumeclaim \"ckpt\" not found." + preemption;
+  })) << FailedMessage("no-claim");
+  // A claim of no class waits for a volume made for it.
+  ASSERT_EQ(K("apply -f -", "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: ckpt}\nspec:\n"
+                            "  storageClassName: ''\n  accessModes: [ReadWriteOnce]\n"
+                            "  resources: {requests: {storage: 1Gi}}\n").code, 0);
+  EXPECT_TRUE(WaitFor([&] {
+    return FailedMessage("no-claim") == "0/5 nodes are available: pod has unbound immediate PersistentVolumeClaims." +
+                                            preemption;
+  })) << FailedMessage("no-claim");
+  EXPECT_EQ(Get("no-claim", "{.spec.nodeName}"), "");
+  // A local volume on gpu-1 only: the pod goes there, though other nodes have more room.
+  ASSERT_EQ(K("apply -f -", "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: ckpt-on-gpu-1}\nspec:\n"
+                            "  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnce]\n"
+                            "  hostPath: {path: /tmp/ckpt}\n  nodeAffinity:\n    required:\n"
+                            "      nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, "
+                            "values: [gpu-1]}]}]\n").code, 0);
+  ASSERT_EQ(K("label node gpu-1 kubernetes.io/hostname=gpu-1").code, 0);
+  EXPECT_EQ(NodeOf("no-claim"), "gpu-1");
+  // A second pod on the same claim that cannot fit there says why: each node is turned away by
+  // the first filter it fails, resources before volumes, as kube-scheduler orders them.
+  ASSERT_EQ(K("apply -f -", PodYaml("too-big", "20", 0, claim_volume)).code, 0);
+  EXPECT_TRUE(WaitFor([&] {
+    return FailedMessage("too-big") ==
+           "0/5 nodes are available: 2 node(s) had volume node affinity conflict, 3 Insufficient cpu. preemption: 0/5 "
+           "nodes are available: 2 Preemption is not helpful for scheduling, 3 No preemption victims found for "
+           "incoming pod.";
+  })) << FailedMessage("too-big");
+  K("delete pod no-claim too-big --wait=false");
+  K("delete pvc ckpt --wait=false");
+}
+
 TEST_F(SchedulerE2E, TaintsTolerationsAndCordons) {
   ASSERT_EQ(K("taint node gpu-1 dedicated=training:NoSchedule").code, 0);
   ASSERT_EQ(K("cordon gpu-4").code, 0);

@@ -36,15 +36,15 @@ namespace mlkube::agent {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string HostName() {
+std::string Agent::DefaultNodeName() {
   char buf[256] = {0};
   ::gethostname(buf, sizeof buf - 1);
   std::string name = buf;
   for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name.empty() ? "localhost" : name;
 }
+
+namespace {
 
 // Microseconds, as metav1.MicroTime is written.
 std::string MicroTime() {
@@ -229,7 +229,7 @@ struct Agent::Impl {
 Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Options options) {
   auto impl = std::make_unique<Impl>(client, options);
   NodeFacts& f = impl->facts;
-  f.name = options.node_name.empty() ? HostName() : options.node_name;
+  f.name = options.node_name.empty() ? DefaultNodeName() : options.node_name;
   f.internal_ip = options.node_ip.empty() ? DetectNodeIp() : options.node_ip;
   f.max_pods = options.max_pods;
   f.data_dir = options.data_dir;

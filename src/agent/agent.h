@@ -46,6 +46,8 @@ class Agent {
   // Stops watching and reporting; running pods keep running (a new agent adopts them).
   void Stop();
   const std::string& node_name() const;
+  // The node's name when --node-name is not given: the host name, in lower case.
+  static std::string DefaultNodeName();
 
   // Answers the pods/log subresource for a pod bound to this node.
   void ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);

@@ -188,6 +188,9 @@ void AddServerCommand(CLI::App& app) {
     }
     if (co.autoscaling.sync_period.count() < 1) co.autoscaling.sync_period = std::chrono::seconds(1);
     co.volume_dir = std::filesystem::absolute(std::filesystem::path(*data_dir) / "volumes");
+    if (!*no_agent && ::geteuid() == 0) {
+      co.volume_node = node->node_name.empty() ? agent::Agent::DefaultNodeName() : node->node_name;
+    }
     controllers::ControllerManager controllers(controllers_client, co);
     controllers.Start();
     std::unique_ptr<client::LocalClient> agent_client;

@@ -25,7 +25,8 @@ ControllerManager::ControllerManager(const client::Client& client, Options optio
       jobs_(std::make_unique<JobController>(client, informers_)),
       replicasets_(std::make_unique<ReplicaSetController>(client, informers_)),
       autoscalers_(std::make_unique<HorizontalController>(client, informers_, options.autoscaling)),
-      volumes_(std::make_unique<PersistentVolumeController>(client, informers_, options.volume_dir)) {}
+      volumes_(std::make_unique<PersistentVolumeController>(client, informers_, options.volume_dir,
+                                                                        options.volume_node)) {}
 
 ControllerManager::~ControllerManager() { Stop(); }
 

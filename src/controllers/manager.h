@@ -28,6 +28,7 @@ class ControllerManager {
     std::string load_balancer_ip = "127.0.0.1";  // what LoadBalancer Services are given
     HorizontalController::Options autoscaling;
     std::filesystem::path volume_dir;  // where local-path volumes are provisioned
+    std::string volume_node;           // the node volume_dir is on (empty: none runs here)
   };
   ControllerManager(const client::Client& client, Options options);
   ~ControllerManager();

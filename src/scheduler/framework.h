@@ -29,6 +29,9 @@ struct PodInfo {
   int32_t priority = 0;
   bool preempt = true;  // preemptionPolicy != Never
   std::string owner;    // the controller's uid, for spreading replicas
+  // The required node affinity of the PersistentVolumes its claims are bound to (filled by the
+  // scheduler from its volume informers: a local volume exists on one node only).
+  std::vector<Json> volume_node_affinity;
   explicit PodInfo(Json p);
 };
 

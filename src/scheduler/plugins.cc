@@ -125,6 +125,22 @@ class NodeAffinity : public FilterPlugin, public ScorePlugin {
   }
 };
 
+// The node half of kube-scheduler's VolumeBinding: the node must be one the pod's bound
+// volumes can be used on. (Its pre-filter half, claims missing or unbound, is the scheduler's.)
+class VolumeBinding : public FilterPlugin {
+ public:
+  const char* Name() const override { return "VolumeBinding"; }
+  Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
+    for (const Json& required : pod.volume_node_affinity) {
+      const Json& terms = Array(required, "nodeSelectorTerms");
+      if (std::none_of(terms.begin(), terms.end(), [&](const Json& t) { return MatchesTerm(t, node); })) {
+        return {"node(s) had volume node affinity conflict"};
+      }
+    }
+    return {};
+  }
+};
+
 class TaintToleration : public FilterPlugin, public ScorePlugin {
  public:
   const char* Name() const override { return "TaintToleration"; }
@@ -296,6 +312,7 @@ std::vector<std::unique_ptr<FilterPlugin>> DefaultFilters() {
   out.push_back(std::make_unique<TaintToleration>());
   out.push_back(std::make_unique<NodeAffinity>());
   out.push_back(std::make_unique<NodeResourcesFit>());
+  out.push_back(std::make_unique<VolumeBinding>());
   return out;
 }
 

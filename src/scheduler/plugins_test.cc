@@ -162,5 +162,27 @@ TEST(SchedulerMessageTest, CountsSortedAsKubernetesPrintsThem) {
             "0/3 nodes are available: 1 Insufficient nvidia.com/gpu, 2 node(s) didn't match Pod's node affinity/selector.");
 }
 
+TEST(VolumeBindingTest, BoundVolumesNodeAffinity) {
+  NodeInfo a(Node("a", "8", "8Gi", 0, {{"kubernetes.io/hostname", "a"}}));
+  NodeInfo b(Node("b", "8", "8Gi", 0, {{"kubernetes.io/hostname", "b"}}));
+  auto on = [](const std::string& host) {
+    return Json{{"nodeSelectorTerms",
+                 {{{"matchExpressions", {{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", {host}}}}}}}}};
+  };
+  auto filter = [](const std::vector<Json>& affinity, const NodeInfo& node) {
+    PodInfo pod(Json::parse(R"({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}})"));
+    pod.volume_node_affinity = affinity;
+    for (const auto& f : DefaultFilters()) {
+      if (std::string(f->Name()) == "VolumeBinding") return f->Filter(pod, node);
+    }
+    return Reasons{"no VolumeBinding plugin"};
+  };
+  const Reasons conflict = {"node(s) had volume node affinity conflict"};
+  EXPECT_EQ(filter({}, a), Reasons{});                  // no bound volume with affinity: anywhere
+  EXPECT_EQ(filter({on("a")}, a), Reasons{});
+  EXPECT_EQ(filter({on("a")}, b), conflict);
+  EXPECT_EQ(filter({on("a"), on("b")}, a), conflict);  // every volume must be reachable
+}
+
 }  // namespace
 }  // namespace mlkube::scheduler

@@ -100,6 +100,22 @@ void Scheduler::Start() {
   nodes_informer_ = std::make_unique<client::Informer>(client_, "/api/v1/nodes", std::move(nh));
   nodes_informer_->Start();
   (void)nodes_informer_->WaitForSync(10s);
+  // A claim getting bound, or a volume appearing, may let a waiting pod in.
+  for (auto [informer, path] : {std::pair{&claims_, "/api/v1/persistentvolumeclaims"},
+                                std::pair{&volumes_, "/api/v1/persistentvolumes"}}) {
+    client::Informer::Handlers vh;
+    vh.on_add = [this](const Json&) {
+      std::lock_guard lock(mu_);
+      MoveUnschedulableToActive();
+    };
+    vh.on_update = [this](const Json&, const Json&) {
+      std::lock_guard lock(mu_);
+      MoveUnschedulableToActive();
+    };
+    *informer = std::make_unique<client::Informer>(client_, path, std::move(vh));
+    (*informer)->Start();
+    (void)(*informer)->WaitForSync(10s);
+  }
   client::Informer::Handlers ph;
   ph.on_add = [this](const Json& p) { OnPod(p); };
   ph.on_update = [this](const Json&, const Json& p) { OnPod(p); };
@@ -131,6 +147,8 @@ void Scheduler::Stop() {
   for (std::thread& t : binders_) t.join();
   if (pods_) pods_->Stop();
   if (nodes_informer_) nodes_informer_->Stop();
+  if (claims_) claims_->Stop();
+  if (volumes_) volumes_->Stop();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -160,6 +178,7 @@ void Scheduler::Enqueue(const Json& pod) {
 }
 
 void Scheduler::MoveUnschedulableToActive() {
+  ++moves_;
   for (const auto& [key, since] : unschedulable_) {
     auto pod = pods_ ? pods_->Get(key) : std::nullopt;
     if (!pod) continue;
@@ -253,6 +272,7 @@ void Scheduler::Run() {
     Queued next = *active_.begin();
     active_.erase(active_.begin());
     queued_.erase(next.key);
+    moves_at_attempt_ = moves_;
     lock.unlock();
     try {
       ScheduleOne(next.key);
@@ -336,11 +356,70 @@ std::string Scheduler::Preempt(const PodInfo& pod, const std::map<std::string, R
   return "";
 }
 
+std::string Scheduler::ResolveVolumes(PodInfo& pod) const {
+  const std::string ns = StringMember(Member(pod.pod, "metadata"), "namespace");
+  bool unbound = false;
+  for (const Json& v : ArrayMember(Member(pod.pod, "spec"), "volumes")) {
+    const std::string claim_name = StringMember(Member(v, "persistentVolumeClaim"), "claimName");
+    if (claim_name.empty()) continue;
+    const auto claim = claims_->Get(ns + "/" + claim_name);
+    if (!claim) return "persistentvolumeclaim \"" + claim_name + "\" not found";
+    if (!StringMember(Member(*claim, "metadata"), "deletionTimestamp").empty()) {
+      return "persistentvolumeclaim \"" + claim_name + "\" is being deleted";
+    }
+    const std::string volume_name = StringMember(Member(*claim, "spec"), "volumeName");
+    const auto volume = volume_name.empty() ? std::nullopt : volumes_->Get(volume_name);
+    if (!volume) {
+      unbound = true;
+      continue;
+    }
+    const Json& required = Member(Member(Member(*volume, "spec"), "nodeAffinity"), "required");
+    if (required.is_object()) pod.volume_node_affinity.push_back(required);
+  }
+  // Claims bind immediately here (the default class's volumeBindingMode is Immediate): one
+  // without a volume yet is waited for, as kube-scheduler waits for an Immediate claim.
+  return unbound ? "pod has unbound immediate PersistentVolumeClaims" : "";
+}
+
+void Scheduler::Unschedulable(const std::string& key, const PodInfo& pod, const std::string& message,
+                              const std::string& nominated, Clock::time_point start) {
+  events_.Record(pod.pod, "Warning", "FailedScheduling", message);
+  Json status = {{"conditions",
+                  {{{"type", "PodScheduled"},
+                    {"status", "False"},
+                    {"reason", "Unschedulable"},
+                    {"message", message},
+                    {"lastProbeTime", nullptr},
+                    {"lastTransitionTime", FormatRfc3339(std::chrono::system_clock::now())}}}}};
+  if (!nominated.empty()) status["nominatedNodeName"] = nominated;
+  (void)client_.Send("PATCH", PodPath(key) + "/status", Json{{"status", status}}, "application/merge-patch+json");
+  RecordAttempt("unschedulable", start);
+  std::lock_guard lock(mu_);
+  if (moves_ != moves_at_attempt_) {
+    backoff_[key] = Clock::now() + kInitialBackoff;
+  } else {
+    unschedulable_[key] = Clock::now();
+  }
+}
+
 void Scheduler::ScheduleOne(const std::string& key) {
   const auto start = Clock::now();
   auto current = pods_->Get(key);
   if (!current || !OurToSchedule(*current)) return;
   PodInfo pod(*current);
+  if (const std::string reason = ResolveVolumes(pod); !reason.empty()) {
+    // A pre-filter's rejection holds for every node, and no preemption can change it.
+    size_t total;
+    {
+      std::lock_guard lock(mu_);
+      total = nodes_.size();
+    }
+    const std::string n = std::to_string(total);
+    return Unschedulable(key, pod,
+                         "0/" + n + " nodes are available: " + reason + ". preemption: 0/" + n +
+                             " nodes are available: " + n + " Preemption is not helpful for scheduling.",
+                         "", start);
+  }
   std::map<std::string, Reasons> why;
   std::vector<std::string> feasible;
   size_t total = 0;
@@ -390,20 +469,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
     const std::string preemption = Preempt(pod, why, &nominated);
     const std::string message = total == 0 ? "no nodes available to schedule pods"
                                            : UnschedulableMessage(total, why, preemption);
-    events_.Record(pod.pod, "Warning", "FailedScheduling", message);
-    Json status = {{"conditions",
-                    {{{"type", "PodScheduled"},
-                      {"status", "False"},
-                      {"reason", "Unschedulable"},
-                      {"message", message},
-                      {"lastProbeTime", nullptr},
-                      {"lastTransitionTime", FormatRfc3339(std::chrono::system_clock::now())}}}}};
-    if (!nominated.empty()) status["nominatedNodeName"] = nominated;
-    (void)client_.Send("PATCH", PodPath(key) + "/status", Json{{"status", status}}, "application/merge-patch+json");
-    RecordAttempt("unschedulable", start);
-    std::lock_guard lock(mu_);
-    unschedulable_[key] = Clock::now();
-    return;
+    return Unschedulable(key, pod, message, nominated, start);
   }
   // The binding cycle runs apart from the scheduling cycle, as kube-scheduler's does: the pod
   // is assumed on its node already, so the next pod sees the room taken while this one's

@@ -70,12 +70,18 @@ class Scheduler {
   // Tries to make room by evicting lower-priority pods; returns the preemption part of the
   // message ("preemption: ..."), and sets *nominated when victims were chosen.
   std::string Preempt(const PodInfo& pod, const std::map<std::string, Reasons>& why, std::string* nominated);
+  // VolumeBinding's pre-filter: the pod's claims must exist and be bound (to volumes whose node
+  // affinity it then records in `pod`); otherwise the reason no node can take it.
+  std::string ResolveVolumes(PodInfo& pod) const;
+  void Unschedulable(const std::string& key, const PodInfo& pod, const std::string& message,
+                     const std::string& nominated, Clock::time_point start);
 
   const client::Client& client_;
   client::EventRecorder events_;
   std::vector<std::unique_ptr<FilterPlugin>> filters_;
   std::vector<std::unique_ptr<ScorePlugin>> scores_;
   std::unique_ptr<client::Informer> pods_, nodes_informer_;
+  std::unique_ptr<client::Informer> claims_, volumes_;  // PersistentVolumeClaims and -Volumes
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -86,6 +92,9 @@ class Scheduler {
   std::map<std::string, Clock::time_point> backoff_;     // key -> when it may be tried again
   std::map<std::string, int> attempts_;
   std::map<std::string, Clock::time_point> unschedulable_;  // key -> since
+  // MoveUnschedulableToActive calls so far, and their number when the running attempt began:
+  // a pod found unschedulable after a change that might help it is retried, not parked.
+  uint64_t moves_ = 0, moves_at_attempt_ = 0;
   std::map<std::string, NodeInfo> nodes_;
   std::vector<std::string> node_order_;  // the nodes in the order filtering visits them
   size_t next_start_ = 0;

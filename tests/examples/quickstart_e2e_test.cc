@@ -88,6 +88,9 @@ TEST_F(QuickstartE2E, MakeUpTrainsServesAndPredictsThenMakeDownLeavesNothing) {
   // A model version on the claim's volume.
   const std::string volume = K("get pv -o jsonpath={.items[0].spec.hostPath.path}").out;
   EXPECT_EQ(K("get pvc ml-data -o jsonpath={.status.phase}").out, "Bound");
+  // The volume's directory is on this node, and says so (the scheduler keeps its pods here).
+  EXPECT_EQ(K("get pv -o jsonpath={.items[0].spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}").out,
+            "node-1");
   ASSERT_TRUE(fs::exists(fs::path(volume) / "models/fashion/1/model.pt")) << volume;
   const Json metrics = Json::parse(ReadFile(fs::path(volume) / "models/fashion/1/metrics.json"), nullptr, false);
   const double trained = metrics.value("test_accuracy", -1.0);

@@ -52,12 +52,13 @@ bool RefersTo(const Json& ref, const Json& claim) {
 }  // namespace
 
 PersistentVolumeController::PersistentVolumeController(const client::Client& client, client::SharedInformers& informers,
-                                                       std::filesystem::path volume_dir)
+                                                       std::filesystem::path volume_dir, std::string volume_node)
     : client_(client),
       claims_(informers.For("/api/v1/persistentvolumeclaims")),
       volumes_(informers.For("/api/v1/persistentvolumes")),
       classes_(informers.For("/apis/storage.k8s.io/v1/storageclasses")),
       volume_dir_(std::move(volume_dir)),
+      volume_node_(std::move(volume_node)),
       events_(client, "persistentvolume-controller"),
       controller_("persistentvolume-controller", [this](const std::string& key) { return Sync(key); }, 1) {
   auto claim = [this](const Json& c) { controller_.Enqueue(kClaim + client::Informer::KeyOf(c)); };
@@ -199,6 +200,14 @@ Result<Json> PersistentVolumeController::Provision(const Json& claim, const Json
                      {"namespace", NamespaceOf(claim)},
                      {"name", NameOf(claim)},
                      {"uid", UidOf(claim)}}}}}};
+  // The directory is on one node: the scheduler puts the claim's pods there (VolumeBinding).
+  if (!volume_node_.empty()) {
+    volume["spec"]["nodeAffinity"] = {
+        {"required",
+         {{"nodeSelectorTerms",
+           {{{"matchExpressions",
+              {{{"key", "kubernetes.io/hostname"}, {"operator", "In"}, {"values", {volume_node_}}}}}}}}}}};
+  }
   auto created = client_.Send("POST", "/api/v1/persistentvolumes", volume);
   if (!created.ok() && created.status().code() == Code::kAlreadyExists) {
     return client_.Get("/api/v1/persistentvolumes/" + name);  // provisioned by an earlier sync

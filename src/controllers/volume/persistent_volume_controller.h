@@ -28,9 +28,10 @@ constexpr char kLocalPathProvisioner[] = "mlkube.io/local-path";
 
 class PersistentVolumeController {
  public:
-  // `volume_dir`: where provisioned volumes' directories go.
+  // `volume_dir`: where provisioned volumes' directories go, on node `volume_node` (their
+  // volumes' node affinity; empty when no node runs there).
   PersistentVolumeController(const client::Client& client, client::SharedInformers& informers,
-                             std::filesystem::path volume_dir);
+                             std::filesystem::path volume_dir, std::string volume_node);
   void Start() { controller_.Start(); }
   void Stop() { controller_.Stop(); }
   // Keys: "claim/<namespace>/<name>" or "volume/<name>".
@@ -48,6 +49,7 @@ class PersistentVolumeController {
   client::Informer& volumes_;
   client::Informer& classes_;
   const std::filesystem::path volume_dir_;
+  const std::string volume_node_;
   client::EventRecorder events_;
   Controller controller_;
 };
