@@ -6,7 +6,8 @@
 # "Ready in" figure and the wall time; then, with the stack idle, the resident memory of the
 # server (API, store, controllers, scheduler, node agent), the pods' shims and every process in
 # the pods (the two mlserve replicas), as RSS and as PSS (shared pages counted once: the
-# replicas share libtorch's); then scripts/down.sh, `make up` again on the same data (the
+# replicas share libtorch's; run it alone: PSS shares pages with any other mlserve on the
+# machine); then scripts/down.sh, `make up` again on the same data (the
 # stack coming back: no training), and down again, checking nothing is left.
 # The anchors are published figures (kind and k3s cannot be installed here: no network):
 # `kind create cluster` 12-17 s, k3s ~50 s before its system pods are Ready, k3s server 1.6 GB.
@@ -53,7 +54,7 @@ for round in $(seq 1 "$rounds"); do
   grep -q "accuracy 0\." <<<"$out" || { echo "$out"; exit 1; }
   sleep 5  # the client Job's pod has finished; the servers idle
   mapfile -t pids < <(stack_pids "$data" | sort -u)
-  mapfile -t servers < <(pgrep -x mlserve || true)
+  mapfile -t servers < <(for pid in "${pids[@]}"; do [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mlserve ] && echo "$pid"; done)
   rss+=($(($(sum_kib Rss "${pids[@]}") / 1024)))
   pss+=($(($(sum_kib Pss "${pids[@]}") / 1024)))
   mlserve_pss+=($(($(sum_kib Pss "${servers[@]}") / 1024)))
