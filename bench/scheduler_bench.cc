@@ -146,10 +146,9 @@ class MostFreeGpus : public sch::ScorePlugin {
  public:
   const char* Name() const override { return "MostFreeGpus"; }
   int64_t Score(const sch::PodInfo&, const sch::NodeInfo& node) const override {
-    auto cap = node.allocatable.find("nvidia.com/gpu");
-    if (cap == node.allocatable.end() || cap->second == 0) return 0;
-    const int64_t used = node.requested.count("nvidia.com/gpu") ? node.requested.at("nvidia.com/gpu") : 0;
-    return (cap->second - used) * 100 / cap->second;
+    const int64_t cap = node.allocatable[sch::kGpu];
+    if (cap == 0) return 0;
+    return (cap - node.requested[sch::kGpu]) * 100 / cap;
   }
 };
 

@@ -13,8 +13,39 @@
 
 namespace mlkube::scheduler {
 
-// Amounts by resource name: cpu in millicores, memory and storage in bytes, others as counts.
-using Resources = std::map<std::string, int64_t>;
+// A resource name, interned: the filters compare amounts of thousands of nodes per pod, and an
+// index into a small array is what keeps that cheap.
+using ResourceId = uint32_t;
+inline constexpr ResourceId kCpu = 0, kMemory = 1, kEphemeralStorage = 2, kPods = 3, kGpu = 4;
+ResourceId InternResource(std::string_view name);
+const std::string& ResourceName(ResourceId id);
+
+// Amounts by resource: cpu in millicores, memory and storage in bytes, others as counts.
+class Resources {
+ public:
+  int64_t operator[](ResourceId id) const { return id < amounts_.size() ? amounts_[id] : 0; }
+  int64_t Get(std::string_view name) const { return (*this)[InternResource(name)]; }
+  int64_t& At(ResourceId id) {
+    if (id >= amounts_.size()) amounts_.resize(id + 1, 0);
+    return amounts_[id];
+  }
+  int64_t& At(std::string_view name) { return At(InternResource(name)); }
+  void Add(const Resources& other, int64_t sign = 1) {
+    for (ResourceId id = 0; id < other.amounts_.size(); ++id) {
+      if (other.amounts_[id] != 0) At(id) += sign * other.amounts_[id];
+    }
+  }
+  // The resources with a non-zero amount, by id.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (ResourceId id = 0; id < amounts_.size(); ++id) {
+      if (amounts_[id] != 0) f(id, amounts_[id]);
+    }
+  }
+
+ private:
+  std::vector<int64_t> amounts_;
+};
 
 // "cpu" -> milli, everything else -> value.
 int64_t ResourceAmount(const std::string& name, const Json& quantity);
@@ -29,6 +60,9 @@ struct PodInfo {
   int32_t priority = 0;
   bool preempt = true;  // preemptionPolicy != Never
   std::string owner;    // the controller's uid, for spreading replicas
+  // The spec's parts the plugins read for every node, taken out once.
+  std::string node_name;
+  Json node_selector, required_affinity, preferred_affinity, tolerations;
   // The required node affinity of the PersistentVolumes its claims are bound to (filled by the
   // scheduler from its volume informers: a local volume exists on one node only).
   std::vector<Json> volume_node_affinity;
@@ -42,6 +76,7 @@ struct Taint {
 struct NodeInfo {
   Json node;
   std::string name;
+  Json labels;  // an object, empty when the node has none
   Resources allocatable;
   Resources requested;  // by the pods bound here that have not finished
   int pods = 0;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
 
 #include "api/quantity.h"
 #include "scheduler/framework.h"
@@ -19,7 +21,7 @@ const Json& Array(const Json& j, std::string_view key) {
 void AddRequests(Resources& into, const Json& container) {
   const Json& requests = Member(Member(container, "resources"), "requests");
   if (!requests.is_object()) return;
-  for (const auto& [name, q] : requests.items()) into[name] += ResourceAmount(name, q);
+  for (const auto& [name, q] : requests.items()) into.At(name) += ResourceAmount(name, q);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -31,8 +33,7 @@ class NodeUnschedulable : public FilterPlugin {
   Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
     if (!node.unschedulable) return {};
     // A pod that tolerates the unschedulable taint may go to a cordoned node.
-    if (Tolerates(Member(Member(pod.pod, "spec"), "tolerations"),
-                  Taint{"node.kubernetes.io/unschedulable", "", "NoSchedule"})) {
+    if (Tolerates(pod.tolerations, Taint{"node.kubernetes.io/unschedulable", "", "NoSchedule"})) {
       return {};
     }
     return {"node(s) were unschedulable"};
@@ -43,8 +44,7 @@ class NodeName : public FilterPlugin {
  public:
   const char* Name() const override { return "NodeName"; }
   Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
-    const std::string want = StringMember(Member(pod.pod, "spec"), "nodeName");
-    if (want.empty() || want == node.name) return {};
+    if (pod.node_name.empty() || pod.node_name == node.name) return {};
     return {"node(s) didn't match the requested node name"};
   }
 };
@@ -77,7 +77,7 @@ bool MatchesExpression(const Json& expr, const Json& labels, const std::string& 
 }
 
 bool MatchesTerm(const Json& term, const NodeInfo& node) {
-  const Json& labels = Member(node.node, "metadata").value("labels", Json::object());
+  const Json& labels = node.labels;
   const Json& exprs = Array(term, "matchExpressions");
   const Json& fields = Array(term, "matchFields");
   if (exprs.empty() && fields.empty()) return false;  // an empty term matches nothing
@@ -94,17 +94,15 @@ class NodeAffinity : public FilterPlugin, public ScorePlugin {
  public:
   const char* Name() const override { return "NodeAffinity"; }
   Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
-    const Json& spec = Member(pod.pod, "spec");
-    const Json& selector = Member(spec, "nodeSelector");
-    const Json& labels = Member(node.node, "metadata").value("labels", Json::object());
+    const Json& labels = node.labels;
     static const Reasons kMismatch = {"node(s) didn't match Pod's node affinity/selector"};
-    if (selector.is_object()) {
-      for (const auto& [k, v] : selector.items()) {
-        if (!labels.contains(k) || labels[k] != v) return kMismatch;
+    if (pod.node_selector.is_object()) {
+      for (const auto& [k, v] : pod.node_selector.items()) {
+        auto it = labels.find(k);
+        if (it == labels.end() || *it != v) return kMismatch;
       }
     }
-    const Json& required =
-        Member(Member(Member(spec, "affinity"), "nodeAffinity"), "requiredDuringSchedulingIgnoredDuringExecution");
+    const Json& required = pod.required_affinity;
     const Json& terms = Array(required, "nodeSelectorTerms");
     if (required.is_object() &&
         std::none_of(terms.begin(), terms.end(), [&](const Json& t) { return MatchesTerm(t, node); })) {
@@ -113,8 +111,8 @@ class NodeAffinity : public FilterPlugin, public ScorePlugin {
     return {};
   }
   int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
-    const Json& preferred = Array(Member(Member(Member(pod.pod, "spec"), "affinity"), "nodeAffinity"),
-                                  "preferredDuringSchedulingIgnoredDuringExecution");
+    const Json& preferred = pod.preferred_affinity;
+    if (!preferred.is_array()) return 0;
     int64_t total = 0, matched = 0;
     for (const Json& p : preferred) {
       const int64_t w = p.value("weight", 0);
@@ -145,19 +143,17 @@ class TaintToleration : public FilterPlugin, public ScorePlugin {
  public:
   const char* Name() const override { return "TaintToleration"; }
   Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
-    const Json& tolerations = Member(Member(pod.pod, "spec"), "tolerations");
     for (const Taint& t : node.taints) {
       if (t.effect == "PreferNoSchedule") continue;
-      if (!Tolerates(tolerations, t)) return {"node(s) had untolerated taint {" + t.key + ": " + t.value + "}"};
+      if (!Tolerates(pod.tolerations, t)) return {"node(s) had untolerated taint {" + t.key + ": " + t.value + "}"};
     }
     return {};
   }
   // Fewer untolerated PreferNoSchedule taints is better.
   int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
-    const Json& tolerations = Member(Member(pod.pod, "spec"), "tolerations");
     int64_t bad = 0;
     for (const Taint& t : node.taints) {
-      if (t.effect == "PreferNoSchedule" && !Tolerates(tolerations, t)) ++bad;
+      if (t.effect == "PreferNoSchedule" && !Tolerates(pod.tolerations, t)) ++bad;
     }
     return std::max<int64_t>(0, 100 - bad * 25);
   }
@@ -168,30 +164,20 @@ class NodeResourcesFit : public FilterPlugin, public ScorePlugin {
   const char* Name() const override { return "NodeResourcesFit"; }
   Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
     Reasons out;
-    auto allocatable = [&](const std::string& r) {
-      auto it = node.allocatable.find(r);
-      return it == node.allocatable.end() ? int64_t{0} : it->second;
-    };
-    auto requested = [&](const std::string& r) {
-      auto it = node.requested.find(r);
-      return it == node.requested.end() ? int64_t{0} : it->second;
-    };
-    if (node.pods + 1 > allocatable("pods")) out.push_back("Too many pods");
-    for (const auto& [r, want] : pod.requests) {
-      if (want <= 0) continue;
-      if (want > allocatable(r) - requested(r)) out.push_back("Insufficient " + r);
-    }
+    if (node.pods + 1 > node.allocatable[kPods]) out.push_back("Too many pods");
+    pod.requests.ForEach([&](ResourceId r, int64_t want) {
+      if (want > 0 && want > node.allocatable[r] - node.requested[r]) out.push_back("Insufficient " + ResourceName(r));
+    });
     return out;
   }
   // LeastAllocated over cpu and memory: the emptier node scores higher.
   int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
     int64_t sum = 0;
-    for (const char* r : {"cpu", "memory"}) {
-      auto a = node.allocatable.find(r);
-      if (a == node.allocatable.end() || a->second <= 0) continue;
-      const int64_t used = (node.requested.count(r) ? node.requested.at(r) : 0) +
-                           (pod.requests.count(r) ? pod.requests.at(r) : 0);
-      sum += std::max<int64_t>(0, (a->second - used) * 100 / a->second);
+    for (ResourceId r : {kCpu, kMemory}) {
+      const int64_t a = node.allocatable[r];
+      if (a <= 0) continue;
+      const int64_t used = node.requested[r] + pod.requests[r];
+      sum += std::max<int64_t>(0, (a - used) * 100 / a);
     }
     return sum / 2;
   }
@@ -204,13 +190,10 @@ class GpuPacking : public ScorePlugin {
   const char* Name() const override { return "GpuPacking"; }
   int Weight() const override { return 5; }
   int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
-    auto want = pod.requests.find("nvidia.com/gpu");
-    if (want == pod.requests.end() || want->second <= 0) return 0;
-    auto cap = node.allocatable.find("nvidia.com/gpu");
-    if (cap == node.allocatable.end() || cap->second <= 0) return 0;
-    const int64_t used = node.requested.count("nvidia.com/gpu") ? node.requested.at("nvidia.com/gpu") : 0;
-    const int64_t free_after = cap->second - used - want->second;
-    return std::max<int64_t>(0, 100 - free_after * 100 / cap->second);
+    const int64_t want = pod.requests[kGpu], cap = node.allocatable[kGpu];
+    if (want <= 0 || cap <= 0) return 0;
+    const int64_t free_after = cap - node.requested[kGpu] - want;
+    return std::max<int64_t>(0, 100 - free_after * 100 / cap);
   }
 };
 
@@ -229,6 +212,43 @@ class OwnerSpread : public ScorePlugin {
 
 }  // namespace
 
+namespace {
+
+struct ResourceNames {
+  std::mutex mu;
+  std::map<std::string, ResourceId, std::less<>> ids;
+  std::deque<std::string> names;  // a deque: references to its strings stay valid
+  ResourceNames() {
+    for (const char* n : {"cpu", "memory", "ephemeral-storage", "pods", "nvidia.com/gpu"}) {
+      ids.emplace(n, static_cast<ResourceId>(names.size()));
+      names.emplace_back(n);
+    }
+  }
+};
+
+ResourceNames& Names() {
+  static ResourceNames names;
+  return names;
+}
+
+}  // namespace
+
+ResourceId InternResource(std::string_view name) {
+  ResourceNames& n = Names();
+  std::lock_guard lock(n.mu);
+  if (auto it = n.ids.find(name); it != n.ids.end()) return it->second;
+  const auto id = static_cast<ResourceId>(n.names.size());
+  n.names.emplace_back(name);
+  n.ids.emplace(std::string(name), id);
+  return id;
+}
+
+const std::string& ResourceName(ResourceId id) {
+  ResourceNames& n = Names();
+  std::lock_guard lock(n.mu);
+  return n.names.at(id);
+}
+
 int64_t ResourceAmount(const std::string& name, const Json& quantity) {
   std::string text = quantity.is_string() ? quantity.get<std::string>() : quantity.dump();
   auto q = api::Quantity::Parse(text);
@@ -244,11 +264,11 @@ Resources PodRequests(const Json& pod) {
   for (const Json& c : Array(spec, "initContainers")) {
     Resources one;
     AddRequests(one, c);
-    for (const auto& [r, v] : one) out[r] = std::max(out[r], v);
+    one.ForEach([&](ResourceId r, int64_t v) { out.At(r) = std::max(out[r], v); });
   }
   const Json& overhead = Member(spec, "overhead");
   if (overhead.is_object()) {
-    for (const auto& [r, q] : overhead.items()) out[r] += ResourceAmount(r, q);
+    for (const auto& [r, q] : overhead.items()) out.At(r) += ResourceAmount(r, q);
   }
   return out;
 }
@@ -263,13 +283,21 @@ PodInfo::PodInfo(Json p) : pod(std::move(p)) {
   for (const Json& ref : Array(meta, "ownerReferences")) {
     if (ref.value("controller", false)) owner = StringMember(ref, "uid");
   }
+  node_name = StringMember(spec, "nodeName");
+  node_selector = Member(spec, "nodeSelector");
+  const Json& affinity = Member(Member(spec, "affinity"), "nodeAffinity");
+  required_affinity = Member(affinity, "requiredDuringSchedulingIgnoredDuringExecution");
+  preferred_affinity = Member(affinity, "preferredDuringSchedulingIgnoredDuringExecution");
+  tolerations = Member(spec, "tolerations");
 }
 
 NodeInfo::NodeInfo(Json n) : node(std::move(n)) {
   name = StringMember(Member(node, "metadata"), "name");
+  labels = Member(Member(node, "metadata"), "labels");
+  if (!labels.is_object()) labels = Json::object();
   const Json& allocatable = Member(Member(node, "status"), "allocatable");
   if (allocatable.is_object()) {
-    for (const auto& [r, q] : allocatable.items()) this->allocatable[r] = ResourceAmount(r, q);
+    for (const auto& [r, q] : allocatable.items()) this->allocatable.At(r) = ResourceAmount(r, q);
   }
   const Json& spec = Member(node, "spec");
   unschedulable = Member(spec, "unschedulable").is_boolean() && spec["unschedulable"].get<bool>();
@@ -285,7 +313,7 @@ NodeInfo::NodeInfo(Json n) : node(std::move(n)) {
 }
 
 void NodeInfo::Add(const PodInfo& p, int sign) {
-  for (const auto& [r, v] : p.requests) requested[r] += sign * v;
+  requested.Add(p.requests, sign);
   pods += sign;
   if (!p.owner.empty()) owners[p.owner] += sign;
 }

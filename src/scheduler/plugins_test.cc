@@ -48,9 +48,9 @@ TEST(PodRequestsTest, InitContainersCountAsKubernetesDoes) {
                    {"resources": {"requests": {"cpu": "500m"}}}],
     "overhead": {"cpu": "100m"}}})");
   Resources r = PodRequests(pod);
-  EXPECT_EQ(r["cpu"], 2100);  // max(1000 of the apps, 2000 of the init) + overhead
-  EXPECT_EQ(r["memory"], int64_t{2} << 30);
-  EXPECT_EQ(r["nvidia.com/gpu"], 1);
+  EXPECT_EQ(r.Get("cpu"), 2100);  // max(1000 of the apps, 2000 of the init) + overhead
+  EXPECT_EQ(r.Get("memory"), int64_t{2} << 30);
+  EXPECT_EQ(r.Get("nvidia.com/gpu"), 1);
 }
 
 TEST(NodeResourcesFitTest, Table) {

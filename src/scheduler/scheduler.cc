@@ -143,6 +143,7 @@ void Scheduler::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  bind_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   for (std::thread& t : binders_) t.join();
   if (pods_) pods_->Stop();
@@ -154,10 +155,10 @@ void Scheduler::Stop() {
 // ---------------------------------------------------------------------------------------------
 // Cache and queue.
 
-void Scheduler::Place(const std::string& key, const PodInfo& pod, const std::string& node) {
+void Scheduler::Place(const std::string& key, PodInfo pod, const std::string& node) {
   Unplace(key);
-  placed_.emplace(key, std::make_pair(node, pod));
   if (auto it = nodes_.find(node); it != nodes_.end()) it->second.Add(pod);
+  placed_.emplace(key, std::make_pair(node, std::move(pod)));
 }
 
 void Scheduler::Unplace(const std::string& key) {
@@ -167,14 +168,12 @@ void Scheduler::Unplace(const std::string& key) {
   placed_.erase(it);
 }
 
-void Scheduler::Enqueue(const Json& pod) {
-  const std::string key = KeyOf(pod);
+void Scheduler::Enqueue(const std::string& key, int32_t priority) {
   if (queued_.count(key) || backoff_.count(key) || unschedulable_.count(key)) return;
-  PodInfo info(pod);
-  Queued q{info.priority, Clock::now(), key};
+  Queued q{priority, Clock::now(), key};
   active_.insert(q);
   queued_.emplace(key, q);
-  cv_.notify_all();
+  cv_.notify_one();
 }
 
 void Scheduler::MoveUnschedulableToActive() {
@@ -187,26 +186,28 @@ void Scheduler::MoveUnschedulableToActive() {
     active_.insert(q);
     queued_.emplace(key, q);
   }
-  if (!unschedulable_.empty()) cv_.notify_all();
+  if (!unschedulable_.empty()) cv_.notify_one();
   unschedulable_.clear();
 }
 
 void Scheduler::OnPod(const Json& pod) {
   const std::string key = KeyOf(pod);
   const std::string node = StringMember(Member(pod, "spec"), "nodeName");
+  const bool terminal = Terminal(pod), ours = OurToSchedule(pod);
+  PodInfo info(pod);  // before taking the lock: the scheduling loop waits on it
   std::lock_guard lock(mu_);
-  if (!node.empty() && !Terminal(pod)) {
+  if (!node.empty() && !terminal) {
     assumed_.erase(key);
-    Place(key, PodInfo(pod), node);
+    Place(key, std::move(info), node);
     return;
   }
   // A change that predates our binding (our own status write, say): the assumption stands.
-  if (node.empty() && assumed_.count(key) && !Terminal(pod)) return;
+  if (node.empty() && assumed_.count(key) && !terminal) return;
   assumed_.erase(key);
   const bool was_placed = placed_.count(key) > 0;
   Unplace(key);
   if (was_placed) MoveUnschedulableToActive();  // a pod finished: room for others
-  if (OurToSchedule(pod)) Enqueue(pod);
+  if (ours) Enqueue(key, info.priority);
 }
 
 void Scheduler::OnPodGone(const Json& pod) {
@@ -230,16 +231,19 @@ void Scheduler::OnNode(const Json& node) {
   for (const auto& [key, placed] : placed_) {
     if (placed.first == info.name) info.Add(placed.second);
   }
-  if (!nodes_.count(info.name)) node_order_.push_back(info.name);
-  nodes_.insert_or_assign(info.name, std::move(info));
+  // Assigning keeps the map's node, so node_order_'s pointer to it stays good.
+  auto [it, added] = nodes_.insert_or_assign(info.name, std::move(info));
+  if (added) node_order_.push_back(&it->second);
   MoveUnschedulableToActive();
 }
 
 void Scheduler::OnNodeGone(const Json& node) {
   std::lock_guard lock(mu_);
   const std::string name = StringMember(Member(node, "metadata"), "name");
-  nodes_.erase(name);
-  std::erase(node_order_, name);
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) return;
+  std::erase(node_order_, &it->second);
+  nodes_.erase(it);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +261,7 @@ void Scheduler::Run() {
       auto pod = pods_->Get(it->first);
       const std::string key = it->first;
       it = backoff_.erase(it);
-      if (pod && OurToSchedule(*pod)) Enqueue(*pod);
+      if (pod && OurToSchedule(*pod)) Enqueue(key, PodInfo(*pod).priority);
     }
     for (const auto& [key, since] : unschedulable_) {
       if (now - since >= kUnschedulableFlush) {
@@ -438,27 +442,28 @@ void Scheduler::ScheduleOne(const std::string& key) {
       want = std::max<size_t>(100, n * percent / 100);
     }
     size_t feasible_count = 0, visited = 0;
+    const NodeInfo* best = nullptr;
     for (; visited < n && feasible_count < want; ++visited) {
-      const std::string& name = node_order_[(next_start_ + visited) % n];
-      const NodeInfo& node = nodes_.at(name);
+      const NodeInfo& node = *node_order_[(next_start_ + visited) % n];
       Reasons reasons;
       for (const auto& f : filters_) {
         reasons = f->Filter(pod, node);
         if (!reasons.empty()) break;  // the first failing plugin speaks for the node
       }
       if (!reasons.empty()) {
-        why.emplace(name, std::move(reasons));
+        why.emplace(node.name, std::move(reasons));
         continue;
       }
       ++feasible_count;
       int64_t score = 0;
       for (const auto& s : scores_) score += s->Weight() * s->Score(pod, node);
-      if (score > best_score || (score == best_score && name < chosen)) {
+      if (score > best_score || (score == best_score && node.name < best->name)) {
         best_score = score;
-        chosen = name;
+        best = &node;
       }
     }
     if (n > 0) next_start_ = (next_start_ + visited) % n;
+    if (best) chosen = best->name;
     if (!chosen.empty()) {
       Place(key, pod, chosen);  // assumed, so the next pod sees the room taken
       assumed_.insert(key);
@@ -476,15 +481,15 @@ void Scheduler::ScheduleOne(const std::string& key) {
   // binding waits for its durable write (which the store batches with the others').
   {
     std::lock_guard lock(mu_);
-    bindings_.push_back({key, chosen, pod.pod, start});
+    bindings_.push_back({key, chosen, std::move(pod.pod), start});
   }
-  cv_.notify_all();
+  bind_cv_.notify_one();
 }
 
 void Scheduler::BindLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || !bindings_.empty(); });
+    bind_cv_.wait(lock, [&] { return stop_ || !bindings_.empty(); });
     if (bindings_.empty()) return;  // stopping, nothing left
     Binding b = std::move(bindings_.front());
     bindings_.pop_front();
@@ -502,6 +507,8 @@ void Scheduler::Bind(const Binding& b) {
                   {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", b.node}}}};
   auto bound = client_.Send("POST", PodPath(b.key) + "/binding", binding);
   RecordAttempt(bound.ok() ? "scheduled" : "error", b.attempt_start);
+  // An event is a write of its own: made outside mu_, which the scheduling loop needs.
+  if (bound.ok()) events_.Record(b.pod, "Normal", "Scheduled", "Successfully assigned " + b.key + " to " + b.node);
   std::lock_guard lock(mu_);
   if (!bound.ok()) {
     Unplace(b.key);
@@ -511,7 +518,6 @@ void Scheduler::Bind(const Binding& b) {
     return;
   }
   attempts_.erase(b.key);
-  events_.Record(b.pod, "Normal", "Scheduled", "Successfully assigned " + b.key + " to " + b.node);
 }
 
 }  // namespace mlkube::scheduler

@@ -54,9 +54,9 @@ class Scheduler {
   void OnPodGone(const Json& pod);
   void OnNode(const Json& node);
   void OnNodeGone(const Json& node);
-  void Enqueue(const Json& pod);  // under mu_
+  void Enqueue(const std::string& key, int32_t priority);  // under mu_
   void MoveUnschedulableToActive();  // under mu_
-  void Place(const std::string& key, const PodInfo& pod, const std::string& node);  // under mu_
+  void Place(const std::string& key, PodInfo pod, const std::string& node);  // under mu_
   void Unplace(const std::string& key);  // under mu_
   void Run();
   void ScheduleOne(const std::string& key);
@@ -84,7 +84,10 @@ class Scheduler {
   std::unique_ptr<client::Informer> claims_, volumes_;  // PersistentVolumeClaims and -Volumes
 
   std::mutex mu_;
-  std::condition_variable cv_;
+  // Apart, so that queueing a pod wakes the scheduling loop only and a binding one binder only:
+  // with one variable every event woke all the binders, which then fought for mu_ with the
+  // loop (most of a scheduling attempt was spent waiting for the lock).
+  std::condition_variable cv_, bind_cv_;
   bool stop_ = false;
   metrics::Metrics::Registration pending_metrics_;  // scheduler_pending_pods
   std::set<Queued> active_;
@@ -96,7 +99,7 @@ class Scheduler {
   // a pod found unschedulable after a change that might help it is retried, not parked.
   uint64_t moves_ = 0, moves_at_attempt_ = 0;
   std::map<std::string, NodeInfo> nodes_;
-  std::vector<std::string> node_order_;  // the nodes in the order filtering visits them
+  std::vector<NodeInfo*> node_order_;  // into nodes_: the nodes in the order filtering visits them
   size_t next_start_ = 0;
   std::map<std::string, std::pair<std::string, PodInfo>> placed_;  // key -> (node, pod)
   std::set<std::string> assumed_;  // bound by us, not yet seen bound: counted on their node
