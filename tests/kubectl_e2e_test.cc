@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <map>
+#include <sstream>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -282,13 +284,24 @@ TEST_F(KubectlE2E, ScaleAndServerSideApplyConflicts) {
 TEST_F(KubectlE2E, WatchSeesAChange) {
   ASSERT_EQ(K("create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched}\ndata: {a: \"1\"}\n").code, 0);
   auto bg = std::thread([] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
     K("label configmap watched seen=yes");
   });
-  auto r = K("get configmap watched -w --output-watch-events --request-timeout=4s");
+  auto r = K("get configmap watched -w --output-watch-events --request-timeout=5s");
   bg.join();
   EXPECT_THAT(r.out, HasSubstr("ADDED"));
   EXPECT_THAT(r.out, HasSubstr("MODIFIED"));
+  // Each event's row is rendered when it happens: the AGE of the change is the later one.
+  std::istringstream lines(r.out);
+  std::map<std::string, std::string> age;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string event, name, data, a;
+    f >> event >> name >> data >> a;
+    age[event] = a;
+  }
+  EXPECT_EQ(age["ADDED"], "0s") << r.out;
+  EXPECT_THAT(age["MODIFIED"], ::testing::AnyOf("2s", "3s")) << r.out;
   ASSERT_EQ(K("delete configmap watched").code, 0);
 }
 

@@ -362,7 +362,9 @@ class Rest::Operation {
   // A response body (object, list, DeleteOptions' result) in the version the client asked for.
   std::string Served(const std::string& body) const;
   Json ToStorage(Json obj) const { return converted_ ? converted_->to_storage(std::move(obj)) : obj; }
-  std::string TableJson(const std::vector<Json>& objs, uint64_t rv, bool with_columns) const;
+  // Ages in the cells are as of `now` (a watch's events are rendered as they happen).
+  std::string TableJson(const std::vector<Json>& objs, uint64_t rv, bool with_columns,
+                        Clock::time_point now) const;
 
   Rest& rest_;
   store::Store& store_;
@@ -454,8 +456,8 @@ store::Filter Rest::Operation::MakeFilter(api::LabelSelector ls, api::FieldSelec
   };
 }
 
-std::string Rest::Operation::TableJson(const std::vector<Json>& objs, uint64_t rv,
-                                       bool with_columns) const {
+std::string Rest::Operation::TableJson(const std::vector<Json>& objs, uint64_t rv, bool with_columns,
+                                       Clock::time_point now) const {
   Json t = {{"kind", "Table"},
             {"apiVersion", "meta.k8s.io/v1"},
             {"metadata", {{"resourceVersion", std::to_string(rv)}}}};
@@ -464,7 +466,7 @@ std::string Rest::Operation::TableJson(const std::vector<Json>& objs, uint64_t r
   for (const auto& o : objs) {
     Json meta = o.contains("metadata") ? o["metadata"] : Json::object();
     meta.erase("managedFields");
-    rows.push_back({{"cells", api::TableCells(rt_.group, rt_.kind, o, now_)},
+    rows.push_back({{"cells", api::TableCells(rt_.group, rt_.kind, o, now)},
                     {"object",
                      {{"kind", "PartialObjectMetadata"},
                       {"apiVersion", "meta.k8s.io/v1"},
@@ -478,7 +480,7 @@ void Rest::Operation::Get() {
   store::ObjectPtr o = store_.Get(Key(info_.name));
   if (!o) return Fail(NotFoundErr(info_.name));
   if (WantsTable()) {
-    return out_.Send({200, kTableContentType, TableJson({Json::parse(o->data)}, o->rv, true), {}});
+    return out_.Send({200, kTableContentType, TableJson({Json::parse(o->data)}, o->rv, true, now_), {}});
   }
   Reply(200, o->data);
 }
@@ -503,7 +505,7 @@ void Rest::Operation::List() {
     std::vector<Json> objs;
     objs.reserve(result.items.size());
     for (const auto& o : result.items) objs.push_back(Json::parse(o->data));
-    Json t = Json::parse(TableJson(objs, result.rv, true));
+    Json t = Json::parse(TableJson(objs, result.rv, true, now_));
     if (!result.last_key.empty()) t["metadata"]["continue"] = result.last_key;
     return out_.Send({200, kTableContentType, t.dump(), {}});
   }
@@ -557,7 +559,7 @@ void Rest::Operation::Watch() {
   auto encode = [&](const char* type, const store::ObjectPtr& o) {
     std::string line = std::string("{\"type\":\"") + type + "\",\"object\":";
     if (table) {
-      line += TableJson({Json::parse(o->data)}, o->rv, !columns_sent);
+      line += TableJson({Json::parse(o->data)}, o->rv, !columns_sent, Clock::now());
       columns_sent = true;
     } else {
       line += converted_ ? Served(o->data) : o->data;
