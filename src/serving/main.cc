@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -48,8 +49,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 3600.0));
   CLI11_PARSE(app, argc, argv);
 
+  // Signals first: in a pod this is PID 1, which the kernel gives no default SIGTERM action, and
+  // a pod deleted while its models load must still stop at once.
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
   mlkube::serving::Repository repo(repository);
-  repo.Poll();
   mlkube::serving::InferenceServer api(repo, default_model);
   mlkube::apiserver::HttpServer::Options o;
   o.host = host;
@@ -62,12 +66,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mlserve: %s\n", st.message().c_str());
     return 1;
   }
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-  std::fprintf(stderr, "mlserve listening on %s:%u, %s\n", host.c_str(), http.port(),
-               repo.Ready() ? "ready" : "not ready (see above)");
-  // Hot reload: new versions are loaded, warmed and switched to while the server runs.
+  // Live from here on (/v2/health/live), ready once the models are loaded and warm.
+  std::fprintf(stderr, "mlserve listening on %s:%u, loading the repository\n", host.c_str(), http.port());
+  // The first load, then hot reload: new versions are loaded, warmed and switched to while the
+  // server runs.
   std::jthread poller([&](std::stop_token stop) {
+    repo.Poll();
+    std::fprintf(stderr, "mlserve: repository loaded: %s\n", repo.Ready() ? "ready" : "not ready (see above)");
     std::mutex mu;
     std::condition_variable_any cv;
     while (poll > 0) {
@@ -87,5 +92,8 @@ int main(int argc, char** argv) {
   const bool finished = http.Drain(std::chrono::milliseconds(static_cast<int64_t>(grace * 1000)));
   http.Stop();
   std::fprintf(stderr, "mlserve: stopped%s\n", finished ? "" : " (requests still in flight at the end of the grace period)");
-  return 0;
+  std::fflush(stderr);
+  // Without waiting for a load that may be under way (it cannot be interrupted) or unwinding
+  // the backends: nothing of them needs saving.
+  std::_Exit(0);
 }

@@ -212,7 +212,18 @@ Result<std::vector<Tensor>> DecodeV1Request(const Json& body, const ModelConfig&
   Tensor t{spec.name, spec.datatype, {static_cast<int64_t>(instances.size())}, {}};
   t.shape.insert(t.shape.end(), spec.shape.begin(), spec.shape.end());
   RETURN_IF_ERROR(CheckShape(t, spec, config.max_batch_size));
-  RETURN_IF_ERROR(Fill(t, instances));
+  if (Status filled = Fill(t, instances); !filled.ok()) {
+    // Fill speaks of the batch's shape, which is the model's: say which instance is off.
+    const int64_t per_row = t.ElementCount() / std::max<int64_t>(1, t.shape[0]);
+    for (size_t i = 0; i < instances.size(); ++i) {
+      std::vector<const Json*> values;
+      if (Flatten(instances[i], &values) && static_cast<int64_t>(values.size()) != per_row) {
+        return Bad("instance " + std::to_string(i) + " has " + std::to_string(values.size()) + " values; input '" +
+                   spec.name + "' takes " + ShapeText(spec.shape) + " (" + std::to_string(per_row) + " values)");
+      }
+    }
+    return filled;
+  }
   return std::vector<Tensor>{std::move(t)};
 }
 

@@ -37,6 +37,17 @@ struct InferenceServer::Families {
   prometheus::Family<prometheus::Gauge>& in_flight;
 };
 
+namespace {
+
+// Which model answered, on every answer about a loaded model: "same input, different outputs
+// across pods" is then told apart in one request.
+HttpResponse ForModel(HttpResponse r, const LoadedModel& m) {
+  r.headers = {{"Model-Name", m.name}, {"Model-Version", std::to_string(m.version)}, {"Model-Sha256", m.sha256}};
+  return r;
+}
+
+}  // namespace
+
 InferenceServer::InferenceServer(Repository& repository, std::string default_model)
     : repository_(repository), default_model_(std::move(default_model)) {
   auto& reg = metrics_.registry();
@@ -97,20 +108,25 @@ void InferenceServer::Infer(const LoadedModel& m, const char* protocol, std::vec
   series.latency->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!outputs.ok()) {
     Count(m.name, protocol, HttpCode(outputs.status().code()));
-    return out.Send(Error(outputs.status()));
+    return out.Send(ForModel(Error(outputs.status()), m));
   }
   series.queue->Observe(stats.queue_seconds);
   series.batch->Observe(static_cast<double>(stats.batch_rows));
   series.ok[std::string_view(protocol) == "v1"]->Increment();
-  HttpResponse r = JsonReply(200, encode(*outputs));
-  r.headers = {{"Model-Name", m.name}, {"Model-Version", std::to_string(m.version)}, {"Model-Sha256", m.sha256}};
-  out.Send(std::move(r));
+  out.Send(ForModel(JsonReply(200, encode(*outputs)), m));
 }
 
 void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& out) {
   const std::vector<std::string> p = apiserver::SplitPath(req.path);
   const bool get = req.method == "GET", post = req.method == "POST";
-  if (get && req.path == "/metrics") return out.Send({200, metrics::kContentType, metrics_.Render(), {}});
+  if (get && req.path == "/metrics") {
+    // Every loaded model's series from the start, at zero: an autoscaler averaging a per-pod
+    // metric must not leave out the replicas that have had no request yet.
+    for (const std::string& name : repository_.Names()) {
+      if (repository_.Get(name)) SeriesOf(name);
+    }
+    return out.Send({200, metrics::kContentType, metrics_.Render(), {}});
+  }
   auto parse_body = [&](Json* body) -> bool {
     *body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (body->is_discarded()) {
@@ -155,16 +171,18 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
       if (action == "" && get) {
         auto m = model_for(p[2], version);
         if (!m) return;
-        return out.Send(JsonReply(200, {{"name", m->name},
-                                        {"versions", {std::to_string(m->version)}},
-                                        {"platform", Platform(m->config)},
-                                        {"inputs", SpecsJson(m->config.inputs)},
-                                        {"outputs", SpecsJson(m->config.outputs)}}));
+        return out.Send(ForModel(JsonReply(200, {{"name", m->name},
+                                                 {"versions", {std::to_string(m->version)}},
+                                                 {"platform", Platform(m->config)},
+                                                 {"inputs", SpecsJson(m->config.inputs)},
+                                                 {"outputs", SpecsJson(m->config.outputs)}}),
+                                 *m));
       }
       if (action == "ready" && get) {
         auto m = repository_.Get(p[2]);
         const bool ready = m && !draining_ && (version.empty() || version == std::to_string(m->version));
-        return out.Send({ready ? 200 : 400, "text/plain", "", {}});
+        HttpResponse r{ready ? 200 : 400, "text/plain", "", {}};
+        return out.Send(m ? ForModel(std::move(r), *m) : std::move(r));
       }
       if (action == "infer" && post) {
         Json body;
@@ -175,7 +193,7 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
         auto wanted = inputs.ok() ? RequestedOutputs(body, m->config) : Result<std::vector<std::string>>(inputs.status());
         if (!wanted.ok()) {
           Count(m->name, "v2", HttpCode(wanted.status().code()));
-          return out.Send(Error(wanted.status()));
+          return out.Send(ForModel(Error(wanted.status()), *m));
         }
         const Json id = Member(body, "id");
         return Infer(*m, "v2", std::move(inputs).value(), [&](const std::vector<Tensor>& outputs) {
@@ -194,7 +212,7 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
     } else if (get) {
       auto m = model_for(p[2], "");
       if (!m) return;
-      return out.Send(JsonReply(200, {{"name", m->name}, {"ready", !draining_.load()}}));
+      return out.Send(ForModel(JsonReply(200, {{"name", m->name}, {"ready", !draining_.load()}}), *m));
     }
   }
   if (p.size() == 1 && p[0] == "predict" && post) {
@@ -216,7 +234,7 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
     auto inputs = DecodeV1Request(body, m->config);
     if (!inputs.ok()) {
       Count(m->name, "v1", HttpCode(inputs.status().code()));
-      return out.Send(Error(inputs.status()));
+      return out.Send(ForModel(Error(inputs.status()), *m));
     }
     return Infer(*m, "v1", std::move(inputs).value(),
                  [](const std::vector<Tensor>& outputs) { return EncodeV1Response(outputs.at(0)); }, out);

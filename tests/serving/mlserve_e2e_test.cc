@@ -53,7 +53,9 @@ class Mlserve {
       std::smatch m;
       const std::string text = ReadFile(log_);
       if (std::regex_search(text, m, kListening)) port_ = std::stoi(m[1]);
-      return port_ > 0 || ::waitpid(pid_, nullptr, WNOHANG) == pid_;
+      // Listening comes first; the tests start once the first load is over.
+      return (port_ > 0 && text.find("repository loaded") != std::string::npos) ||
+             ::waitpid(pid_, nullptr, WNOHANG) == pid_;
     }, 60s);
   }
   ~Mlserve() {
@@ -189,6 +191,14 @@ TEST_F(MlserveE2E, HealthAndMetadata) {
   EXPECT_EQ(Split(server_->Curl("GET", "/v2/models/digits/versions/1/ready")).second, 200);
   EXPECT_EQ(Split(server_->Curl("GET", "/v2/models/digits/versions/2/ready")).second, 400);
   EXPECT_EQ(Split(server_->Curl("GET", "/v2/models/nope/ready")).second, 400);
+  // Answers about a model say which one answered, not only inference answers.
+  const std::string headers = server_->Curl("GET", "/v2/models/digits", "", "-i").out;
+  EXPECT_NE(headers.find("Model-Version: 1"), std::string::npos) << headers;
+  EXPECT_NE(server_->Curl("GET", "/v1/models/cancer", "", "-i").out.find("Model-Name: cancer"), std::string::npos);
+  // Every loaded model's series are there before its first request (at zero: nothing in flight).
+  const std::string metrics = Split(server_->Curl("GET", "/metrics")).first;
+  EXPECT_NE(metrics.find("inference_requests_in_flight{model=\"cancer\"} 0"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("inference_requests_in_flight{model=\"digits\"} 0"), std::string::npos) << metrics;
 }
 
 TEST_F(MlserveE2E, BadInputGetsAnErrorAndChangesNothing) {
@@ -219,6 +229,10 @@ TEST_F(MlserveE2E, BadInputGetsAnErrorAndChangesNothing) {
             std::make_pair(404, std::string("unknown model 'nope'")));
   EXPECT_EQ(infer("/v2/models/digits/versions/7/infer", digits({1, 64}, row)).first, 404);
   EXPECT_EQ(infer("/v1/models/digits:predict", R"({"instances": 3})").second, "the request has no 'instances' list");
+  EXPECT_EQ(infer("/v1/models/digits:predict", R"({"instances": [[0.5, 0.5]]})").second,
+            "instance 0 has 2 values; input 'input' takes [64] (64 values)");
+  EXPECT_NE(server_->Curl("POST", "/predict", R"({"instances": [[0.5]]})", "-i").out.find("Model-Name: digits"),
+            std::string::npos);
   // Over --max-request-bytes (100000): refused before it is read.
   const std::string huge = digits({200, 64}, Json(std::vector<double>(200 * 64, 0.123456789)));
   ASSERT_GT(huge.size(), 100000u);
@@ -302,6 +316,21 @@ TEST_F(MlserveE2E, ConcurrentRequestsAreBatchedAndEachGetsItsOwnAnswer) {
   EXPECT_EQ(Sample(metrics, "mlserve_model_ready{model=\"digits\",version=\"1\"}"), 1);
   const auto check = Sh("promtool check metrics", metrics);
   EXPECT_EQ(check.code, 0) << check.out << check.err;
+}
+
+TEST_F(MlserveE2E, SigtermWhileModelsLoadStopsAtOnce) {
+  // Signals are handled from the start: in a pod mlserve is PID 1, which ignores an unhandled
+  // SIGTERM, and a pod deleted while its models load must not wait out its grace period.
+  const std::string log = (root_ / "sigterm-while-loading.log").string();
+  const CmdResult r = Sh(std::string(MLSERVE_BINARY) + " --model-repository " + (root_ / "repo").string() +
+                         " --http-port 0 --drain-delay 0 2>" + log + " & pid=$!; "
+                         "for i in $(seq 1000); do grep -q 'loading the repository' " + log + " && break; sleep 0.005; done; "
+                         "start=$(date +%s%N); kill -TERM $pid; wait $pid; echo rc=$? ms=$((($(date +%s%N) - start) / 1000000))");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(rc=(\d+) ms=(\d+))"))) << r.out << r.err;
+  EXPECT_EQ(m[1], "0") << ReadFile(log);
+  EXPECT_NE(ReadFile(log).find("loading the repository"), std::string::npos) << "it listens before loading";
+  EXPECT_LT(std::stoi(m[2]), 3000) << ReadFile(log);
 }
 
 TEST_F(MlserveE2E, SigtermFinishesWhatIsInFlightAndRefusesOnlyAfterReadinessWentFalse) {
