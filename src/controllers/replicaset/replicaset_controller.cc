@@ -124,7 +124,8 @@ void ReplicaSetController::EnqueueOwnerOrMatching(const Json& pod) {
   }
 }
 
-Status ReplicaSetController::Manage(const Json& rs, const std::string& key, std::vector<Json>& pods) {
+Status ReplicaSetController::Manage(const Json& rs, const std::string& key, std::vector<Json>& pods,
+                                    std::string* failure) {
   const std::string ns = NamespaceOf(rs);
   const int64_t replicas = Int(Member(rs, "spec"), "replicas", 1);
   const int64_t diff = static_cast<int64_t>(pods.size()) - replicas;
@@ -142,6 +143,7 @@ Status ReplicaSetController::Manage(const Json& rs, const std::string& key, std:
     for (int i = created; i < n; ++i) expectations_.CreationObserved(key);  // never coming
     if (!err.ok()) {
       events_.Record(rs, "Warning", "FailedCreate", "Error creating: " + err.message());
+      *failure = "FailedCreate";
     }
     return err;
   }
@@ -161,7 +163,10 @@ Status ReplicaSetController::Manage(const Json& rs, const std::string& key, std:
       expectations_.DeletionObserved(key, keys[i]);
       return r.ok() ? client::StatusFromResponse(*r) : r.status();
     });
-    if (!err.ok()) events_.Record(rs, "Warning", "FailedDelete", "Error deleting: " + err.message());
+    if (!err.ok()) {
+      events_.Record(rs, "Warning", "FailedDelete", "Error deleting: " + err.message());
+      *failure = "FailedDelete";
+    }
     return err;
   }
   return Status::Ok();
@@ -183,7 +188,8 @@ Status ReplicaSetController::Sync(const std::string& key) {
                                 pods_.List([&](const Json& p) { return NamespaceOf(p) == ns && IsPodActive(p); }),
                                 [&](const Json& p) { return PodPath(ns, NameOf(p)); }));
   Status managed = Status::Ok();
-  if (satisfied && !IsDeleting(rs)) managed = Manage(rs, key, pods);
+  std::string failure;  // the ReplicaFailure reason: FailedCreate or FailedDelete
+  if (satisfied && !IsDeleting(rs)) managed = Manage(rs, key, pods, &failure);
 
   const Time now = now_();
   Json status = ReplicaSetStatus(rs, pods, now);
@@ -196,7 +202,7 @@ Status ReplicaSetController::Sync(const std::string& key) {
     }
   }
   if (failed && std::none_of(conds.begin(), conds.end(), [](const Json& c) { return StringMember(c, "type") == "ReplicaFailure"; })) {
-    conds.push_back({{"type", "ReplicaFailure"}, {"status", "True"}, {"reason", "FailedCreate"},
+    conds.push_back({{"type", "ReplicaFailure"}, {"status", "True"}, {"reason", failure.empty() ? "FailedCreate" : failure},
                      {"message", managed.message()}, {"lastTransitionTime", FormatRfc3339(now)}});
   }
   if (!conds.empty()) status["conditions"] = conds;

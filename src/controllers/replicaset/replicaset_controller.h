@@ -29,7 +29,9 @@ class ReplicaSetController {
  private:
   void OnPod(const Json& pod, bool deleted);
   void EnqueueOwnerOrMatching(const Json& pod);
-  Status Manage(const Json& rs, const std::string& key, std::vector<Json>& pods);
+  // Creates or deletes pods towards spec.replicas; on an error *failure is the ReplicaFailure
+  // reason (FailedCreate or FailedDelete).
+  Status Manage(const Json& rs, const std::string& key, std::vector<Json>& pods, std::string* failure);
 
   const client::Client& client_;
   client::Informer& sets_;
