@@ -274,6 +274,9 @@ class Rest::Operation {
   Status CreateObject(Json obj, bool record_manager = true);
   Status AdmitPriority(Json& pod, const std::string& name);
   void AdmitStorageClass(Json& claim);
+  // DefaultTolerationSeconds: a pod not saying otherwise stays 300 s on a node that is not
+  // ready or unreachable before the node lifecycle controller evicts it.
+  static void AdmitDefaultTolerationSeconds(Json& pod);
 
  private:
   // ---- helpers ----
@@ -817,6 +820,24 @@ Result<store::ObjectPtr> Rest::Operation::GuaranteedUpdate(const std::string& na
 
 // The DefaultStorageClass admission plugin: a claim that names no class (the field absent, not
 // "") gets the default one, the newest StorageClass marked is-default-class.
+void Rest::Operation::AdmitDefaultTolerationSeconds(Json& pod) {
+  Json& tolerations = pod["spec"]["tolerations"];
+  if (!tolerations.is_array()) tolerations = Json::array();
+  for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
+    // As the admission plugin: any toleration of the taint's NoExecute effect (or of every
+    // effect) already says what the pod wants.
+    const bool has = std::any_of(tolerations.begin(), tolerations.end(), [&](const Json& t) {
+      const std::string effect = StringMember(t, "effect"), k = StringMember(t, "key");
+      return (effect.empty() || effect == "NoExecute") &&
+             (k == key || (k.empty() && StringMember(t, "operator") == "Exists"));
+    });
+    if (!has) {
+      tolerations.push_back(
+          {{"key", key}, {"operator", "Exists"}, {"effect", "NoExecute"}, {"tolerationSeconds", 300}});
+    }
+  }
+}
+
 void Rest::Operation::AdmitStorageClass(Json& claim) {
   Json& spec = claim["spec"];
   if (spec.is_object() && spec.contains("storageClassName") && !spec["storageClassName"].is_null()) return;
@@ -917,6 +938,7 @@ Status Rest::Operation::CreateObject(Json obj, bool record_manager) {
   if (rt_.kind == "Pod") {
     obj["status"]["qosClass"] = QosClass(obj);
     RETURN_IF_ERROR(AdmitPriority(obj, name));
+    AdmitDefaultTolerationSeconds(obj);
   }
   if (rt_.kind == "PersistentVolumeClaim") {
     AdmitStorageClass(obj);

@@ -128,6 +128,10 @@ void AddServerCommand(CLI::App& app) {
   cmd->add_option("--horizontal-pod-autoscaler-downscale-stabilization", *hpa_downscale,
                   "How far back an HPA without spec.behavior looks before scaling down")
       ->capture_default_str();
+  auto node_grace = std::make_shared<std::string>("40s");
+  cmd->add_option("--node-monitor-grace-period", *node_grace,
+                  "How long a node may go without a heartbeat before it is marked Unknown (and tainted unreachable)")
+      ->capture_default_str();
   auto lb_ip = std::make_shared<std::string>("127.0.0.1");
   cmd->add_option("--load-balancer-ip", *lb_ip,
                   "Host address LoadBalancer Services answer on (reported in status.loadBalancer.ingress)")
@@ -178,7 +182,8 @@ void AddServerCommand(CLI::App& app) {
     co.load_balancer_ip = *lb_ip;
     for (auto [flag, text, out] : {std::tuple{"--horizontal-pod-autoscaler-sync-period", hpa_sync.get(), &co.autoscaling.sync_period},
                                    std::tuple{"--horizontal-pod-autoscaler-downscale-stabilization", hpa_downscale.get(),
-                                              &co.autoscaling.downscale_stabilization}}) {
+                                              &co.autoscaling.downscale_stabilization},
+                                   std::tuple{"--node-monitor-grace-period", node_grace.get(), &co.node_lifecycle.grace}}) {
       int64_t nanos = 0;
       std::string err;
       if (!api::GoParseDuration(*text, &nanos, &err) || nanos < 0) {

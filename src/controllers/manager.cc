@@ -26,7 +26,8 @@ ControllerManager::ControllerManager(const client::Client& client, Options optio
       replicasets_(std::make_unique<ReplicaSetController>(client, informers_)),
       autoscalers_(std::make_unique<HorizontalController>(client, informers_, options.autoscaling)),
       volumes_(std::make_unique<PersistentVolumeController>(client, informers_, options.volume_dir,
-                                                                        options.volume_node)) {}
+                                                                        options.volume_node)),
+      node_lifecycle_(std::make_unique<NodeLifecycleController>(client, informers_, options.node_lifecycle)) {}
 
 ControllerManager::~ControllerManager() { Stop(); }
 
@@ -46,6 +47,7 @@ void ControllerManager::Start() {
   replicasets_->Start();
   autoscalers_->Start();
   volumes_->Start();
+  node_lifecycle_->Start();
 }
 
 void ControllerManager::MetricsSampled() {
@@ -53,6 +55,7 @@ void ControllerManager::MetricsSampled() {
 }
 
 void ControllerManager::Stop() {
+  if (node_lifecycle_) node_lifecycle_->Stop();
   if (volumes_) volumes_->Stop();
   if (autoscalers_) autoscalers_->Stop();
   if (replicasets_) replicasets_->Stop();

@@ -9,6 +9,7 @@
 
 #include "client/client.h"
 #include "client/informer.h"
+#include "controllers/nodelifecycle/node_lifecycle_controller.h"
 #include "controllers/podautoscaler/horizontal.h"
 
 namespace mlkube::controllers {
@@ -29,6 +30,7 @@ class ControllerManager {
     HorizontalController::Options autoscaling;
     std::filesystem::path volume_dir;  // where local-path volumes are provisioned
     std::string volume_node;           // the node volume_dir is on (empty: none runs here)
+    NodeLifecycleController::Options node_lifecycle;
   };
   ControllerManager(const client::Client& client, Options options);
   ~ControllerManager();
@@ -49,6 +51,7 @@ class ControllerManager {
   std::unique_ptr<ReplicaSetController> replicasets_;
   std::unique_ptr<HorizontalController> autoscalers_;
   std::unique_ptr<PersistentVolumeController> volumes_;
+  std::unique_ptr<NodeLifecycleController> node_lifecycle_;
 };
 
 }  // namespace mlkube::controllers
