@@ -66,6 +66,17 @@ struct PodInfo {
   // The required node affinity of the PersistentVolumes its claims are bound to (filled by the
   // scheduler from its volume informers: a local volume exists on one node only).
   std::vector<Json> volume_node_affinity;
+  // spec.topologySpreadConstraints with the matching pods counted per domain (filled by the
+  // scheduler through ComputeSpread before the nodes are visited).
+  struct Spread {
+    std::string key;         // topologyKey
+    int64_t max_skew = 1;
+    bool hard = true;        // whenUnsatisfiable: DoNotSchedule
+    std::map<std::string, int64_t> counts;  // domain -> matching pods, for every eligible domain
+    int64_t min_count = 0;   // the smallest count (0 when fewer domains than minDomains)
+    int64_t self = 0;        // 1 when the pod matches its own selector
+  };
+  std::vector<Spread> spread;
   explicit PodInfo(Json p);
 };
 
@@ -110,6 +121,14 @@ class ScorePlugin {
 // The default plugins, in Kubernetes' order.
 std::vector<std::unique_ptr<FilterPlugin>> DefaultFilters();
 std::vector<std::unique_ptr<ScorePlugin>> DefaultScores();
+
+// Whether the pod's nodeSelector and required node affinity admit the node.
+bool MatchesNodeAffinity(const PodInfo& pod, const NodeInfo& node);
+// Fills pod.spread: for each of its topology spread constraints, the pods among `placed`
+// (namespace/name -> node, pod) that its labelSelector matches, counted per domain of the
+// nodes that have the topology key and that its node affinity admits (nodeAffinityPolicy Honor).
+void ComputeSpread(PodInfo& pod, const std::map<std::string, NodeInfo>& nodes,
+                   const std::map<std::string, std::pair<std::string, PodInfo>>& placed);
 
 // Whether `tolerations` tolerate `taint` (Kubernetes' ToleratesTaint).
 bool Tolerates(const Json& tolerations, const Taint& taint);

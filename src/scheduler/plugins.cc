@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "api/quantity.h"
+#include "api/selector.h"
 #include "scheduler/framework.h"
 
 namespace mlkube::scheduler {
@@ -94,21 +95,8 @@ class NodeAffinity : public FilterPlugin, public ScorePlugin {
  public:
   const char* Name() const override { return "NodeAffinity"; }
   Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
-    const Json& labels = node.labels;
-    static const Reasons kMismatch = {"node(s) didn't match Pod's node affinity/selector"};
-    if (pod.node_selector.is_object()) {
-      for (const auto& [k, v] : pod.node_selector.items()) {
-        auto it = labels.find(k);
-        if (it == labels.end() || *it != v) return kMismatch;
-      }
-    }
-    const Json& required = pod.required_affinity;
-    const Json& terms = Array(required, "nodeSelectorTerms");
-    if (required.is_object() &&
-        std::none_of(terms.begin(), terms.end(), [&](const Json& t) { return MatchesTerm(t, node); })) {
-      return kMismatch;
-    }
-    return {};
+    if (MatchesNodeAffinity(pod, node)) return {};
+    return {"node(s) didn't match Pod's node affinity/selector"};
   }
   int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
     const Json& preferred = pod.preferred_affinity;
@@ -136,6 +124,42 @@ class VolumeBinding : public FilterPlugin {
       }
     }
     return {};
+  }
+};
+
+// Topology spread constraints: DoNotSchedule ones filter (the skew a node would make must stay
+// within maxSkew), ScheduleAnyway ones score (the fewer matching pods in the node's domain,
+// the better).
+class PodTopologySpread : public FilterPlugin, public ScorePlugin {
+ public:
+  const char* Name() const override { return "PodTopologySpread"; }
+  Reasons Filter(const PodInfo& pod, const NodeInfo& node) const override {
+    for (const PodInfo::Spread& s : pod.spread) {
+      if (!s.hard) continue;
+      auto domain = node.labels.find(s.key);
+      if (domain == node.labels.end() || !domain->is_string()) {
+        return {"node(s) didn't match pod topology spread constraints (missing required label)"};
+      }
+      auto count = s.counts.find(domain->get<std::string>());
+      const int64_t here = count == s.counts.end() ? 0 : count->second;
+      if (here + s.self - s.min_count > s.max_skew) return {"node(s) didn't match pod topology spread constraints"};
+    }
+    return {};
+  }
+  int64_t Score(const PodInfo& pod, const NodeInfo& node) const override {
+    int64_t total = 0, soft = 0;
+    for (const PodInfo::Spread& s : pod.spread) {
+      if (s.hard) continue;
+      ++soft;
+      auto domain = node.labels.find(s.key);
+      if (domain == node.labels.end() || !domain->is_string()) continue;  // scores 0
+      int64_t most = 0;
+      for (const auto& [d, n] : s.counts) most = std::max(most, n);
+      auto count = s.counts.find(domain->get<std::string>());
+      const int64_t here = count == s.counts.end() ? 0 : count->second;
+      total += most == 0 ? 100 : 100 - here * 100 / (most + 1);
+    }
+    return soft == 0 ? 0 : total / soft;
   }
 };
 
@@ -249,6 +273,82 @@ const std::string& ResourceName(ResourceId id) {
   return n.names.at(id);
 }
 
+bool MatchesNodeAffinity(const PodInfo& pod, const NodeInfo& node) {
+  if (pod.node_selector.is_object()) {
+    for (const auto& [k, v] : pod.node_selector.items()) {
+      auto it = node.labels.find(k);
+      if (it == node.labels.end() || *it != v) return false;
+    }
+  }
+  const Json& required = pod.required_affinity;
+  const Json& terms = Array(required, "nodeSelectorTerms");
+  return !required.is_object() || std::any_of(terms.begin(), terms.end(), [&](const Json& t) { return MatchesTerm(t, node); });
+}
+
+void ComputeSpread(PodInfo& pod, const std::map<std::string, NodeInfo>& nodes,
+                   const std::map<std::string, std::pair<std::string, PodInfo>>& placed) {
+  pod.spread.clear();
+  const Json& constraints = Member(Member(pod.pod, "spec"), "topologySpreadConstraints");
+  if (!constraints.is_array() || constraints.empty()) return;
+  const Json& meta = Member(pod.pod, "metadata");
+  const std::string ns = StringMember(meta, "namespace");
+  auto labels_of = [](const Json& p) {
+    api::Labels out;
+    const Json& l = Member(Member(p, "metadata"), "labels");
+    if (l.is_object()) {
+      for (const auto& [k, v] : l.items()) {
+        if (v.is_string()) out.emplace(k, v.get<std::string>());
+      }
+    }
+    return out;
+  };
+  const api::Labels own = labels_of(pod.pod);
+  for (const Json& c : constraints) {
+    PodInfo::Spread s;
+    s.key = StringMember(c, "topologyKey");
+    s.max_skew = std::max<int64_t>(1, c.value("maxSkew", int64_t{1}));
+    s.hard = StringMember(c, "whenUnsatisfiable") != "ScheduleAnyway";
+    // matchLabelKeys: the pod's own values for those keys join the selector.
+    Json selector_json = Member(c, "labelSelector");
+    const bool none = selector_json.is_null();
+    if (!none) {
+      for (const Json& k : Array(c, "matchLabelKeys")) {
+        if (!k.is_string()) continue;
+        if (auto it = own.find(k.get<std::string>()); it != own.end()) selector_json["matchLabels"][it->first] = it->second;
+      }
+    }
+    auto selector = api::LabelSelector::FromJson(selector_json);
+    auto matches = [&](const api::Labels& l) { return !none && selector.ok() && selector->Matches(l); };
+    s.self = matches(own) ? 1 : 0;
+    const bool honor_affinity = StringMember(c, "nodeAffinityPolicy") != "Ignore";
+    for (const auto& [name, node] : nodes) {
+      auto domain = node.labels.find(s.key);
+      if (domain == node.labels.end() || !domain->is_string()) continue;
+      if (honor_affinity && !MatchesNodeAffinity(pod, node)) continue;
+      s.counts.emplace(domain->get<std::string>(), 0);
+    }
+    for (const auto& [key, entry] : placed) {
+      const auto& [node_name, other] = entry;
+      if (key.rfind(ns + "/", 0) != 0 || key == pod.key) continue;
+      auto node = nodes.find(node_name);
+      if (node == nodes.end()) continue;
+      auto domain = node->second.labels.find(s.key);
+      if (domain == node->second.labels.end() || !domain->is_string()) continue;
+      auto count = s.counts.find(domain->get<std::string>());
+      if (count == s.counts.end()) continue;  // a node the pod could not go to anyway
+      if (matches(labels_of(other.pod))) ++count->second;
+    }
+    const int64_t min_domains = c.value("minDomains", int64_t{1});
+    s.min_count = 0;
+    if (!s.counts.empty() && static_cast<int64_t>(s.counts.size()) >= min_domains) {
+      s.min_count = std::min_element(s.counts.begin(), s.counts.end(), [](const auto& a, const auto& b) {
+                      return a.second < b.second;
+                    })->second;
+    }
+    pod.spread.push_back(std::move(s));
+  }
+}
+
 int64_t ResourceAmount(const std::string& name, const Json& quantity) {
   std::string text = quantity.is_string() ? quantity.get<std::string>() : quantity.dump();
   auto q = api::Quantity::Parse(text);
@@ -341,6 +441,7 @@ std::vector<std::unique_ptr<FilterPlugin>> DefaultFilters() {
   out.push_back(std::make_unique<NodeAffinity>());
   out.push_back(std::make_unique<NodeResourcesFit>());
   out.push_back(std::make_unique<VolumeBinding>());
+  out.push_back(std::make_unique<PodTopologySpread>());
   return out;
 }
 
@@ -351,6 +452,7 @@ std::vector<std::unique_ptr<ScorePlugin>> DefaultScores() {
   out.push_back(std::make_unique<TaintToleration>());
   out.push_back(std::make_unique<GpuPacking>());
   out.push_back(std::make_unique<OwnerSpread>());
+  out.push_back(std::make_unique<PodTopologySpread>());
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "scheduler/framework.h"
 #include "scheduler/scheduler.h"
 
@@ -182,6 +184,40 @@ TEST(VolumeBindingTest, BoundVolumesNodeAffinity) {
   EXPECT_EQ(filter({on("a")}, a), Reasons{});
   EXPECT_EQ(filter({on("a")}, b), conflict);
   EXPECT_EQ(filter({on("a"), on("b")}, a), conflict);  // every volume must be reachable
+}
+
+TEST(PodTopologySpreadTest, FiltersOnSkewAndScoresTheEmptierDomain) {
+  NodeInfo a1(Node("a1", "8", "8Gi", 0, {{"zone", "a"}})), a2(Node("a2", "8", "8Gi", 0, {{"zone", "a"}}));
+  NodeInfo b1(Node("b1", "8", "8Gi", 0, {{"zone", "b"}})), none(Node("x", "8", "8Gi", 0));
+  std::map<std::string, NodeInfo> nodes = {{"a1", a1}, {"a2", a2}, {"b1", b1}, {"x", none}};
+  auto pod = [](const std::string& name, const std::string& when) {
+    Json p = Pod("100m", "1Mi", 0, {{"topologySpreadConstraints",
+                                      {{{"maxSkew", 1}, {"topologyKey", "zone"}, {"whenUnsatisfiable", when},
+                                        {"labelSelector", {{"matchLabels", {{"app", "x"}}}}}}}}});
+    p["metadata"]["name"] = name;
+    p["metadata"]["labels"] = {{"app", "x"}};
+    return PodInfo(p);
+  };
+  // Two matching pods in zone a already, none in b.
+  std::map<std::string, std::pair<std::string, PodInfo>> placed = {{"default/p1", {"a1", pod("p1", "DoNotSchedule")}},
+                                                                   {"default/p2", {"a2", pod("p2", "DoNotSchedule")}}};
+  PodInfo hard = pod("new", "DoNotSchedule");
+  ComputeSpread(hard, nodes, placed);
+  auto filter = [&](const NodeInfo& n) {
+    for (const auto& f : DefaultFilters()) {
+      if (std::string(f->Name()) == "PodTopologySpread") return f->Filter(hard, n);
+    }
+    return Reasons{"missing"};
+  };
+  EXPECT_EQ(filter(a1), Reasons{"node(s) didn't match pod topology spread constraints"});  // skew 2+1-0
+  EXPECT_EQ(filter(b1), Reasons{});
+  EXPECT_EQ(filter(none), Reasons{"node(s) didn't match pod topology spread constraints (missing required label)"});
+  PodInfo soft = pod("new", "ScheduleAnyway");
+  ComputeSpread(soft, nodes, placed);
+  for (const auto& s : DefaultScores()) {
+    if (std::string(s->Name()) != "PodTopologySpread") continue;
+    EXPECT_GT(s->Score(soft, b1), s->Score(soft, a1));
+  }
 }
 
 }  // namespace

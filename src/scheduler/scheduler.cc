@@ -431,6 +431,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
   {
     std::lock_guard lock(mu_);
     total = nodes_.size();
+    ComputeSpread(pod, nodes_, placed_);
     int64_t best_score = -1;
     // As kube-scheduler: stop looking once enough feasible nodes are found (all of them in
     // small clusters, at least 100, an adaptive share in large ones), starting where the last
