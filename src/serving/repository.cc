@@ -134,6 +134,7 @@ void Repository::Poll() {
                    models_.count(name) ? " (the previous version keeps serving)" : "");
     }
   }
+  loaded_ = true;
 }
 
 std::shared_ptr<const LoadedModel> Repository::Get(const std::string& name) const {

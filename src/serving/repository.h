@@ -10,6 +10,7 @@
 // Thread-safety: Load from one thread; the readers from any (a served model is immutable and
 // held by shared_ptr, so a request keeps the version it started with).
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -46,6 +47,8 @@ class Repository {
   std::string Error(const std::string& name) const;
   // Every model found is loaded.
   bool Ready() const;
+  // The first Poll has finished (until then, a model not found may just not be loaded yet).
+  bool Loaded() const { return loaded_.load(); }
 
  private:
   // What was last tried for a model, so that a failure is not retried until something changes.
@@ -62,6 +65,7 @@ class Repository {
   std::map<std::string, std::shared_ptr<const LoadedModel>> models_;
   std::map<std::string, std::string> errors_;
   std::map<std::string, Attempt> tried_;  // Poll's own
+  std::atomic<bool> loaded_{false};
 };
 
 }  // namespace mlkube::serving

@@ -138,6 +138,10 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
   // The model a path names, answering 404 itself when there is none (or not that version).
   auto model_for = [&](const std::string& name, const std::string& version) -> std::shared_ptr<const LoadedModel> {
     auto m = repository_.Get(name);
+    if (!m && !repository_.Loaded()) {
+      out.Send(Error(503, "model '" + name + "' is not loaded yet: the repository is still loading"));
+      return nullptr;
+    }
     if (!m) {
       const std::string why = repository_.Error(name);
       out.Send(Error(why.empty() ? 404 : 503, why.empty() ? "unknown model '" + name + "'"
@@ -145,8 +149,9 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
       return nullptr;
     }
     if (!version.empty() && version != std::to_string(m->version)) {
-      out.Send(Error(404, "model '" + name + "' has no version '" + version + "' loaded (serving " +
-                              std::to_string(m->version) + ")"));
+      out.Send(ForModel(Error(404, "model '" + name + "' has no version '" + version + "' loaded (serving " +
+                                       std::to_string(m->version) + ")"),
+                        *m));
       return nullptr;
     }
     return m;
@@ -219,6 +224,7 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
     v1_model = default_model_;
     if (v1_model.empty()) {
       const auto names = repository_.Names();
+      if (names.empty() && !repository_.Loaded()) return out.Send(Error(503, "the repository is still loading"));
       if (names.size() != 1) {
         return out.Send(Error(400, "/predict needs --default-model: the repository has " + std::to_string(names.size()) +
                                        " models"));

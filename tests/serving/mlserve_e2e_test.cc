@@ -228,6 +228,8 @@ TEST_F(MlserveE2E, BadInputGetsAnErrorAndChangesNothing) {
   EXPECT_EQ(infer("/v2/models/nope/infer", digits({1, 64}, row)),
             std::make_pair(404, std::string("unknown model 'nope'")));
   EXPECT_EQ(infer("/v2/models/digits/versions/7/infer", digits({1, 64}, row)).first, 404);
+  EXPECT_NE(server_->Curl("GET", "/v2/models/digits/versions/7", "", "-i").out.find("Model-Version: 1"),
+            std::string::npos);
   EXPECT_EQ(infer("/v1/models/digits:predict", R"({"instances": 3})").second, "the request has no 'instances' list");
   EXPECT_EQ(infer("/v1/models/digits:predict", R"({"instances": [[0.5, 0.5]]})").second,
             "instance 0 has 2 values; input 'input' takes [64] (64 values)");
