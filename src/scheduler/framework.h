@@ -122,6 +122,8 @@ class ScorePlugin {
 std::vector<std::unique_ptr<FilterPlugin>> DefaultFilters();
 std::vector<std::unique_ptr<ScorePlugin>> DefaultScores();
 
+// Whether a NodeSelectorTerm (matchExpressions and matchFields, all of them) holds for the node.
+bool MatchesNodeSelectorTerm(const Json& term, const NodeInfo& node);
 // Whether the pod's nodeSelector and required node affinity admit the node.
 bool MatchesNodeAffinity(const PodInfo& pod, const NodeInfo& node);
 // Fills pod.spread: for each of its topology spread constraints, the pods among `placed`

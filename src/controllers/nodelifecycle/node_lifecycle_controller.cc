@@ -36,13 +36,16 @@ bool Tolerates(const Json& toleration, const Json& taint) {
   const std::string effect = StringMember(toleration, "effect");
   if (!effect.empty() && effect != StringMember(taint, "effect")) return false;
   const std::string key = StringMember(toleration, "key");
-  if (StringMember(toleration, "operator") == "Exists") return key.empty() || key == StringMember(taint, "key");
-  return key == StringMember(taint, "key") && StringMember(toleration, "value") == StringMember(taint, "value");
+  if (StringMember(toleration, "operator") == "Exists")
+    return key.empty() || key == StringMember(taint, "key");
+  return key == StringMember(taint, "key") &&
+         StringMember(toleration, "value") == StringMember(taint, "value");
 }
 
 }  // namespace
 
-NodeLifecycleController::NodeLifecycleController(const client::Client& client, client::SharedInformers& informers,
+NodeLifecycleController::NodeLifecycleController(const client::Client& client,
+                                                 client::SharedInformers& informers,
                                                  Options options)
     : client_(client),
       nodes_(informers.For("/api/v1/nodes")),
@@ -51,7 +54,8 @@ NodeLifecycleController::NodeLifecycleController(const client::Client& client, c
       options_(options),
       node_events_(client, "node-controller"),
       eviction_events_(client, "taint-eviction-controller"),
-      controller_("node-lifecycle-controller", [this](const std::string& key) { return Sync(key); }, 1) {
+      controller_(
+          "node-lifecycle-controller", [this](const std::string& key) { return Sync(key); }, 1) {
   auto node = [this](const Json& n) { controller_.Enqueue(kNode + NameOf(n)); };
   nodes_.AddHandlers({node,
                       [this, node](const Json& old, const Json& n) {
@@ -76,7 +80,8 @@ NodeLifecycleController::NodeLifecycleController(const client::Client& client, c
 
 void NodeLifecycleController::EnqueuePodsOn(const std::string& node) {
   pods_.Visit([&](const Json& p) {
-    if (StringMember(Member(p, "spec"), "nodeName") == node) controller_.Enqueue(kPod + client::Informer::KeyOf(p));
+    if (StringMember(Member(p, "spec"), "nodeName") == node)
+      controller_.Enqueue(kPod + client::Informer::KeyOf(p));
   });
 }
 
@@ -99,7 +104,8 @@ Status NodeLifecycleController::SyncNode(const std::string& name) {
   auto later = [&](std::optional<Time> t) {
     if (t && (!heartbeat || *t > *heartbeat)) heartbeat = t;
   };
-  if (auto lease = leases_.Get("kube-node-lease/" + name)) later(TimeField(Member(*lease, "spec"), "renewTime"));
+  if (auto lease = leases_.Get("kube-node-lease/" + name))
+    later(TimeField(Member(*lease, "spec"), "renewTime"));
   for (const Json& c : ArrayMember(Member(node, "status"), "conditions")) {
     if (StringMember(c, "type") == "Ready") later(TimeField(c, "lastHeartbeatTime"));
   }
@@ -116,7 +122,9 @@ Status NodeLifecycleController::SyncNode(const std::string& name) {
     Json& conds = node["status"]["conditions"];
     for (Json& c : conds) {
       const std::string type = StringMember(c, "type");
-      if (type != "Ready" && type != "MemoryPressure" && type != "DiskPressure" && type != "PIDPressure") continue;
+      if (type != "Ready" && type != "MemoryPressure" && type != "DiskPressure" &&
+          type != "PIDPressure")
+        continue;
       c["status"] = "Unknown";
       c["reason"] = "NodeStatusUnknown";
       c["message"] = "Kubelet stopped posting node status.";
@@ -125,7 +133,8 @@ Status NodeLifecycleController::SyncNode(const std::string& name) {
     auto r = client_.Send("PUT", "/api/v1/nodes/" + name + "/status", node);
     if (!r.ok()) return r.status();
     node = *r;
-    node_events_.Record(node, "Normal", "NodeNotReady", "Node " + name + " status is now: NodeNotReady");
+    node_events_.Record(node, "Normal", "NodeNotReady",
+                        "Node " + name + " status is now: NodeNotReady");
     RETURN_IF_ERROR(MarkPodsNotReady(name));
   }
 
@@ -162,8 +171,9 @@ Status NodeLifecycleController::SyncNode(const std::string& name) {
   // Look again when the node would turn silent.
   if (observed && !silent) {
     const auto left = *observed + options_.grace - now;
-    controller_.queue().AddAfter(kNode + name, std::max<Clock::duration>(left, std::chrono::seconds(0)) +
-                                                   std::chrono::milliseconds(100));
+    controller_.queue().AddAfter(
+        kNode + name,
+        std::max<Clock::duration>(left, std::chrono::seconds(0)) + std::chrono::milliseconds(100));
   }
   return Status::Ok();
 }
@@ -180,8 +190,10 @@ Status NodeLifecycleController::MarkPodsNotReady(const std::string& node) {
       c["status"] = "False";
       c["lastTransitionTime"] = now;
     }
-    auto r = client_.Send("PUT", "/api/v1/namespaces/" + NamespaceOf(pod) + "/pods/" + NameOf(pod) + "/status", pod);
-    if (!r.ok() && r.status().code() != Code::kNotFound && r.status().code() != Code::kConflict) return r.status();
+    auto r = client_.Send(
+        "PUT", "/api/v1/namespaces/" + NamespaceOf(pod) + "/pods/" + NameOf(pod) + "/status", pod);
+    if (!r.ok() && r.status().code() != Code::kNotFound && r.status().code() != Code::kConflict)
+      return r.status();
   }
   return Status::Ok();
 }
@@ -220,7 +232,8 @@ Status NodeLifecycleController::SyncPod(const std::string& key) {
     if (!tolerated) {
       at = now;
     } else if (seconds && !forever) {
-      at = TimeField(taint, "timeAdded").value_or(now) + std::chrono::seconds(std::max<int64_t>(0, *seconds));
+      at = TimeField(taint, "timeAdded").value_or(now) +
+           std::chrono::seconds(std::max<int64_t>(0, *seconds));
     }
     if (at && (!evict_at || *at < *evict_at)) evict_at = at;
   }

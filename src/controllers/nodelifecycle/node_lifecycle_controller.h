@@ -24,7 +24,8 @@ class NodeLifecycleController {
     // --node-monitor-grace-period: how long a silent node is still taken for Ready.
     std::chrono::seconds grace{40};
   };
-  NodeLifecycleController(const client::Client& client, client::SharedInformers& informers, Options options);
+  NodeLifecycleController(const client::Client& client, client::SharedInformers& informers,
+                          Options options);
   void Start() { controller_.Start(); }
   void Stop() { controller_.Stop(); }
   // Keys: "node/<name>" or "pod/<namespace>/<name>".
