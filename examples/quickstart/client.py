@@ -5,7 +5,6 @@ held-out test set, and prints a few predictions and the accuracy.
 Environment: PREDICT_URL (default http://model-service/predict), DATA_DIR (default
 /data/fashion-mnist), SAMPLES (default all 10,000), BATCH (rows per request, default 250).
 """
-import gzip
 import json
 import os
 import time
@@ -14,24 +13,15 @@ import urllib.request
 
 import numpy as np
 
-CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-           "Ankle boot"]
+from fashion_mnist import CLASSES, images as load
+
 url = os.environ.get("PREDICT_URL", "http://model-service/predict")
 data_dir = os.environ.get("DATA_DIR", "/data/fashion-mnist")
 batch = int(os.environ.get("BATCH", "250"))
 
 
-def idx(name):
-    with gzip.open(os.path.join(data_dir, name)) as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
 samples = int(os.environ.get("SAMPLES", "10000"))
-images = (idx("t10k-images-idx3-ubyte.gz").reshape(10000, -1)[:samples] / 255.0).astype(np.float32)
-labels = idx("t10k-labels-idx1-ubyte.gz")[:samples]
+images, labels = (a[:samples] for a in load(data_dir, "t10k"))
 
 
 def predict(rows, attempts=120):

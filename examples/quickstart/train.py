@@ -17,15 +17,15 @@ Environment (all optional):
   INIT_FROM_LATEST  "1": start from the weights of the newest published version (fine-tuning
                     on fresh data, as a retraining CronJob does)
 """
-import gzip
 import json
 import os
 import signal
 import sys
 import time
 
-import numpy as np
 import torch
+
+from fashion_mnist import images
 
 # A container's first process is PID 1 of its namespace, which the kernel gives no default
 # SIGTERM action: without a handler, deleting the pod would let training run on for the whole
@@ -47,22 +47,8 @@ def log(msg):
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
-def idx(name):
-    with gzip.open(os.path.join(data_dir, name)) as f:
-        raw = f.read()
-    dims = raw[3]
-    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def features(images):
-    return torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255.0)
-
-
-x_train = features(idx("train-images-idx3-ubyte.gz"))[lo:hi]
-y_train = torch.from_numpy(idx("train-labels-idx1-ubyte.gz").astype(np.int64))[lo:hi]
-x_test = features(idx("t10k-images-idx3-ubyte.gz"))
-y_test = torch.from_numpy(idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+x_train, y_train = (torch.from_numpy(a[lo:hi]) for a in images(data_dir, "train"))
+x_test, y_test = (torch.from_numpy(a) for a in images(data_dir, "t10k"))
 
 torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(),

@@ -748,6 +748,17 @@ Result<LabelSelector> LabelSelector::FromJson(const Json& selector) {
   return sel;
 }
 
+Labels LabelsOf(const Json& obj) {
+  Labels out;
+  const Json& labels = Member(Member(obj, "metadata"), "labels");
+  if (labels.is_object()) {
+    for (const auto& [k, v] : labels.items()) {
+      if (v.is_string()) out.emplace(k, v.get<std::string>());
+    }
+  }
+  return out;
+}
+
 bool LabelSelector::Matches(const Labels& labels) const {
   return std::all_of(reqs_.begin(), reqs_.end(),
                      [&](const Requirement& r) { return RequirementMatches(r, labels); });

@@ -13,6 +13,8 @@
 namespace mlkube::api {
 
 using Labels = std::map<std::string, std::string, std::less<>>;
+// An object's metadata.labels (values that are not strings left out).
+Labels LabelsOf(const Json& obj);
 using Fields = std::map<std::string, std::string, std::less<>>;
 
 struct Requirement {

@@ -125,17 +125,7 @@ void ComputeSpread(PodInfo& pod, const std::map<std::string, NodeInfo>& nodes,
   if (!constraints.is_array() || constraints.empty()) return;
   const Json& meta = Member(pod.pod, "metadata");
   const std::string ns = StringMember(meta, "namespace");
-  auto labels_of = [](const Json& p) {
-    api::Labels out;
-    const Json& l = Member(Member(p, "metadata"), "labels");
-    if (l.is_object()) {
-      for (const auto& [k, v] : l.items()) {
-        if (v.is_string()) out.emplace(k, v.get<std::string>());
-      }
-    }
-    return out;
-  };
-  const api::Labels own = labels_of(pod.pod);
+  const api::Labels own = api::LabelsOf(pod.pod);
   for (const Json& c : constraints) {
     PodInfo::Spread s;
     s.key = StringMember(c, "topologyKey");
@@ -172,7 +162,7 @@ void ComputeSpread(PodInfo& pod, const std::map<std::string, NodeInfo>& nodes,
       if (domain == node->second.labels.end() || !domain->is_string()) continue;
       auto count = s.counts.find(domain->get<std::string>());
       if (count == s.counts.end()) continue;  // a node the pod could not go to anyway
-      if (matches(labels_of(other.pod))) ++count->second;
+      if (matches(api::LabelsOf(other.pod))) ++count->second;
     }
     const int64_t min_domains = c.value("minDomains", int64_t{1});
     s.min_count = 0;

@@ -14,16 +14,6 @@ std::string NameOf(const Json& obj) { return StringMember(Member(obj, "metadata"
 std::string NamespaceOf(const Json& obj) { return StringMember(Member(obj, "metadata"), "namespace"); }
 std::string UidOf(const Json& obj) { return StringMember(Member(obj, "metadata"), "uid"); }
 
-api::Labels LabelsOf(const Json& obj) {
-  api::Labels out;
-  const Json& labels = Member(Member(obj, "metadata"), "labels");
-  if (labels.is_object()) {
-    for (const auto& [k, v] : labels.items()) {
-      if (v.is_string()) out.emplace(k, v.get<std::string>());
-    }
-  }
-  return out;
-}
 
 bool IsDeleting(const Json& obj) {
   const Json& ts = Member(Member(obj, "metadata"), "deletionTimestamp");

@@ -24,7 +24,7 @@ using Time = std::chrono::system_clock::time_point;
 std::string NameOf(const Json& obj);
 std::string NamespaceOf(const Json& obj);
 std::string UidOf(const Json& obj);
-api::Labels LabelsOf(const Json& obj);
+using api::LabelsOf;
 bool IsDeleting(const Json& obj);  // has a deletionTimestamp
 std::optional<Time> TimeField(const Json& obj, const char* key);  // an RFC 3339 member
 
