@@ -127,10 +127,11 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
     }
     return out.Send({200, metrics::kContentType, metrics_.Render(), {}});
   }
-  auto parse_body = [&](Json* body) -> bool {
+  // The body of a request to the loaded model `m` (whose headers its error carries).
+  auto parse_body = [&](Json* body, const LoadedModel& m) -> bool {
     *body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (body->is_discarded()) {
-      out.Send(Error(400, "the request body is not valid JSON"));
+      out.Send(ForModel(Error(400, "the request body is not valid JSON"), m));
       return false;
     }
     return true;
@@ -190,10 +191,10 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
         return out.Send(m ? ForModel(std::move(r), *m) : std::move(r));
       }
       if (action == "infer" && post) {
-        Json body;
-        if (!parse_body(&body)) return;
         auto m = model_for(p[2], version);
         if (!m) return;
+        Json body;
+        if (!parse_body(&body, *m)) return;
         auto inputs = DecodeV2Request(body, m->config);
         auto wanted = inputs.ok() ? RequestedOutputs(body, m->config) : Result<std::vector<std::string>>(inputs.status());
         if (!wanted.ok()) {
@@ -233,10 +234,10 @@ void InferenceServer::Handle(apiserver::HttpRequest& req, apiserver::Responder& 
     }
   }
   if (!v1_model.empty()) {
-    Json body;
-    if (!parse_body(&body)) return;
     auto m = model_for(v1_model, "");
     if (!m) return;
+    Json body;
+    if (!parse_body(&body, *m)) return;
     auto inputs = DecodeV1Request(body, m->config);
     if (!inputs.ok()) {
       Count(m->name, "v1", HttpCode(inputs.status().code()));

@@ -235,6 +235,7 @@ TEST_F(MlserveE2E, BadInputGetsAnErrorAndChangesNothing) {
             "instance 0 has 2 values; input 'input' takes [64] (64 values)");
   EXPECT_NE(server_->Curl("POST", "/predict", R"({"instances": [[0.5]]})", "-i").out.find("Model-Name: digits"),
             std::string::npos);
+  EXPECT_NE(server_->Curl("POST", "/v2/models/digits/infer", "{bad", "-i").out.find("Model-Sha256: "), std::string::npos);
   // Over --max-request-bytes (100000): refused before it is read.
   const std::string huge = digits({200, 64}, Json(std::vector<double>(200 * 64, 0.123456789)));
   ASSERT_GT(huge.size(), 100000u);
