@@ -300,8 +300,10 @@ TEST_F(KubectlE2E, WatchSeesAChange) {
     f >> event >> name >> data >> a;
     age[event] = a;
   }
-  EXPECT_EQ(age["ADDED"], "0s") << r.out;
-  EXPECT_THAT(age["MODIFIED"], ::testing::AnyOf("2s", "3s")) << r.out;
+  // (kubectl prints whole seconds, and a slow machine may show the new object as 1s old.)
+  auto seconds = [](const std::string& a) { return a.size() > 1 && a.back() == 's' ? std::atoi(a.c_str()) : -1; };
+  EXPECT_GE(seconds(age["ADDED"]), 0) << r.out;
+  EXPECT_GE(seconds(age["MODIFIED"]) - seconds(age["ADDED"]), 2) << r.out;
   ASSERT_EQ(K("delete configmap watched").code, 0);
 }
 
