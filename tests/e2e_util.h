@@ -127,6 +127,30 @@ inline void RemoveCgroupTree(const std::string& root) {
   }
 }
 
+// What a node agent leaves on the machine when stopped with pods still running: their cgroups,
+// network namespaces (named in its IPAM state), bridge, nftables table and the tmpfs mounts of
+// memory-backed volumes under `dir`.
+inline void RemoveNodeLeftovers(const std::filesystem::path& agent_data, const std::filesystem::path& dir,
+                                const std::string& cgroup_root, const std::string& bridge) {
+  RemoveCgroupTree(cgroup_root);
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(agent_data / "ipam", ec)) {
+    Sh("ip netns del mlk-" + ReadFile(e.path()));
+  }
+  Sh("ip link del " + bridge);
+  Sh("nft delete table ip " + bridge);
+  std::ifstream info("/proc/self/mountinfo");
+  std::vector<std::string> points;
+  for (std::string line; std::getline(info, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point;
+    f >> id >> parent >> dev >> root >> point;
+    if (point.rfind(dir.string() + "/", 0) == 0) points.push_back(point);
+  }
+  std::sort(points.rbegin(), points.rend());
+  for (const auto& p : points) ::umount2(p.c_str(), MNT_DETACH);
+}
+
 // One `mlkube server` process on a fresh data directory and a free port. Without `agent` it
 // runs no node agent (--no-agent); with it, one on a cgroup root of its own that is torn down,
 // with everything in it, when the test ends. The scheduler runs only when asked for, so that
@@ -147,26 +171,7 @@ class ServerProcess {
   }
   ~ServerProcess() {
     Stop();
-    if (agent_) {
-      RemoveCgroupTree(cgroup_root_);
-      std::error_code ec;
-      for (const auto& e : std::filesystem::directory_iterator(dir_ / "data" / "agent" / "ipam", ec)) {
-        Sh("ip netns del mlk-" + ReadFile(e.path()));
-      }
-      Sh("ip link del " + bridge_);
-      Sh("nft delete table ip " + bridge_);  // the proxy's rules, kept while pods were left
-      // Memory-backed volumes of pods still there are tmpfs mounts under the data directory.
-      std::ifstream info("/proc/self/mountinfo");
-      std::vector<std::string> points;
-      for (std::string line; std::getline(info, line);) {
-        std::istringstream f(line);
-        std::string id, parent, dev, root, point;
-        f >> id >> parent >> dev >> root >> point;
-        if (point.rfind(dir_.string() + "/", 0) == 0) points.push_back(point);
-      }
-      std::sort(points.rbegin(), points.rend());
-      for (const auto& p : points) ::umount2(p.c_str(), MNT_DETACH);
-    }
+    if (agent_) RemoveNodeLeftovers(dir_ / "data" / "agent", dir_, cgroup_root_, bridge_);
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -266,6 +271,64 @@ class ServerProcess {
   std::vector<std::string> extra_;  // flags kept for restarts
   bool agent_ = false, scheduler_ = false;
   std::string cgroup_root_, bridge_, pod_cidr_;
+};
+
+
+// A `mlkube agent` process joining `server` (started with --no-agent) as node `node`, on the
+// bridge, pod range and cgroup root the server would have used, serving the API server on
+// 127.0.0.1 at a free port. Its pods and their traces go when the test ends.
+class AgentProcess {
+ public:
+  AgentProcess(const ServerProcess& server, std::string node) : server_(server), node_(std::move(node)) {
+    dir_ = server.dir() / ("agent-" + node_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~AgentProcess() {
+    Stop();
+    RemoveNodeLeftovers(dir_ / "data", dir_, server_.cgroup_root(), server_.bridge());
+  }
+
+  // Starts the agent and waits until its Node is Ready. False if it did not come up.
+  bool Start(const std::vector<std::string>& extra = {}) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      FILE* f = std::fopen((dir_ / "agent.log").c_str(), "a");
+      ::dup2(fileno(f), 1);
+      ::dup2(fileno(f), 2);
+      std::vector<std::string> args = {MLKUBE_BINARY, "agent", "--kubeconfig", server_.kubeconfig().string(),
+                                       "--data-dir", (dir_ / "data").string(), "--node-name", node_,
+                                       "--node-ip", "127.0.0.1", "--port", "0",
+                                       "--cgroup-root", server_.cgroup_root(), "--bridge-name", server_.bridge(),
+                                       "--pod-cidr", server_.pod_cidr()};
+      args.insert(args.end(), extra.begin(), extra.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      std::_Exit(127);
+    }
+    return WaitFor(
+        [&] {
+          return server_.Kubectl("get node " + node_ + " -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}'").out ==
+                 "True";
+        },
+        std::chrono::seconds(30));
+  }
+  void Stop(int sig = SIGTERM) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  std::string log() const { return ReadFile(dir_ / "agent.log"); }
+  std::filesystem::path dir() const { return dir_; }
+
+ private:
+  const ServerProcess& server_;
+  std::string node_;
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
 };
 
 }  // namespace mlkube::testing

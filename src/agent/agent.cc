@@ -22,8 +22,12 @@
 #include "agent/pod_worker.h"
 #include "agent/runtime/exec.h"
 #include "agent/volumes/volumes.h"
+#include "apiserver/certs.h"
 #include "apiserver/fd_writer.h"
+#include "apiserver/http_server.h"
+#include "apiserver/node_proxy.h"
 #include "apiserver/port_forward.h"
+#include "apiserver/rest.h"
 #include "client/events.h"
 #include "client/informer.h"
 #include "common/ipv4.h"
@@ -66,6 +70,8 @@ struct Agent::Impl {
   std::unique_ptr<client::EventRecorder> events;
   std::unique_ptr<WorkerContext> ctx;
   std::unique_ptr<client::Informer> informer;
+  std::unique_ptr<apiserver::HttpServer> daemon;  // the agent's own port, when it serves one
+  std::atomic<Agent*> self{nullptr};              // what the port serves, once Start is done
 
   std::mutex mu;
   // By pod uid; shared so that a log stream keeps its worker alive after the pod is gone.
@@ -137,6 +143,31 @@ struct Agent::Impl {
     it->second->Delete();
   }
 
+  // The agent's HTTPS port for the API server (Options::serve_port), started before the
+  // Node is registered so that the Node names its port and certificate from the start.
+  Status ServeDaemonPort() {
+    const std::string address = options.serve_address.empty() ? facts.internal_ip : options.serve_address;
+    ASSIGN_OR_RETURN(apiserver::ServingCertificate cert,
+                     apiserver::EnsureSelfSignedCertificate(options.data_dir / "pki", "kubelet",
+                                                            {facts.internal_ip, facts.name, address}));
+    apiserver::HttpServer::Options o;
+    o.host = address;
+    o.port = static_cast<uint16_t>(options.serve_port);
+    o.cert_pem = cert.cert_pem;
+    o.key_pem = cert.key_pem;
+    daemon = std::make_unique<apiserver::HttpServer>(o, [this](apiserver::HttpRequest& req, apiserver::Responder& out) {
+      Agent* a = self.load();
+      if (a == nullptr) {
+        return out.Send(apiserver::StatusResponse(Status(Code::kUnavailable, "the node agent is starting")));
+      }
+      a->ServeDaemon(req, out);
+    });
+    RETURN_IF_ERROR(daemon->Start());
+    facts.daemon_port = daemon->port();
+    facts.serving_cert_sha256 = apiserver::CertSha256(cert.cert_pem);
+    return Status::Ok();
+  }
+
   Status Register() {
     Json node = NodeObject(facts);
     auto created = client.Send("POST", "/api/v1/nodes", node);
@@ -144,8 +175,12 @@ struct Agent::Impl {
     if (created.ok()) {
       current = *created;
     } else if (created.status().code() == Code::kAlreadyExists) {
-      // Re-registration: our labels are brought up to date, others' are kept.
-      Json patch = {{"metadata", {{"labels", node["metadata"]["labels"]}}}};
+      // Re-registration: our labels and our certificate's fingerprint are brought up to
+      // date, others' kept.
+      Json fingerprint = facts.serving_cert_sha256.empty() ? Json() : Json(facts.serving_cert_sha256);
+      Json patch = {{"metadata",
+                     {{"labels", node["metadata"]["labels"]},
+                      {"annotations", {{apiserver::kServingCertAnnotation, fingerprint}}}}}};
       ASSIGN_OR_RETURN(current, client.Send("PATCH", "/api/v1/nodes/" + facts.name, patch,
                                             "application/merge-patch+json"));
     } else {
@@ -269,6 +304,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   f.pod_cidr = options.pod_cidr;
   impl->events = std::make_unique<client::EventRecorder>(client, "kubelet", f.name);
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (options.serve_port >= 0) RETURN_IF_ERROR(impl->ServeDaemonPort());
   impl->ctx.reset(new WorkerContext{client, *impl->events, *impl->cgroups, *impl->gpus, *impl->network, f,
                                     options.data_dir / "pods", options.data_dir / "logs", self});
   RETURN_IF_ERROR(impl->Register());
@@ -291,7 +327,9 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   impl->sampler = std::thread([raw] { raw->SampleMetrics(); });
   impl->running_pods = impl->prometheus.AddCollector([raw] { return raw->RunningPods(); });
   impl->resource_families = impl->prometheus.AddCollector([raw] { return raw->metrics->Families(); });
-  return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+  auto agent = std::unique_ptr<Agent>(new Agent(std::move(impl)));
+  agent->impl_->self = agent.get();
+  return agent;
 }
 
 Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -304,6 +342,7 @@ void Agent::Stop() {
     if (impl_->stopping) return;
     impl_->stopping = true;
   }
+  if (impl_->daemon) impl_->daemon->Stop();
   impl_->cv.notify_all();
   if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
   if (impl_->sampler.joinable()) impl_->sampler.join();
@@ -486,11 +525,7 @@ void Agent::ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserv
   const std::string uid = pod["metadata"].value("uid", "");
   const std::string container = req.Query("container");
   std::shared_ptr<PodWorker> w = impl_->WorkerOf(uid);
-  auto fail = [&](const Status& st) {
-    Json s = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", Json::object()}, {"status", "Failure"},
-              {"message", st.message()}, {"reason", Reason(st.code())}, {"code", HttpCode(st.code())}};
-    out.Send({HttpCode(st.code()), "application/json", s.dump(), {}});
-  };
+  auto fail = [&](const Status& st) { FailWith(out, st); };
   if (w == nullptr) {
     return fail(Status(Code::kBadRequest, "container \"" + container + "\" in pod \"" +
                                               pod["metadata"].value("name", "") + "\" is waiting to start: ContainerCreating"));
@@ -509,7 +544,7 @@ void Agent::ServeLog(const Json& pod, const apiserver::HttpRequest& req, apiserv
 void Agent::ServeNodeProxy(const apiserver::HttpRequest& req, apiserver::Responder& out) {
   const std::string marker = "/nodes/" + node_name() + "/proxy";
   const size_t at = req.path.find(marker);
-  const std::string rest = at == std::string::npos ? "" : req.path.substr(at + marker.size());
+  const std::string rest = at == std::string::npos ? req.path : req.path.substr(at + marker.size());
   if (req.method == "GET" && (rest == "/metrics" || rest == "/metrics/")) {
     return out.Send({200, metrics::kContentType, impl_->prometheus.Render(), {}});
   }
@@ -518,6 +553,39 @@ void Agent::ServeNodeProxy(const apiserver::HttpRequest& req, apiserver::Respond
   }
   FailWith(out, Status(Code::kNotFound,
                        "the node agent serves /metrics and /metrics/resource, not " + (rest.empty() ? "/" : rest)));
+}
+
+void Agent::ServeDaemon(apiserver::HttpRequest& req, apiserver::Responder& out) {
+  if (!apiserver::HasBearerToken(req, impl_->options.serve_token)) {
+    return FailWith(out, Status(Code::kUnauthorized, "Unauthorized"));
+  }
+  const std::vector<std::string> parts = apiserver::SplitPath(req.path);
+  const std::string verb = parts.empty() ? "" : parts[0];
+  if (req.method == "GET" && req.path == apiserver::kResourceMetricsPath) {
+    apiserver::MetricsSnapshot snap = ResourceMetrics();
+    Json j = {{"node", snap.node}, {"pods", snap.pods}, {"custom", snap.custom}};
+    return out.Send({200, "application/json", j.dump(), {}});
+  }
+  const bool per_container = verb == "containerLogs" || verb == "exec" || verb == "attach";
+  if (!per_container && verb != "portForward") return ServeNodeProxy(req, out);
+  if (parts.size() != (per_container ? 4u : 3u)) {
+    return FailWith(out, Status(Code::kNotFound, "the node agent serves /" + verb + "/NAMESPACE/POD" +
+                                                     (per_container ? "/CONTAINER" : "") + ", not " + req.path));
+  }
+  // The pod as this node runs it: the API server checked the container against the same spec.
+  std::optional<Json> pod = impl_->informer->Get(parts[1] + "/" + parts[2]);
+  if (!pod || !impl_->Mine(*pod)) {
+    return FailWith(out, Status(Code::kNotFound, "pod \"" + parts[2] + "\" in namespace \"" + parts[1] +
+                                                     "\" does not run on node " + node_name()));
+  }
+  if (per_container) {
+    req.query.erase("container");
+    req.query.emplace("container", parts[3]);
+  }
+  if (verb == "containerLogs") return ServeLog(*pod, req, out);
+  if (verb == "exec") return ServeExec(*pod, req, out);
+  if (verb == "portForward") return ServePortForward(*pod, req, out);
+  FailWith(out, Status(Code::kBadRequest, "the node agent does not serve " + verb + " yet"));
 }
 
 }  // namespace mlkube::agent

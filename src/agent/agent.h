@@ -39,6 +39,13 @@ class Agent {
     std::chrono::seconds heartbeat{10};
     std::chrono::milliseconds metric_resolution{10000};  // how often usage is sampled
     std::function<void()> on_metrics_sampled;  // called after each sample (may be empty)
+    // Where the API server reaches this agent for logs, exec, port-forward and metrics, as the
+    // kubelet's --address and --port: HTTPS with a self-signed certificate (published on the
+    // Node), requests carrying `serve_token`. A negative port serves nothing (the server's
+    // built-in agent is called in-process); 0 picks a free port.
+    std::string serve_address;  // default: node_ip
+    int serve_port = -1;
+    std::string serve_token;
   };
 
   static Result<std::unique_ptr<Agent>> Start(const client::Client& client, Options options);
@@ -57,11 +64,14 @@ class Agent {
   apiserver::MetricsSnapshot ResourceMetrics() const;
   // Answers nodes/proxy for this node, as the kubelet's port does: /metrics (the agent's own
   // series, the resource metrics and the GPUs') and /metrics/resource, in Prometheus text.
+  // The path is what follows .../proxy (or, on the agent's own port, the whole path).
   void ServeNodeProxy(const apiserver::HttpRequest& req, apiserver::Responder& out);
   // Answers pods/portforward: SPDY/3.1 over a WebSocket, to ports on the pod's localhost.
   void ServePortForward(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out);
 
  private:
+  // The agent's own HTTPS port (Options::serve_port): the kubelet's paths.
+  void ServeDaemon(apiserver::HttpRequest& req, apiserver::Responder& out);
   struct Impl;
   explicit Agent(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -1,5 +1,7 @@
 #include "agent/node_status.h"
 
+#include "apiserver/node_proxy.h"
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -111,9 +113,11 @@ Json NodeObject(const NodeFacts& facts) {
                  {"beta.kubernetes.io/arch", Arch()}};
   for (const auto& [k, v] : GpuLabels(facts.gpus)) labels[k] = v;
   for (const auto& [k, v] : facts.labels) labels[k] = v;
+  Json meta = {{"name", facts.name}, {"labels", labels}};
+  if (!facts.serving_cert_sha256.empty()) meta["annotations"] = {{apiserver::kServingCertAnnotation, facts.serving_cert_sha256}};
   return {{"apiVersion", "v1"},
           {"kind", "Node"},
-          {"metadata", {{"name", facts.name}, {"labels", labels}}},
+          {"metadata", meta},
           {"spec", facts.pod_cidr.empty() ? Json::object()
                                           : Json{{"podCIDR", facts.pod_cidr}, {"podCIDRs", {facts.pod_cidr}}}}};
 }

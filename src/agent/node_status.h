@@ -17,6 +17,7 @@ struct NodeFacts {
   std::string name;
   std::string internal_ip;
   int daemon_port = 0;  // where the agent serves logs and exec (status.daemonEndpoints)
+  std::string serving_cert_sha256;  // its certificate's fingerprint, for the API server to pin
   int max_pods = 110;
   std::string pod_cidr;
   std::string cluster_dns;                     // the nameserver pods get (empty: the host's)

@@ -748,6 +748,13 @@ Result<LabelSelector> LabelSelector::FromJson(const Json& selector) {
   return sel;
 }
 
+bool ToleratesTaint(const Json& toleration, std::string_view key, std::string_view value, std::string_view effect) {
+  const std::string e = StringMember(toleration, "effect"), k = StringMember(toleration, "key");
+  if (!e.empty() && e != effect) return false;
+  if (StringMember(toleration, "operator") == "Exists") return k.empty() || k == key;
+  return k == key && StringMember(toleration, "value") == value;
+}
+
 Labels LabelsOf(const Json& obj) {
   Labels out;
   const Json& labels = Member(Member(obj, "metadata"), "labels");

@@ -16,6 +16,10 @@ using Labels = std::map<std::string, std::string, std::less<>>;
 // An object's metadata.labels (values that are not strings left out).
 Labels LabelsOf(const Json& obj);
 using Fields = std::map<std::string, std::string, std::less<>>;
+// Whether one v1.Toleration tolerates a taint (Kubernetes' Toleration.ToleratesTaint): the
+// effect matches or is empty; Exists matches the key (an empty key, every taint); Equal, the
+// default, matches key and value.
+bool ToleratesTaint(const Json& toleration, std::string_view key, std::string_view value, std::string_view effect);
 
 struct Requirement {
   enum class Op { kEquals, kNotEquals, kIn, kNotIn, kExists, kDoesNotExist, kGt, kLt };

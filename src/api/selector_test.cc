@@ -383,5 +383,28 @@ TEST(FieldSelectorTest, MatchesAndRequiredValue) {
   EXPECT_EQ(everything->RequiredValue("a"), nullptr);
 }
 
+TEST(ToleratesTaintTest, Table) {
+  struct Case {
+    const char* toleration;
+    const char* key;
+    const char* value;
+    const char* effect;
+    bool want;
+  } cases[] = {
+      {R"({"key":"gpu","operator":"Equal","value":"h100","effect":"NoSchedule"})", "gpu", "h100", "NoSchedule", true},
+      {R"({"key":"gpu","value":"h100"})", "gpu", "h100", "NoExecute", true},  // Equal by default, any effect
+      {R"({"key":"gpu","value":"h100"})", "gpu", "a100", "NoSchedule", false},
+      {R"({"key":"gpu","operator":"Exists"})", "gpu", "anything", "PreferNoSchedule", true},
+      {R"({"key":"gpu","operator":"Exists","effect":"NoSchedule"})", "gpu", "", "NoExecute", false},
+      {R"({"operator":"Exists"})", "any", "thing", "NoExecute", true},  // an empty key with Exists: every taint
+      {R"({"value":"x"})", "gpu", "x", "NoSchedule", false},             // an empty key with Equal: none
+      {R"({"key":"other","operator":"Exists"})", "gpu", "", "NoSchedule", false},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ToleratesTaint(Json::parse(c.toleration), c.key, c.value, c.effect), c.want)
+        << c.toleration << " vs " << c.key << "=" << c.value << ":" << c.effect;
+  }
+}
+
 }  // namespace
 }  // namespace mlkube::api

@@ -1,6 +1,5 @@
 #include "apiserver/api_server.h"
 
-#include <openssl/crypto.h>
 
 #include "api/registry.h"
 #include "apiserver/discovery.h"
@@ -67,15 +66,6 @@ bool IsPublic(const std::string& path) {
   return path == "/version" || path == "/version/";
 }
 
-bool Authenticated(const HttpRequest& req, const std::string& token) {
-  std::string h = req.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (h.size() != kBearer.size() + token.size() || h.compare(0, kBearer.size(), kBearer) != 0) {
-    return false;
-  }
-  return CRYPTO_memcmp(h.data() + kBearer.size(), token.data(), token.size()) == 0;
-}
-
 }  // namespace
 
 struct ApiServer::Impl {
@@ -96,7 +86,7 @@ struct ApiServer::Impl {
       }
       return;
     }
-    if (!Authenticated(req, creds.admin_token)) {
+    if (!HasBearerToken(req, creds.admin_token)) {
       out.Send(StatusResponse(Status(Code::kUnauthorized, "Unauthorized")));
       return;
     }
@@ -158,6 +148,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
   Rest::Options ro;
   ro.bookmark_interval = options.bookmark_interval;
   ro.services = options.services;
+  ro.node_token = impl->creds.admin_token;
   impl->rest = std::make_unique<Rest>(*impl->store, ro);
   const api::ResourceType* ns = api::FindResource("", "v1", "namespaces");
   for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {

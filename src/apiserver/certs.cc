@@ -544,6 +544,26 @@ Result<Credentials> EnsureCredentialsLocked(const fs::path& pki,
   return Credentials{ca->cert_pem, serving->cert_pem, serving->key_pem, *token};
 }
 
+// A node agent's pair: self-signed (the agent holds no CA key), re-issued on the same terms as
+// the API server's.
+Result<ServingCertificate> EnsureSelfSignedLocked(const fs::path& dir, const std::string& common_name,
+                                                   const std::vector<std::string>& hosts) {
+  ASSIGN_OR_RETURN(std::vector<San> sans, RequiredSans(hosts));
+  const fs::path cert_file = dir / (common_name + ".crt"), key_file = dir / (common_name + ".key");
+  ASSIGN_OR_RETURN(std::optional<Pair> pair, LoadPair(cert_file, key_file));
+  const bool usable = pair.has_value() && X509_verify(pair->cert.get(), X509_get0_pubkey(pair->cert.get())) == 1 &&
+                      ValidFor(pair->cert.get(), kRenewBefore) && CoversAll(pair->cert.get(), sans);
+  ERR_clear_error();
+  if (!usable) {
+    ASSIGN_OR_RETURN(PkeyPtr key, GenerateKey());
+    CertRequest req{common_name.c_str(), kServingLifetime, false, &sans};
+    ASSIGN_OR_RETURN(X509Ptr cert, Issue(req, key.get(), nullptr, key.get()));
+    ASSIGN_OR_RETURN(Pair stored, StorePair(std::move(cert), std::move(key), cert_file, key_file));
+    pair = std::move(stored);
+  }
+  return ServingCertificate{pair->cert_pem, pair->key_pem};
+}
+
 Result<Credentials> EnsureCredentialsImpl(const fs::path& data_dir,
                                           const std::vector<std::string>& hosts) {
   const fs::path pki = data_dir / "pki";
@@ -602,6 +622,38 @@ Result<Credentials> EnsureCredentials(const std::filesystem::path& data_dir,
     // Only allocation and the filesystem library throw here; neither may escape the module.
     return Internal(std::string("credentials: ") + e.what());
   }
+}
+
+Result<ServingCertificate> EnsureSelfSignedCertificate(const std::filesystem::path& dir,
+                                                       const std::string& common_name,
+                                                       const std::vector<std::string>& hosts) {
+  try {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return ErrnoError("create directory", dir, ec.value());
+    if (chmod(dir.c_str(), 0700) != 0) return ErrnoError("chmod", dir, errno);
+    ASSIGN_OR_RETURN(std::unique_ptr<DirLock> lock, DirLock::Acquire(dir));
+    return EnsureSelfSignedLocked(dir, common_name, hosts);
+  } catch (const std::exception& e) {
+    return Internal(std::string("certificate: ") + e.what());
+  }
+}
+
+std::string CertSha256(const std::string& cert_pem) {
+  X509Ptr cert = ParseCert(cert_pem);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (!cert || X509_digest(cert.get(), EVP_sha256(), md, &n) != 1) {
+    ERR_clear_error();
+    return "";
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 0xf]);
+  }
+  return out;
 }
 
 Status WriteKubeconfig(const std::filesystem::path& file, const std::string& server_url,

@@ -34,4 +34,20 @@ Result<Credentials> EnsureCredentials(const std::filesystem::path& data_dir,
 Status WriteKubeconfig(const std::filesystem::path& file, const std::string& server_url,
                        const Credentials& creds);
 
+struct ServingCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+// A self-signed serving certificate for a node agent (which holds no CA key), kept as
+// DIR/NAME.crt and DIR/NAME.key as the kubelet keeps its own, covering `hosts` and re-issued
+// on the terms above. The API server trusts it by its fingerprint (CertSha256), which the agent
+// publishes on its Node.
+Result<ServingCertificate> EnsureSelfSignedCertificate(const std::filesystem::path& dir,
+                                                       const std::string& common_name,
+                                                       const std::vector<std::string>& hosts);
+
+// The SHA-256 of a PEM certificate's DER form, in lower-case hex; "" when it does not parse.
+std::string CertSha256(const std::string& cert_pem);
+
 }  // namespace mlkube::apiserver

@@ -190,6 +190,38 @@ TEST_F(CertsTest, ServingCertificateVerifiesForEveryName) {
   EXPECT_FALSE(NameCovered(creds, "10.9.9.9", true));
 }
 
+TEST_F(CertsTest, SelfSignedAgentCertificateIsKeptAndPinnable) {
+  auto first = EnsureSelfSignedCertificate(dir_ / "pki", "kubelet", {"10.1.2.3", "node-1"});
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(Mode(dir_ / "pki" / "kubelet.key"), 0600u);
+  X509Ptr cert = Cert(first->cert_pem);
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(CommonName(cert.get()), "kubelet");
+  EXPECT_EQ(X509_verify(cert.get(), X509_get0_pubkey(cert.get())), 1);  // signed by its own key
+  EXPECT_EQ(X509_check_ip_asc(cert.get(), "10.1.2.3", 0), 1);
+  EXPECT_EQ(X509_check_host(cert.get(), "node-1", 6, 0, nullptr), 1);
+  // A restart keeps it (its fingerprint is what the API server pins); a new name re-issues it.
+  auto again = EnsureSelfSignedCertificate(dir_ / "pki", "kubelet", {"10.1.2.3", "node-1"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->cert_pem, first->cert_pem);
+  auto moved = EnsureSelfSignedCertificate(dir_ / "pki", "kubelet", {"10.1.2.4", "node-1"});
+  ASSERT_TRUE(moved.ok());
+  EXPECT_NE(moved->cert_pem, first->cert_pem);
+  // The fingerprint is the DER's SHA-256, as `openssl x509 -fingerprint -sha256` prints it.
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  ASSERT_EQ(X509_digest(cert.get(), EVP_sha256(), md, &n), 1);
+  char hex[3];
+  std::string want;
+  for (unsigned int i = 0; i < n; ++i) {
+    std::snprintf(hex, sizeof hex, "%02x", md[i]);
+    want += hex;
+  }
+  EXPECT_EQ(CertSha256(first->cert_pem), want);
+  EXPECT_EQ(want.size(), 64u);
+  EXPECT_EQ(CertSha256("not a certificate"), "");
+}
+
 TEST_F(CertsTest, RestartReusesEverything) {
   Credentials first = Ensure({"10.1.2.3"});
   Credentials second = Ensure({"10.1.2.3"});

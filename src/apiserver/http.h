@@ -70,6 +70,8 @@ class Responder {
 void ParseTarget(std::string_view target, std::string* path,
                  std::multimap<std::string, std::string, std::less<>>* query);
 std::string UrlDecode(std::string_view s, bool plus_is_space);
+// True when the request carries `Authorization: Bearer <token>` (compared in constant time).
+bool HasBearerToken(const HttpRequest& req, const std::string& token);
 // A path's non-empty segments: "/api/v1/pods/" -> {"api", "v1", "pods"}.
 std::vector<std::string> SplitPath(std::string_view path);
 

@@ -1,5 +1,7 @@
 #include "apiserver/http_server.h"
 
+#include <openssl/crypto.h>
+
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -7,14 +9,14 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <atomic>
 #include <deque>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <cstdio>
+
+#include "apiserver/websocket.h"
 
 namespace mlkube::apiserver {
 
@@ -25,168 +27,6 @@ namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 
 namespace {
-
-// A WebSocket over the connection's stream, driven by asynchronous operations on the
-// connection's own io_context: reads and writes interleave on the one thread that runs it,
-// which TLS requires. Reading stops while the caller asks (PauseReading) and while more than
-// a bound is queued for writing, so neither a slow client nor a fast one grows the queues
-// without limit; while it is stopped, a hang-up is still noticed.
-template <class Stream>
-class BeastWebSocket : public WebSocket {
- public:
-  explicit BeastWebSocket(Stream& stream)
-      : ws_(stream), ioc_(static_cast<net::io_context&>(stream.get_executor().context())), hangup_(ioc_) {}
-
-  bool Accept(const http::request<http::string_body>& req, const std::string& subprotocol) {
-    ws_.set_option(beast::websocket::stream_base::decorator([subprotocol](beast::websocket::response_type& res) {
-      res.set(http::field::sec_websocket_protocol, subprotocol);
-    }));
-    ws_.read_message_max(kMaxMessage);
-    beast::error_code ec;
-    ws_.accept(req, ec);
-    ws_.binary(true);
-    return !ec;
-  }
-
-  void Run(const std::function<void(std::string_view)>& on_message) override {
-    on_message_ = &on_message;
-    auto guard = net::make_work_guard(ioc_);
-    ioc_.restart();
-    ReadNext();
-    while (!finished_ && ioc_.run_one() > 0) {
-    }
-    on_message_ = nullptr;
-    hangup_.cancel();
-    std::lock_guard lock(mu_);
-    gone_ = true;
-    drained_.notify_all();
-  }
-
-  void Send(std::string message) override {
-    {
-      std::unique_lock lock(mu_);
-      if (!ioc_.get_executor().running_in_this_thread()) {
-        drained_.wait(lock, [this] { return gone_ || queued_bytes_ < kMaxQueuedBytes; });
-      }
-      if (gone_) return;
-      queued_bytes_ += message.size();
-    }
-    net::post(ioc_, [this, m = std::move(message)]() mutable {
-      queue_.push_back(std::move(m));
-      WriteNext();
-    });
-  }
-
-  void Close() override {
-    if (Gone()) return;
-    net::post(ioc_, [this] {
-      closing_ = true;
-      WriteNext();
-    });
-  }
-
-  void PauseReading() override { paused_ = true; }
-
-  void ResumeReading() override {
-    if (Gone()) return;
-    paused_ = false;
-    net::post(ioc_, [this] { MaybeReadAgain(); });
-  }
-
- private:
-  static constexpr size_t kMaxQueuedBytes = 1 << 20;
-  static constexpr size_t kMaxMessage = 4 << 20;
-
-  bool Gone() {
-    std::lock_guard lock(mu_);
-    return gone_;
-  }
-  bool QueueFull() {
-    std::lock_guard lock(mu_);
-    return queued_bytes_ >= kMaxQueuedBytes;
-  }
-
-  void ReadNext() {
-    ws_.async_read(buffer_, [this](beast::error_code ec, size_t) {
-      if (ec) {
-        finished_ = true;  // the peer closed, or the connection broke
-        return;
-      }
-      std::string data = beast::buffers_to_string(buffer_.data());
-      buffer_.consume(buffer_.size());
-      if (on_message_) (*on_message_)(data);
-      if (paused_ || QueueFull()) {
-        read_parked_ = true;
-        WatchForHangup();
-      } else {
-        ReadNext();
-      }
-    });
-  }
-
-  void MaybeReadAgain() {
-    if (!read_parked_ || paused_ || finished_ || QueueFull()) return;
-    read_parked_ = false;
-    hangup_.cancel();
-    ReadNext();
-  }
-
-  // With no read outstanding a closed connection would go unseen (and a server stopping
-  // would wait on it), so a parked reader looks at the socket now and then.
-  void WatchForHangup() {
-    hangup_.expires_after(std::chrono::milliseconds(500));
-    hangup_.async_wait([this](beast::error_code ec) {
-      if (ec || !read_parked_ || finished_) return;
-      pollfd p{beast::get_lowest_layer(ws_).native_handle(), POLLRDHUP, 0};
-      if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
-        finished_ = true;
-        return;
-      }
-      WatchForHangup();
-    });
-  }
-
-  void WriteNext() {
-    if (writing_ || finished_) return;
-    if (queue_.empty()) {
-      if (closing_ && !close_sent_) {
-        close_sent_ = true;
-        ws_.async_close(beast::websocket::close_code::normal, [this](beast::error_code) { finished_ = true; });
-      }
-      return;
-    }
-    if (close_sent_) return;  // nothing may follow the close frame
-    writing_ = true;
-    ws_.async_write(net::buffer(queue_.front()), [this](beast::error_code ec, size_t) {
-      writing_ = false;
-      {
-        std::lock_guard lock(mu_);
-        queued_bytes_ -= queue_.front().size();
-        drained_.notify_all();
-      }
-      queue_.pop_front();
-      if (ec) {
-        finished_ = true;
-        return;
-      }
-      MaybeReadAgain();
-      WriteNext();
-    });
-  }
-
-  beast::websocket::stream<Stream&> ws_;
-  net::io_context& ioc_;
-  net::steady_timer hangup_;
-  beast::flat_buffer buffer_;
-  std::deque<std::string> queue_;
-  const std::function<void(std::string_view)>* on_message_ = nullptr;
-  bool writing_ = false, closing_ = false, close_sent_ = false, finished_ = false, read_parked_ = false;
-  std::atomic<bool> paused_{false};  // set by the session, from its own and other threads
-  std::mutex mu_;                    // guards the byte count that bounds Send, and gone_
-  std::condition_variable drained_;
-  size_t queued_bytes_ = 0;
-  bool gone_ = false;  // Run has returned: nothing more will be written
-};
 
 template <class Stream>
 class StreamResponder : public Responder {
@@ -583,6 +423,15 @@ void ParseTarget(std::string_view target, std::string* path,
     if (amp == std::string_view::npos) break;
     rest = rest.substr(amp + 1);
   }
+}
+
+bool HasBearerToken(const HttpRequest& req, const std::string& token) {
+  const std::string h = req.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (token.empty() || h.size() != kBearer.size() + token.size() || h.compare(0, kBearer.size(), kBearer) != 0) {
+    return false;
+  }
+  return CRYPTO_memcmp(h.data() + kBearer.size(), token.data(), token.size()) == 0;
 }
 
 std::string HttpRequest::Query(std::string_view name) const {

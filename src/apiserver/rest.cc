@@ -1,6 +1,8 @@
 #include "apiserver/rest.h"
 
 #include <algorithm>
+#include <future>
+#include <set>
 #include <thread>
 
 #include "api/apply.h"
@@ -14,6 +16,7 @@
 #include "api/validation.h"
 #include "api/yaml.h"
 #include "apiserver/metrics_api.h"
+#include "client/client.h"
 #include "common/time.h"
 
 namespace mlkube::apiserver {
@@ -352,6 +355,7 @@ class Rest::Operation {
   void Binding();
   void Evict();
   void NodeProxyLike();
+  std::string AgentTarget(const std::string& container) const;
   Result<Json> ApplyPatch(const Json& cur, const api::Type* type, const std::string& ct,
                           const Json& patch);
   Result<Json> DeleteOne(const store::ObjectPtr& cur, const Json& options, bool* deleted);
@@ -824,12 +828,11 @@ void Rest::Operation::AdmitDefaultTolerationSeconds(Json& pod) {
   Json& tolerations = pod["spec"]["tolerations"];
   if (!tolerations.is_array()) tolerations = Json::array();
   for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
-    // As the admission plugin: any toleration of the taint's NoExecute effect (or of every
-    // effect) already says what the pod wants.
+    // As the admission plugin: a toleration naming the taint's key (or none) for its NoExecute
+    // effect (or every effect) already says what the pod wants.
     const bool has = std::any_of(tolerations.begin(), tolerations.end(), [&](const Json& t) {
       const std::string effect = StringMember(t, "effect"), k = StringMember(t, "key");
-      return (effect.empty() || effect == "NoExecute") &&
-             (k == key || (k.empty() && StringMember(t, "operator") == "Exists"));
+      return (effect.empty() || effect == "NoExecute") && (k == key || k.empty());
     });
     if (!has) {
       tolerations.push_back(
@@ -1482,6 +1485,31 @@ void Rest::Operation::Evict() {
                  .dump());
 }
 
+// The kubelet's path for what this request asks of a node's agent, with the request's query.
+std::string Rest::Operation::AgentTarget(const std::string& container) const {
+  std::string path;
+  const std::string pod = info_.ns + "/" + info_.name;
+  if (info_.subresource == "log") {
+    path = "/containerLogs/" + pod + "/" + container;
+  } else if (info_.subresource == "exec" || info_.subresource == "attach") {
+    path = "/" + info_.subresource + "/" + pod + "/" + container;
+  } else if (info_.subresource == "portforward") {
+    path = "/portForward/" + pod;
+  } else {
+    // nodes/NAME/proxy/REST (or pods/NAME/proxy, which no agent serves: it says so).
+    const std::string marker = "/" + info_.name + "/proxy";
+    const size_t at = req_.path.find(marker);
+    path = at == std::string::npos ? "/" : req_.path.substr(at + marker.size());
+    if (path.empty()) path = "/";
+  }
+  std::string query;
+  for (const auto& [k, v] : req_.query) {
+    if (k == "container") continue;
+    query += (query.empty() ? "?" : "&") + client::QueryEscape(k) + "=" + client::QueryEscape(v);
+  }
+  return path + query;
+}
+
 void Rest::Operation::NodeProxyLike() {
   // log, exec, attach, portforward, proxy: served by the node's agent.
   store::ObjectPtr o = store_.Get(Key(info_.name));
@@ -1519,6 +1547,7 @@ void Rest::Operation::NodeProxyLike() {
     req_.query.erase("container");
     req_.query.emplace("container", container);
     if (NodeHandler h = rest_.FindNodeHandler(node)) return h(info_.subresource, obj, req_, out_);
+    if (auto ep = rest_.RemoteNode(node)) return ProxyToNode(*ep, rest_.options_.node_token, AgentTarget(container), req_, out_);
     if (info_.subresource != "log") {
       return Fail(Status(Code::kBadRequest, "unable to upgrade connection: container not found (\"" + container + "\")"));
     }
@@ -1528,6 +1557,7 @@ void Rest::Operation::NodeProxyLike() {
   if (NodeHandler h = rest_.FindNodeHandler(node)) {
     return h(info_.subresource, obj, req_, out_);
   }
+  if (auto ep = rest_.RemoteNode(node)) return ProxyToNode(*ep, rest_.options_.node_token, AgentTarget(""), req_, out_);
   return Fail(Status(Code::kUnavailable, "no node agent serves " + info_.subresource +
                                              " for " + rt_.plural + " \"" + info_.name +
                                              "\"" + (node.empty() ? "" : " on node " + node)));
@@ -1572,13 +1602,52 @@ void Rest::SetMetricsSource(const std::string& node, MetricsSource source) {
   }
 }
 
+std::optional<NodeEndpoint> Rest::RemoteNode(const std::string& node) const {
+  static const api::ResourceType* nodes = api::FindResource("", "v1", "nodes");
+  if (node.empty()) return std::nullopt;
+  store::ObjectPtr o = store_.Get(nodes->Key("", node));
+  return o ? NodeEndpointOf(Json::parse(o->data)) : std::nullopt;
+}
+
+std::vector<MetricsSnapshot> Rest::CollectMetrics() const {
+  std::vector<MetricsSource> sources;
+  std::set<std::string> local;
+  {
+    std::lock_guard lock(nodes_mu_);
+    for (const auto& [node, source] : metrics_) {
+      sources.push_back(source);
+      local.insert(node);
+    }
+  }
+  // Agents in processes of their own are asked at once, each within a bound, so that one
+  // unreachable node slows an answer by that bound at most and leaves out only its own pods.
+  static const api::ResourceType* nodes = api::FindResource("", "v1", "nodes");
+  std::vector<std::future<std::optional<MetricsSnapshot>>> remote;
+  for (const store::ObjectPtr& o : store_.List(nodes->Prefix(""), "", 0, nullptr).items) {
+    std::optional<NodeEndpoint> ep = NodeEndpointOf(Json::parse(o->data));
+    if (!ep || local.count(ep->node)) continue;
+    remote.push_back(std::async(std::launch::async, [ep = *ep, token = options_.node_token]() -> std::optional<MetricsSnapshot> {
+      auto body = FetchFromNode(ep, token, kResourceMetricsPath, std::chrono::seconds(2));
+      if (!body.ok()) return std::nullopt;
+      Json j = Json::parse(*body, nullptr, false);
+      if (!j.is_object()) return std::nullopt;
+      MetricsSnapshot snap;
+      snap.node = j.value("node", Json());
+      for (Json& p : j.value("pods", Json::array())) snap.pods.push_back(std::move(p));
+      for (Json& c : j.value("custom", Json::array())) snap.custom.push_back(std::move(c));
+      return snap;
+    }));
+  }
+  std::vector<MetricsSnapshot> snapshots;
+  for (const MetricsSource& source : sources) snapshots.push_back(source());
+  for (auto& f : remote) {
+    if (auto snap = f.get()) snapshots.push_back(std::move(*snap));
+  }
+  return snapshots;
+}
+
 void Rest::Handle(const RequestInfo& info, HttpRequest& req, Responder& out) {
   if (!info.resource->stored) {
-    std::vector<MetricsSource> sources;
-    {
-      std::lock_guard lock(nodes_mu_);
-      for (const auto& [node, source] : metrics_) sources.push_back(source);
-    }
     // An object's custom metric needs the object (its selector picks the pods).
     Json described;
     if (info.resource->group == "custom.metrics.k8s.io" && info.resource->plural != "pods" && !info.name.empty() &&
@@ -1591,9 +1660,7 @@ void Rest::Handle(const RequestInfo& info, HttpRequest& req, Responder& out) {
       }
       described = Json::parse(o->data);
     }
-    std::vector<MetricsSnapshot> snapshots;
-    for (const MetricsSource& source : sources) snapshots.push_back(source());
-    return ServeMetrics(info, req, snapshots, described, out);
+    return ServeMetrics(info, req, CollectMetrics(), described, out);
   }
   Operation op(*this, info, req, out);
   op.Run();

@@ -10,12 +10,14 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "api/json.h"
 #include "api/registry.h"
 #include "apiserver/http.h"
 #include "apiserver/metrics_api.h"
+#include "apiserver/node_proxy.h"
 #include "apiserver/service_allocator.h"
 #include "store/store.h"
 
@@ -40,6 +42,7 @@ class Rest {
     std::chrono::seconds bookmark_interval{60};
     std::chrono::seconds default_watch_timeout{1800};
     ServiceAllocator::Options services;
+    std::string node_token;  // the credential node agents in processes of their own check
   };
   Rest(store::Store& store, Options options);
 
@@ -48,8 +51,9 @@ class Rest {
   // Creates an object unless it exists (used to seed the built-in namespaces).
   Status EnsureObject(const api::ResourceType& rt, Json obj);
 
-  // What answers pods/log (and later exec, attach, portforward) for the pods of one node: its
-  // agent. An empty handler removes the node's.
+  // What answers pods/log, exec, portforward and nodes/proxy for the pods of one node when its
+  // agent runs in this process. An empty handler removes the node's. Nodes without one are
+  // reached over HTTPS (node_proxy.h) when their Node says where.
   using NodeHandler = std::function<void(const std::string& subresource, const Json& pod,
                                          HttpRequest& req, Responder& out)>;
   void SetNodeHandler(const std::string& node, NodeHandler handler);
@@ -59,6 +63,10 @@ class Rest {
  private:
   class Operation;
   NodeHandler FindNodeHandler(const std::string& node) const;
+  // Where the node's agent serves when it runs as a process of its own (`mlkube agent`).
+  std::optional<NodeEndpoint> RemoteNode(const std::string& node) const;
+  // The latest samples of every node: in-process sources and remote agents alike.
+  std::vector<MetricsSnapshot> CollectMetrics() const;
 
   // Allocates a Service's addresses and ports from the stored Services (held across the
   // write that stores them, so two Services never get the same address).

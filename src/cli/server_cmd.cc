@@ -251,12 +251,20 @@ void AddAgentCommand(CLI::App& app) {
   AddNodeFlags(cmd, *o, *labels);
   cmd->add_option("--kubeconfig", *kubeconfig, "Kubeconfig of the server to join")->capture_default_str();
   cmd->add_option("--data-dir", *data_dir, "Directory for pod state and logs")->capture_default_str();
+  o->serve_port = 10250;
+  cmd->add_option("--address", o->serve_address,
+                  "IP address on which the agent serves logs, exec, port-forward and metrics to the server "
+                  "(default: the node's IP, --node-ip)");
+  cmd->add_option("--port", o->serve_port, "Port on which the agent serves them (0: any free port)")->capture_default_str();
   cmd->callback([=] {
     auto cfg = client::LoadKubeconfig(*kubeconfig);
     if (!cfg.ok()) Die(cfg.status());
     agent::Agent::Options ao = *o;
     if (Status st = ParseNodeLabels(*labels, ao.labels); !st.ok()) Die(st);
     ao.data_dir = *data_dir;
+    if (ao.serve_port < 0 || ao.serve_port > 65535) Die(Status(Code::kInvalid, "--port: must be between 0 and 65535"));
+    // The server calls the agent with the credential the agent itself was given.
+    ao.serve_token = cfg->token;
     client::RemoteClient remote(*cfg);
     auto a = agent::Agent::Start(remote, ao);
     if (!a.ok()) Die(a.status());

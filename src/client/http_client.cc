@@ -13,6 +13,7 @@
 #include <poll.h>
 
 #include <cstdlib>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -228,19 +229,28 @@ Result<int> HttpClient::Stream(const std::string& target,
     if (ec) return Status(Code::kUnavailable, ec.message());
     beast::flat_buffer buf;
     http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: Beast 1.83 then refuses a Content-Length
     http::read_header(s, buf, parser, ec);
     if (ec) return Status(Code::kUnavailable, ec.message());
     char chunk[16384];
-    while (!parser.is_done()) {
+    // Non-blocking from here: a quiet stream (a watch between events) still lets the caller
+    // stop, every quarter second, instead of holding it until the next event. (Polling before
+    // a blocking read would not do: TLS and the parser buffer bytes that poll cannot see.)
+    auto& socket = beast::get_lowest_layer(s).socket();
+    socket.non_blocking(true, ec);
+    while (!parser.is_done() && !ec) {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
       // read_some: hand over each piece as it arrives (read() would wait for a full buffer).
       http::read_some(s, buf, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
-      if (ec) break;
-      size_t n = sizeof chunk - parser.get().body().size;
+      const size_t n = sizeof chunk - parser.get().body().size;
       if (n && !on_data(std::string_view(chunk, n))) break;
+      if (ec == net::error::would_block || ec == net::error::try_again) {
+        ec = {};
+        pollfd p{socket.native_handle(), POLLIN, 0};
+        if (::poll(&p, 1, 250) == 0 && !on_data({})) break;
+      }
     }
     return static_cast<int>(parser.get().result_int());
   };

@@ -43,7 +43,8 @@ class HttpClient {
                         const std::string& content_type = "application/json",
                         const std::string& accept = "application/json");
   // Sends a request whose response is streamed (watch, log -f); `on_data` gets each piece and
-  // returns false to stop. Uses a connection of its own.
+  // returns false to stop; while the stream is quiet it is called with no data every quarter
+  // second, so that its caller can stop then too. Uses a connection of its own.
   Result<int> Stream(const std::string& target, const std::function<bool(std::string_view)>& on_data);
   // Drops the connection (the next request opens a new one).
   void Close();

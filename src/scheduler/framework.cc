@@ -247,18 +247,8 @@ void NodeInfo::Add(const PodInfo& p, int sign) {
 
 bool Tolerates(const Json& tolerations, const Taint& taint) {
   if (!tolerations.is_array()) return false;
-  for (const Json& t : tolerations) {
-    const std::string effect = StringMember(t, "effect");
-    if (!effect.empty() && effect != taint.effect) continue;
-    const std::string key = StringMember(t, "key"), op = StringMember(t, "operator");
-    if (op == "Exists") {
-      if (key.empty() || key == taint.key) return true;  // an empty key with Exists tolerates all
-      continue;
-    }
-    if (key == taint.key && StringMember(t, "value") == taint.value)
-      return true;  // Equal (default)
-  }
-  return false;
+  return std::any_of(tolerations.begin(), tolerations.end(),
+                     [&](const Json& t) { return api::ToleratesTaint(t, taint.key, taint.value, taint.effect); });
 }
 
 std::vector<std::unique_ptr<FilterPlugin>> DefaultFilters() {

@@ -194,11 +194,14 @@ void Scheduler::OnPod(const Json& pod) {
   const std::string key = KeyOf(pod);
   const std::string node = StringMember(Member(pod, "spec"), "nodeName");
   const bool terminal = Terminal(pod), ours = OurToSchedule(pod);
-  PodInfo info(pod);  // before taking the lock: the scheduling loop waits on it
+  // Parsed before taking the lock (the scheduling loop waits on it), and only for a pod that
+  // holds resources or waits for a node: a finished one needs none of it.
+  std::optional<PodInfo> info;
+  if ((!node.empty() && !terminal) || ours) info.emplace(pod);
   std::lock_guard lock(mu_);
   if (!node.empty() && !terminal) {
     assumed_.erase(key);
-    Place(key, std::move(info), node);
+    Place(key, std::move(*info), node);
     return;
   }
   // A change that predates our binding (our own status write, say): the assumption stands.
@@ -207,7 +210,7 @@ void Scheduler::OnPod(const Json& pod) {
   const bool was_placed = placed_.count(key) > 0;
   Unplace(key);
   if (was_placed) MoveUnschedulableToActive();  // a pod finished: room for others
-  if (ours) Enqueue(key, info.priority);
+  if (ours) Enqueue(key, info->priority);
 }
 
 void Scheduler::OnPodGone(const Json& pod) {

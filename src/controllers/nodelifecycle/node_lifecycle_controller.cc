@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "api/selector.h"
 #include "common/time.h"
 #include "controllers/common/objects.h"
 
@@ -33,13 +34,8 @@ std::vector<Json> NoExecuteTaints(const Json& node) {
 }
 
 bool Tolerates(const Json& toleration, const Json& taint) {
-  const std::string effect = StringMember(toleration, "effect");
-  if (!effect.empty() && effect != StringMember(taint, "effect")) return false;
-  const std::string key = StringMember(toleration, "key");
-  if (StringMember(toleration, "operator") == "Exists")
-    return key.empty() || key == StringMember(taint, "key");
-  return key == StringMember(taint, "key") &&
-         StringMember(toleration, "value") == StringMember(taint, "value");
+  return api::ToleratesTaint(toleration, StringMember(taint, "key"), StringMember(taint, "value"),
+                             StringMember(taint, "effect"));
 }
 
 }  // namespace
