@@ -4,6 +4,7 @@
 // heartbeating loses the taints. `mlkube server --node-monitor-grace-period 2s`, real kubectl.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -95,6 +96,57 @@ TEST_F(NodeLifecycleE2E, ASilentNodeIsTaintedAndItsPodsEvictedAsTheirTolerations
   EXPECT_TRUE(WaitFor([&] {
     return K("get node box -o jsonpath='{range .spec.taints[*]}{.key} {end}'").out == "maintenance ";
   }, 10s)) << K("get node box -o yaml").out;
+}
+
+// A node below its memory eviction threshold (here one no machine can meet) reports
+// MemoryPressure as the kubelet words it, and the node lifecycle controller taints it
+// node.kubernetes.io/memory-pressure:NoSchedule: the scheduler sends new pods elsewhere unless
+// they tolerate it; when the pressure is over the taint goes. As root: a real agent reads the
+// real /proc/meminfo.
+TEST(NodePressureE2E, MemoryPressureIsReportedAndTaintsTheNode) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the node agent needs root";
+  ServerProcess server("pressure", /*agent=*/true, /*scheduler=*/true);
+  ASSERT_TRUE(server.Start({"--eviction-hard", "memory.available<1Ei"})) << server.log();
+  auto k = [&](const std::string& args, const std::string& input = "") { return server.Kubectl(args, input); };
+  auto condition = [&](const std::string& field) {
+    return k("get node node-1 -o jsonpath='{.status.conditions[?(@.type==\"MemoryPressure\")]." + field + "}'").out;
+  };
+  ASSERT_TRUE(WaitFor([&] { return condition("status") == "True"; }, 20s)) << k("get node node-1 -o yaml").out;
+  EXPECT_EQ(condition("reason"), "KubeletHasInsufficientMemory");
+  EXPECT_EQ(condition("message"), "kubelet has insufficient memory available");
+  EXPECT_EQ(k("get node node-1 -o jsonpath='{.status.allocatable.memory}'").out, "0Ki");
+  ASSERT_TRUE(WaitFor([&] {
+    return k("get node node-1 -o jsonpath='{.spec.taints[*].key}'").out.find("node.kubernetes.io/memory-pressure") !=
+           std::string::npos;
+  }, 20s)) << k("get node node-1 -o yaml").out;
+  EXPECT_EQ(k("get node node-1 -o jsonpath='{.spec.taints[?(@.key==\"node.kubernetes.io/memory-pressure\")].effect}'").out,
+            "NoSchedule");
+  auto pod = [](const std::string& name, const std::string& tolerations) {
+    return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + "}\nspec:\n" + tolerations +
+           "  terminationGracePeriodSeconds: 0\n  containers: [{name: c, image: x, command: [sleep, '1000']}]\n";
+  };
+  ASSERT_EQ(k("apply -f -", pod("plain", "")).code, 0);
+  ASSERT_EQ(k("apply -f -", pod("tolerant", "  tolerations: [{key: node.kubernetes.io/memory-pressure, operator: Exists, "
+                                            "effect: NoSchedule}]\n")).code, 0);
+  EXPECT_TRUE(WaitFor([&] { return k("get pod tolerant -o jsonpath={.status.phase}").out == "Running"; }, 30s));
+  std::string events;
+  EXPECT_TRUE(WaitFor([&] {
+    events = k("get events --field-selector involvedObject.name=plain,reason=FailedScheduling -o jsonpath='{.items[*].message}'").out;
+    return !events.empty();
+  }, 20s));
+  EXPECT_NE(events.find("0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }."),
+            std::string::npos) << events;
+  EXPECT_EQ(k("get pod plain -o jsonpath={.spec.nodeName}").out, "");
+  // The pressure over (the server back with the default threshold): the condition turns, the
+  // taint goes, and the waiting pod is scheduled without anyone asking.
+  server.Stop();
+  ASSERT_TRUE(server.Start({"--eviction-hard", "memory.available<100Mi"})) << server.log();
+  EXPECT_TRUE(WaitFor([&] { return condition("status") == "False"; }, 20s));
+  EXPECT_EQ(condition("reason"), "KubeletHasSufficientMemory");
+  EXPECT_TRUE(WaitFor([&] { return k("get pod plain -o jsonpath={.status.phase}").out == "Running"; }, 30s))
+      << k("get node node-1 -o yaml").out;
+  EXPECT_EQ(k("get node node-1 -o jsonpath='{.spec.taints}'").out, "");
+  k("delete pods --all --grace-period=0 --force");
 }
 
 }  // namespace

@@ -238,6 +238,7 @@ struct Agent::Impl {
 
   void Heartbeat() {
     auto last_status = std::chrono::steady_clock::now();
+    Pressures reported = ReadPressures(facts);
     std::unique_lock lock(mu);
     while (!stopping) {
       cv.wait_for(lock, options.heartbeat, [&] { return stopping; });
@@ -250,7 +251,11 @@ struct Agent::Impl {
       if (gone > 0) ::malloc_trim(0);
       Status st = RenewLease();
       if (!st.ok()) std::fprintf(stderr, "mlkube: agent: lease: %s\n", st.message().c_str());
-      if (std::chrono::steady_clock::now() - last_status >= 6 * options.heartbeat) {
+      // The full status every minute, and at once when a pressure condition turns, as the
+      // kubelet does, so that the node's taints follow within a heartbeat.
+      const Pressures now = ReadPressures(facts);
+      if (now != reported || std::chrono::steady_clock::now() - last_status >= 6 * options.heartbeat) {
+        reported = now;
         auto node = client.Get("/api/v1/nodes/" + facts.name);
         Status rs = node.ok() ? ReportStatus(node->value("status", Json::object())) : Register();
         if (!rs.ok()) std::fprintf(stderr, "mlkube: agent: node status: %s\n", rs.message().c_str());
@@ -269,6 +274,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   f.max_pods = options.max_pods;
   f.data_dir = options.data_dir;
   f.labels = options.labels;
+  f.eviction = options.eviction;
   if (options.fake_gpus > 0) {
     f.gpus = FakeGpus(options.fake_gpus, f.name);
   } else if (!options.gpu_inventory.empty()) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "agent/node_status.h"
 #include "api/json.h"
 #include "apiserver/http.h"
 #include "apiserver/metrics_api.h"
@@ -38,6 +39,7 @@ class Agent {
     int max_pods = 110;
     std::chrono::seconds heartbeat{10};
     std::chrono::milliseconds metric_resolution{10000};  // how often usage is sampled
+    EvictionThresholds eviction;                         // --eviction-hard
     std::function<void()> on_metrics_sampled;  // called after each sample (may be empty)
     // Where the API server reaches this agent for logs, exec, port-forward and metrics, as the
     // kubelet's --address and --port: HTTPS with a self-signed certificate (published on the

@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "api/quantity.h"
 #include "common/files.h"
 #include "common/time.h"
 
@@ -21,10 +22,6 @@ namespace mlkube::agent {
 
 namespace {
 
-// The kubelet's default hard eviction thresholds: below these a node reports pressure, and
-// allocatable keeps them back.
-constexpr int64_t kEvictionMemoryBytes = 100 << 20;
-constexpr double kEvictionNodefsFraction = 0.10;
 
 int64_t MeminfoKiB(const std::string& field) {
   std::ifstream in("/proc/meminfo");
@@ -105,6 +102,46 @@ std::string DetectNodeIp() {
   return ip;
 }
 
+Result<EvictionThresholds> ParseEvictionHard(std::string_view flag) {
+  EvictionThresholds out;
+  while (!flag.empty()) {
+    const size_t comma = flag.find(',');
+    const std::string item(flag.substr(0, comma));
+    flag = comma == std::string_view::npos ? std::string_view() : flag.substr(comma + 1);
+    if (item.empty()) continue;
+    const size_t lt = item.find('<');
+    if (lt == std::string::npos || lt == 0 || lt + 1 == item.size()) {
+      return Status(Code::kInvalid, "invalid eviction threshold syntax " + item + ", expected <signal><operator><value>");
+    }
+    const std::string signal = item.substr(0, lt), value = item.substr(lt + 1);
+    EvictionThreshold t;
+    if (value.back() == '%') {
+      char* end = nullptr;
+      const double pct = std::strtod(value.c_str(), &end);
+      if (end != value.c_str() + value.size() - 1 || pct < 0 || pct > 100) {
+        return Status(Code::kInvalid, "eviction percentage threshold " + signal + " must be >= 0% and <= 100%: " + value);
+      }
+      t.fraction = pct / 100;
+    } else {
+      auto q = api::Quantity::Parse(value);
+      if (!q.ok() || q->IsNegative()) {
+        return Status(Code::kInvalid, "eviction threshold " + signal + " must be positive: " + value);
+      }
+      t.amount = q->Value();
+    }
+    if (signal == "memory.available") {
+      out.memory = t;
+    } else if (signal == "nodefs.available") {
+      out.nodefs = t;
+    } else if (signal == "pid.available") {
+      out.pid = t;
+    } else if (signal != "imagefs.available" && signal != "nodefs.inodesFree" && signal != "imagefs.inodesFree") {
+      return Status(Code::kInvalid, "unsupported eviction signal " + signal);
+    }
+  }
+  return out;
+}
+
 Json NodeObject(const NodeFacts& facts) {
   Json labels = {{"kubernetes.io/hostname", facts.name},
                  {"kubernetes.io/os", "linux"},
@@ -122,9 +159,7 @@ Json NodeObject(const NodeFacts& facts) {
                                           : Json{{"podCIDR", facts.pod_cidr}, {"podCIDRs", {facts.pod_cidr}}}}};
 }
 
-Json NodeStatus(const NodeFacts& facts, const Json& previous) {
-  const std::string now = FormatRfc3339(std::chrono::system_clock::now());
-  const int64_t cpus = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN));
+Pressures ReadPressures(const NodeFacts& facts) {
   const int64_t mem_kib = MeminfoKiB("MemTotal");
   const int64_t avail_kib = MeminfoKiB("MemAvailable");
   struct statvfs fs{};
@@ -139,24 +174,34 @@ Json NodeStatus(const NodeFacts& facts, const Json& previous) {
     loadavg >> a >> b >> c >> running;
     if (auto slash = running.find('/'); slash != std::string::npos) procs = std::atol(running.c_str() + slash + 1);
   }
+  const EvictionThresholds& ev = facts.eviction;
+  return {avail_kib * 1024 < ev.memory.Of(mem_kib * 1024), disk > 0 && disk_free < ev.nodefs.Of(disk),
+          pid_max > 0 && pid_max - procs < ev.pid.Of(pid_max)};
+}
+
+Json NodeStatus(const NodeFacts& facts, const Json& previous) {
+  const std::string now = FormatRfc3339(std::chrono::system_clock::now());
+  const int64_t cpus = std::max<long>(1, ::sysconf(_SC_NPROCESSORS_ONLN));
+  const int64_t mem_kib = MeminfoKiB("MemTotal");
+  struct statvfs fs{};
+  ::statvfs(facts.data_dir.c_str(), &fs);
+  const int64_t disk = static_cast<int64_t>(fs.f_blocks) * fs.f_frsize;
 
   Json capacity = {{"cpu", std::to_string(cpus)},
                    {"memory", std::to_string(mem_kib) + "Ki"},
                    {"ephemeral-storage", std::to_string(disk / 1024) + "Ki"},
                    {"pods", std::to_string(facts.max_pods)}};
+  const EvictionThresholds& ev = facts.eviction;
   Json allocatable = capacity;
-  allocatable["memory"] = std::to_string(std::max<int64_t>(0, mem_kib - kEvictionMemoryBytes / 1024)) + "Ki";
-  allocatable["ephemeral-storage"] =
-      std::to_string(static_cast<int64_t>(disk * (1 - kEvictionNodefsFraction))) ;
+  allocatable["memory"] = std::to_string(std::max<int64_t>(0, mem_kib - ev.memory.Of(mem_kib * 1024) / 1024)) + "Ki";
+  allocatable["ephemeral-storage"] = std::to_string(std::max<int64_t>(0, disk - ev.nodefs.Of(disk)));
   if (!facts.gpus.empty()) {
     capacity["nvidia.com/gpu"] = std::to_string(facts.gpus.size());
     allocatable["nvidia.com/gpu"] = std::to_string(facts.gpus.size());
   }
 
   const Json prev = previous.is_object() ? previous.value("conditions", Json::array()) : Json::array();
-  const bool memory_pressure = avail_kib * 1024 < kEvictionMemoryBytes;
-  const bool disk_pressure = disk > 0 && disk_free < disk * kEvictionNodefsFraction;
-  const bool pid_pressure = pid_max > 0 && procs > pid_max * 9 / 10;
+  const auto [memory_pressure, disk_pressure, pid_pressure] = ReadPressures(facts);
   Json conditions = Json::array();
   conditions.push_back(Condition(prev, "MemoryPressure", memory_pressure,
                                  memory_pressure ? "KubeletHasInsufficientMemory" : "KubeletHasSufficientMemory",

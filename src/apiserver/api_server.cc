@@ -1,5 +1,11 @@
 #include "apiserver/api_server.h"
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
 
 #include "api/registry.h"
 #include "apiserver/discovery.h"
@@ -57,6 +63,29 @@ bool ParseResourcePath(const std::string& path, RequestInfo* info) {
   }
   if (rest.size() >= 3) info->subresource = rest[2];
   return true;
+}
+
+// The addresses of the machine's interfaces that are up (IPv4 and IPv6, loopback included).
+std::vector<std::string> MachineAddresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || !(a->ifa_flags & IFF_UP)) continue;
+    char buf[INET6_ADDRSTRLEN] = {0};
+    if (a->ifa_addr->sa_family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
+    } else if (a->ifa_addr->sa_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<sockaddr_in6*>(a->ifa_addr);
+      if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr)) continue;  // scoped: no use in a certificate
+      ::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    } else {
+      continue;
+    }
+    out.push_back(buf);
+  }
+  ::freeifaddrs(list);
+  return out;
 }
 
 bool IsPublic(const std::string& path) {
@@ -136,6 +165,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Start(Options options) {
   std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
   std::vector<std::string> hosts = {options.host};
+  // Listening on every address: the certificate names them all, and the machine's name, so
+  // that agents on other machines reach the server by any of them.
+  if (options.host == "0.0.0.0" || options.host == "::") {
+    hosts = MachineAddresses();
+    char name[256] = {0};
+    if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') hosts.push_back(name);
+  }
   ASSIGN_OR_RETURN(impl->creds, EnsureCredentials(options.data_dir, hosts));
 
   store::SqliteStore::Options so;

@@ -470,16 +470,20 @@ bool UsableServing(const Pair& serving, const Pair& ca, const std::vector<San>& 
   return ok;
 }
 
+std::string Hex(const unsigned char* bytes, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0xf]);
+  }
+  return out;
+}
+
 Result<std::string> RandomToken() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) return SslError("random token");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
-  }
-  return out;
+  return Hex(bytes, sizeof bytes);
 }
 
 // An operator may have put a token of their own in the file; any single printable word is kept.
@@ -647,13 +651,7 @@ std::string CertSha256(const std::string& cert_pem) {
     ERR_clear_error();
     return "";
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xf]);
-  }
-  return out;
+  return Hex(md, n);
 }
 
 Status WriteKubeconfig(const std::filesystem::path& file, const std::string& server_url,

@@ -1,6 +1,6 @@
 #include "apiserver/node_proxy.h"
 
-#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "apiserver/certs.h"
 #include "apiserver/rest.h"
 #include "apiserver/websocket.h"
 
@@ -35,17 +36,19 @@ constexpr auto kForever = std::chrono::milliseconds::max();
 // A peer that does not answer a WebSocket's closing handshake is cut off after this.
 constexpr auto kCloseTimeout = 5s;
 
-std::string Sha256Hex(X509* cert) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  if (cert == nullptr || X509_digest(cert, EVP_sha256(), md, &n) != 1) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < n; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xf]);
+// The certificate the peer presented, as PEM ("" when none).
+std::string PeerCertificatePem(SSL* ssl) {
+  X509* peer = SSL_get1_peer_certificate(ssl);
+  BIO* bio = BIO_new(BIO_s_mem());
+  std::string pem;
+  if (peer != nullptr && bio != nullptr && PEM_write_bio_X509(bio, peer) == 1) {
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    pem.assign(data, static_cast<size_t>(n));
   }
-  return out;
+  BIO_free(bio);
+  X509_free(peer);
+  return pem;
 }
 
 // One connection to an agent, on an io_context of its own. Each operation is asynchronous and
@@ -68,9 +71,7 @@ class AgentConnection {
     if (!ec) stream_.next_layer().set_option(tcp::no_delay(true), ec);
     if (!ec) ec = Await(kDialTimeout, nullptr, [&](auto done) { stream_.async_handshake(ssl::stream_base::client, done); });
     if (ec) return Status(Code::kUnavailable, "error dialing backend: dial tcp " + Where() + ": " + ec.message());
-    X509* peer = SSL_get1_peer_certificate(stream_.native_handle());
-    const std::string seen = Sha256Hex(peer);
-    X509_free(peer);
+    const std::string seen = CertSha256(PeerCertificatePem(stream_.native_handle()));
     if (seen.empty() || seen != ep_.cert_sha256) {
       return Status(Code::kUnavailable, "the node agent at " + Where() + " presented a certificate other than the one node " +
                                             ep_.node + " names in its " + kServingCertAnnotation + " annotation");

@@ -74,6 +74,15 @@ void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) 
            o.metric_resolution = std::chrono::milliseconds(nanos / 1000000);
          },
          "How often the agent samples the node's and its containers' CPU and memory (default 10s)");
+  cmd->add_option_function<std::string>(
+         "--eviction-hard",
+         [&o](const std::string& text) {
+           auto t = agent::ParseEvictionHard(text);
+           if (!t.ok()) throw CLI::ValidationError("--eviction-hard", t.status().message());
+           o.eviction = *t;
+         },
+         "Thresholds below which the node reports pressure, as the kubelet's: "
+         "memory.available<100Mi,nodefs.available<10%,pid.available<10%");
   cmd->add_flag("--socket-lb,!--no-socket-lb", o.socket_lb,
                 "Balance TCP connects to Services made on this node at connect time (BPF), without NAT")
       ->capture_default_str();

@@ -18,11 +18,25 @@ constexpr char kNotReady[] = "node.kubernetes.io/not-ready";
 constexpr char kUnreachable[] = "node.kubernetes.io/unreachable";
 using Clock = std::chrono::system_clock;
 
-std::string ReadyStatus(const Json& node) {
+constexpr std::pair<const char*, const char*> kPressureTaints[] = {
+    {"MemoryPressure", "node.kubernetes.io/memory-pressure"},
+    {"DiskPressure", "node.kubernetes.io/disk-pressure"},
+    {"PIDPressure", "node.kubernetes.io/pid-pressure"}};
+
+std::string ConditionStatus(const Json& node, std::string_view type) {
   for (const Json& c : ArrayMember(Member(node, "status"), "conditions")) {
-    if (StringMember(c, "type") == "Ready") return StringMember(c, "status");
+    if (StringMember(c, "type") == type) return StringMember(c, "status");
   }
   return "";
+}
+
+std::string ReadyStatus(const Json& node) { return ConditionStatus(node, "Ready"); }
+
+// Whether a taint's key is one this controller keeps in step with a condition.
+bool ConditionTaint(const std::string& key) {
+  if (key == kNotReady || key == kUnreachable) return true;
+  return std::any_of(std::begin(kPressureTaints), std::end(kPressureTaints),
+                     [&](const auto& p) { return key == p.second; });
 }
 
 std::vector<Json> NoExecuteTaints(const Json& node) {
@@ -134,33 +148,43 @@ Status NodeLifecycleController::SyncNode(const std::string& name) {
     RETURN_IF_ERROR(MarkPodsNotReady(name));
   }
 
-  // The taints of the Ready condition: not-ready when False, unreachable when Unknown.
-  const std::string ready = ReadyStatus(node);
-  const std::string want = ready == "False" ? kNotReady : ready == "Unknown" ? kUnreachable : "";
+  // The taints that stand for the node's conditions (Kubernetes' TaintNodesByCondition): the
+  // Ready condition's, not-ready when False and unreachable when Unknown, NoSchedule and
+  // NoExecute; and a pressure condition's, NoSchedule, while it is True.
+  const std::string ready = ConditionStatus(node, "Ready");
+  std::vector<std::pair<std::string, std::string>> want;  // key, effect
+  if (ready == "False" || ready == "Unknown") {
+    for (const char* effect : {"NoSchedule", "NoExecute"}) want.emplace_back(ready == "False" ? kNotReady : kUnreachable, effect);
+  }
+  for (const auto& [type, key] : kPressureTaints) {
+    if (ConditionStatus(node, type) == "True") want.emplace_back(key, "NoSchedule");
+  }
+  auto wanted = [&](const std::string& key, const std::string& effect) {
+    return std::find(want.begin(), want.end(), std::pair{key, effect}) != want.end();
+  };
   Json taints = Json::array();
   bool changed = false;
   for (const Json& t : ArrayMember(Member(node, "spec"), "taints")) {
     const std::string key = StringMember(t, "key");
-    if ((key == kNotReady || key == kUnreachable) && key != want) {
+    if (ConditionTaint(key) && !wanted(key, StringMember(t, "effect"))) {
       changed = true;  // the condition it stood for is over
       continue;
     }
     taints.push_back(t);
   }
-  if (!want.empty()) {
-    for (const char* effect : {"NoSchedule", "NoExecute"}) {
-      const bool has = std::any_of(taints.begin(), taints.end(), [&](const Json& t) {
-        return StringMember(t, "key") == want && StringMember(t, "effect") == effect;
-      });
-      if (has) continue;
-      Json taint = {{"key", want}, {"effect", effect}};
-      if (std::string(effect) == "NoExecute") taint["timeAdded"] = FormatRfc3339(now);
-      taints.push_back(std::move(taint));
-      changed = true;
-    }
+  for (const auto& [key, effect] : want) {
+    const bool has = std::any_of(taints.begin(), taints.end(), [&, &key = key, &effect = effect](const Json& t) {
+      return StringMember(t, "key") == key && StringMember(t, "effect") == effect;
+    });
+    if (has) continue;
+    Json taint = {{"key", key}, {"effect", effect}};
+    if (effect == "NoExecute") taint["timeAdded"] = FormatRfc3339(now);
+    taints.push_back(std::move(taint));
+    changed = true;
   }
   if (changed) {
-    auto r = client_.Send("PATCH", "/api/v1/nodes/" + name, Json{{"spec", {{"taints", taints}}}},
+    // No taints left: the field goes (null in a merge patch), as Go's omitempty writes it.
+    auto r = client_.Send("PATCH", "/api/v1/nodes/" + name, Json{{"spec", {{"taints", taints.empty() ? Json() : taints}}}},
                           "application/merge-patch+json");
     if (!r.ok()) return r.status();
   }
