@@ -585,6 +585,19 @@ TEST_F(AgentE2E, ExecRunsInTheContainerWithExitCodesAndStdin) {
   K("delete pod shell --grace-period=0 --force");
 }
 
+TEST_F(AgentE2E, ExecWithATerminalGetsAPtyItsSizeAndTheExitCode) {
+  ASSERT_EQ(Apply(PodYaml("term", "sleep 1000", "", "  terminationGracePeriodSeconds: 0\n", "Always")).code, 0);
+  ASSERT_TRUE(WaitPhase("term", "Running"));
+  // `script` gives kubectl a terminal, as a user's shell does; its size, set first, reaches the
+  // pod through kubectl's resize message.
+  auto r = Sh(server_->Env() + "script -qec \"stty cols 123 rows 45; kubectl exec -it term -- sh -c "
+                               "'test -t 0 && test -t 1 && echo is-a-tty; stty size; exit 4'\" /dev/null");
+  EXPECT_EQ(r.code, 4) << r.out << r.err;
+  EXPECT_NE(r.out.find("is-a-tty\r\n45 123\r\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("command terminated with exit code 4"), std::string::npos) << r.out;
+  K("delete pod term --grace-period=0 --force");
+}
+
 TEST_F(AgentE2E, PreStopHookAndActiveDeadline) {
   const std::string mark = HostDir() + "/prestop";
   ASSERT_EQ(Apply(PodYaml("hooked", "sleep 1000",

@@ -107,6 +107,10 @@ TEST_F(RemoteAgentE2E, ExecRelaysOutputExitCodesAndStdin) {
   EXPECT_EQ(in.out, std::to_string(8 << 20) + "\ndone\n");
   auto big = Sh(server_->Env() + "kubectl exec shell -- head -c 20000000 /dev/zero | wc -c");
   EXPECT_EQ(big.out, "20000000\n") << big.err;
+  // A terminal, and its size, through the relay too.
+  auto term = Sh(server_->Env() + "script -qec \"stty cols 101 rows 33; kubectl exec -it shell -- stty size\" /dev/null");
+  EXPECT_EQ(term.code, 0) << term.out;
+  EXPECT_NE(term.out.find("33 101\r\n"), std::string::npos) << term.out;
 }
 
 TEST_F(RemoteAgentE2E, PortForwardReachesAServerInThePod) {

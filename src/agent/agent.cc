@@ -422,8 +422,8 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
   if (!target.ok()) return FailWith(out, target.status());
   std::unique_ptr<apiserver::WebSocket> ws = out.UpgradeWebSocket("v5.channel.k8s.io");
   if (!ws) return FailWith(out, Status(Code::kBadRequest, "Upgrade request required"));
-  // Without a terminal, stderr stays apart; with one (not emulated here) it joins stdout.
-  auto proc = SpawnInContainer(target->pid, target->cgroup_procs, argv, /*merge_stderr=*/tty);
+  // With a terminal (`exec -t`) the command gets a pty, whose output carries stderr too.
+  auto proc = SpawnInContainer(target->pid, target->cgroup_procs, argv, tty ? ExecStreams::kTerminal : ExecStreams::kPipes);
   if (!proc.ok()) {
     ws->Send(Frame(kError, Json({{"metadata", Json::object()}, {"status", "Failure"},
                                  {"message", proc.status().message()}, {"reason", "InternalError"}}).dump()));
@@ -484,6 +484,11 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
     });
   }
   ws->Run([&](std::string_view message) {
+    if (!message.empty() && message[0] == kResize) {
+      Json size = Json::parse(message.substr(1), nullptr, false);
+      if (size.is_object()) ResizeTerminal(proc->terminal_fd, size.value("Width", 0), size.value("Height", 0));
+      return;
+    }
     if (message.empty() || stdin_fd < 0) return;
     if (message[0] == kStdin) {
       if (message.size() > 1) input.Push(std::string(message.substr(1)));
@@ -499,6 +504,7 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
   if (stdin_fd >= 0 && !input_closed) ::close(stdin_fd);
   pump.join();
   if (pidfd >= 0) ::close(pidfd);
+  if (proc->terminal_fd >= 0) ::close(proc->terminal_fd);
 }
 
 void Agent::ServePortForward(const Json& pod, const apiserver::HttpRequest& req, apiserver::Responder& out) {

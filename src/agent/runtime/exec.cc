@@ -10,6 +10,7 @@
 #include <spawn.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -41,7 +42,7 @@ std::vector<std::string> Environ(int pid) {
 }  // namespace
 
 Result<ExecProcess> SpawnInContainer(int pid, const std::vector<std::string>& cgroup_procs,
-                                     const std::vector<std::string>& argv, bool merge_stderr) {
+                                     const std::vector<std::string>& argv, ExecStreams streams) {
   if (argv.empty()) return Status(Code::kInvalid, "no command");
   if (::kill(pid, 0) != 0) return Status(Code::kNotFound, "the container is not running");
   // A helper (this binary's `nsexec`) joins the container and runs the command: spawned, not
@@ -49,15 +50,34 @@ Result<ExecProcess> SpawnInContainer(int pid, const std::vector<std::string>& cg
   // page tables and stalled all its threads.
   std::vector<std::string> helper = {"/proc/self/exe", "nsexec", std::to_string(pid)};
   for (const std::string& p : cgroup_procs) helper.insert(helper.end(), {"--cgroup-procs", p});
+  const bool terminal = streams == ExecStreams::kTerminal;
+  if (terminal) helper.push_back("--tty");
   helper.push_back("--");
   helper.insert(helper.end(), argv.begin(), argv.end());
   std::vector<char*> args;
   for (std::string& a : helper) args.push_back(a.data());
   args.push_back(nullptr);
   int in[2], out[2], err[2] = {-1, -1};
-  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || (!merge_stderr && ::pipe2(err, O_CLOEXEC))) {
+  int master = -1;
+  if (terminal) {
+    // The command's three streams are the pty's slave; ours are the master (read and written
+    // through separate descriptors, so that each side can be closed on its own).
+    master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    const char* name = master >= 0 && ::grantpt(master) == 0 && ::unlockpt(master) == 0 ? ::ptsname(master) : nullptr;
+    const int slave = name ? ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+    if (slave < 0) {
+      if (master >= 0) ::close(master);
+      return Status(Code::kInternal, std::string("allocating a terminal: ") + std::strerror(errno));
+    }
+    in[0] = slave;
+    in[1] = ::fcntl(master, F_DUPFD_CLOEXEC, 0);
+    out[0] = ::fcntl(master, F_DUPFD_CLOEXEC, 0);
+    out[1] = ::fcntl(slave, F_DUPFD_CLOEXEC, 0);
+  } else if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) ||
+             (streams == ExecStreams::kPipes && ::pipe2(err, O_CLOEXEC))) {
     return Status(Code::kInternal, std::string("pipe: ") + std::strerror(errno));
   }
+  const bool merge_stderr = streams != ExecStreams::kPipes;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -85,9 +105,18 @@ Result<ExecProcess> SpawnInContainer(int pid, const std::vector<std::string>& cg
     ::close(in[1]);
     ::close(out[0]);
     if (err[0] >= 0) ::close(err[0]);
+    if (master >= 0) ::close(master);
     return Status(Code::kInternal, std::string("spawning the exec helper: ") + std::strerror(rc));
   }
-  return ExecProcess{child, in[1], out[0], err[0]};
+  return ExecProcess{child, in[1], out[0], err[0], master};
+}
+
+void ResizeTerminal(int terminal_fd, int width, int height) {
+  if (terminal_fd < 0 || width <= 0 || height <= 0 || width > 0xffff || height > 0xffff) return;
+  winsize ws{};
+  ws.ws_col = static_cast<unsigned short>(width);
+  ws.ws_row = static_cast<unsigned short>(height);
+  ::ioctl(terminal_fd, TIOCSWINSZ, &ws);
 }
 
 int RunNsExec(int argc, char** argv) {
@@ -95,9 +124,11 @@ int RunNsExec(int argc, char** argv) {
   if (argc < 5) return 126;
   const int pid = std::atoi(argv[2]);
   std::vector<std::string> procs;
+  bool tty = false;
   int i = 3;
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
     if (std::strcmp(argv[i], "--cgroup-procs") == 0 && i + 1 < argc) procs.push_back(argv[++i]);
+    if (std::strcmp(argv[i], "--tty") == 0) tty = true;
   }
   if (i + 1 >= argc) return 126;
   char** command = argv + i + 1;
@@ -127,6 +158,11 @@ int RunNsExec(int argc, char** argv) {
   pid_t child = ::fork();
   if (child == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the command goes with its killed helper
+    if (tty) {
+      // A session of its own with the terminal as its controlling tty: job control, ^C.
+      ::setsid();
+      ::ioctl(0, TIOCSCTTY, 0);
+    }
     ::chdir("/");
     environ = envp.data();
     ::execvp(command[0], command);
@@ -152,7 +188,7 @@ int WaitExec(const ExecProcess& p) {
 Result<ExecOutput> ExecInContainer(int pid, const std::vector<std::string>& cgroup_procs,
                                    const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                                    size_t max_output) {
-  ASSIGN_OR_RETURN(ExecProcess p, SpawnInContainer(pid, cgroup_procs, argv, /*merge_stderr=*/true));
+  ASSIGN_OR_RETURN(ExecProcess p, SpawnInContainer(pid, cgroup_procs, argv, ExecStreams::kMerged));
   ::close(p.stdin_fd);
   ExecOutput result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

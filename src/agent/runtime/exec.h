@@ -21,12 +21,21 @@ struct ExecOutput {
 struct ExecProcess {
   int pid = -1;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;  // stderr_fd is -1 when merged into stdout
+  int terminal_fd = -1;  // with a terminal: the pty's master, for resizing it (the caller's to close)
+};
+
+enum class ExecStreams {
+  kPipes,     // stdin, stdout and stderr apart
+  kMerged,    // stderr joins stdout
+  kTerminal,  // a pseudo-terminal for all three, which becomes the command's controlling tty
 };
 
 // Starts `argv` in the container whose main process is `pid`.
 Result<ExecProcess> SpawnInContainer(int pid, const std::vector<std::string>& cgroup_procs,
-                                     const std::vector<std::string>& argv, bool merge_stderr);
-// The helper SpawnInContainer runs (`mlkube nsexec PID [--cgroup-procs FILE]... -- CMD...`):
+                                     const std::vector<std::string>& argv, ExecStreams streams);
+// Sets a terminal's size (kubectl's resize messages).
+void ResizeTerminal(int terminal_fd, int width, int height);
+// The helper SpawnInContainer runs (`mlkube nsexec PID [--cgroup-procs FILE]... [--tty] -- CMD...`):
 // joins the cgroups and namespaces of PID and runs CMD there with its environment, exiting with
 // CMD's exit code (126 when it cannot join).
 int RunNsExec(int argc, char** argv);
