@@ -595,6 +595,14 @@ TEST_F(AgentE2E, ExecWithATerminalGetsAPtyItsSizeAndTheExitCode) {
   EXPECT_EQ(r.code, 4) << r.out << r.err;
   EXPECT_NE(r.out.find("is-a-tty\r\n45 123\r\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("command terminated with exit code 4"), std::string::npos) << r.out;
+  // The session ends with its command, even when a job it left in the background holds the
+  // terminal (or, without one, the output pipes) open.
+  for (const char* t : {"-it", "-i"}) {
+    auto bg = Sh(server_->Env() + "timeout 20 script -qec \"kubectl exec " + t +
+                 " term -- sh -c 'sleep 1000 & echo left-running'\" /dev/null");
+    EXPECT_EQ(bg.code, 0) << t << bg.out << bg.err;
+    EXPECT_NE(bg.out.find("left-running"), std::string::npos) << t << bg.out;
+  }
   K("delete pod term --grace-period=0 --force");
 }
 

@@ -137,6 +137,11 @@ TEST_F(RemoteAgentE2E, TopAndNodeProxyServeTheRemoteAgentsMetrics) {
   EXPECT_TRUE(WaitFor([&] { return (node = K("top node edge-1 --no-headers")).code == 0; }, 30s)) << node.err;
   auto resource = K("get --raw /api/v1/nodes/edge-1/proxy/metrics/resource");
   EXPECT_NE(resource.out.find("container_cpu_usage_seconds_total{container=\"main\""), std::string::npos) << resource.err;
+  // Something that only looks like a WebSocket handshake starts nothing on the agent.
+  auto fake = server_->Curl("-s -o /dev/null -w '%{http_code}' -X POST -H 'Upgrade: websocket' '" + server_->url() +
+                            "/api/v1/namespaces/default/pods/busy/exec?command=touch&command=/tmp/ran&stdout=true'");
+  EXPECT_EQ(fake.out, "400");
+  EXPECT_NE(K("exec busy -- ls /tmp/ran").code, 0);
   K("delete pod busy --grace-period=0 --force");
 }
 

@@ -441,11 +441,21 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
   std::string command;
   for (const std::string& a : argv) command += (command.empty() ? "" : " ") + a;
   apiserver::WebSocket* socket = ws.get();
-  std::thread pump([socket, p = *proc, command] {
-    pollfd fds[2] = {{p.stdout_fd, POLLIN, 0}, {p.stderr_fd, POLLIN, 0}};
+  std::thread pump([socket, p = *proc, command, pidfd] {
+    // Output until the command ends (its helper's pidfd turns readable), then what it left
+    // behind; not until the streams close: a background job (`sleep 1000 &` under -t) may
+    // hold them open for as long as it lives, and the session ends with the command.
+    pollfd fds[3] = {{p.stdout_fd, POLLIN, 0}, {p.stderr_fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
     int open = p.stderr_fd >= 0 ? 2 : 1;
+    bool exited = false;
     while (open > 0) {
-      if (::poll(fds, 2, -1) < 0 && errno != EINTR) break;
+      const int ready = ::poll(fds, 3, exited ? 0 : -1);
+      if (ready < 0 && errno != EINTR) break;
+      if (ready == 0 && exited) break;  // all it wrote has been read
+      if (fds[2].revents & POLLIN) {
+        exited = true;
+        fds[2].fd = -1;
+      }
       for (int i = 0; i < 2; ++i) {
         if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         char buf[32768];
@@ -458,6 +468,9 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
         }
         socket->Send(Frame(i == 0 ? kStdout : kStderr, std::string_view(buf, n)));
       }
+    }
+    for (const pollfd& f : {fds[0], fds[1]}) {
+      if (f.fd >= 0) ::close(f.fd);
     }
     const int code = WaitExec(p);
     Json status = {{"metadata", Json::object()}, {"status", "Success"}};
@@ -485,8 +498,10 @@ void Agent::ServeExec(const Json& pod, const apiserver::HttpRequest& req, apiser
   }
   ws->Run([&](std::string_view message) {
     if (!message.empty() && message[0] == kResize) {
-      Json size = Json::parse(message.substr(1), nullptr, false);
-      if (size.is_object()) ResizeTerminal(proc->terminal_fd, size.value("Width", 0), size.value("Height", 0));
+      const Json size = Json::parse(message.substr(1), nullptr, false);
+      const Json& w = Member(size, "Width");
+      const Json& h = Member(size, "Height");
+      if (w.is_number_integer() && h.is_number_integer()) ResizeTerminal(proc->terminal_fd, w.get<int>(), h.get<int>());
       return;
     }
     if (message.empty() || stdin_fd < 0) return;

@@ -3,6 +3,7 @@
 #include "apiserver/node_proxy.h"
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -118,7 +119,7 @@ Result<EvictionThresholds> ParseEvictionHard(std::string_view flag) {
     if (value.back() == '%') {
       char* end = nullptr;
       const double pct = std::strtod(value.c_str(), &end);
-      if (end != value.c_str() + value.size() - 1 || pct < 0 || pct > 100) {
+      if (value.size() < 2 || end != value.c_str() + value.size() - 1 || !std::isfinite(pct) || pct < 0 || pct > 100) {
         return Status(Code::kInvalid, "eviction percentage threshold " + signal + " must be >= 0% and <= 100%: " + value);
       }
       t.fraction = pct / 100;

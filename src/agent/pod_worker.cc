@@ -16,6 +16,7 @@
 #include "agent/volumes/volumes.h"
 #include "api/quantity.h"
 #include "common/files.h"
+#include "common/stack.h"
 #include "common/time.h"
 
 namespace mlkube::agent {
@@ -216,6 +217,7 @@ void PodWorker::Wait(Clock::time_point until) {
     if (c.running && c.pidfd >= 0) fds.push_back({c.pidfd, POLLIN, 0});
   }
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
+  if (left >= 1000) ReleaseUnusedStack();  // a long wait: an idle pod costs its frames only
   ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(left, 0, 60000)));
   uint64_t drained;
   (void)!::read(wake_fd_, &drained, sizeof drained);
@@ -304,9 +306,10 @@ void PodWorker::Run() {
       // Level-triggered: the next pass tries again.
       std::fprintf(stderr, "mlkube: agent: pod %s/%s: %s\n", ns_.c_str(), name_.c_str(), e.what());
     }
-    if (finished_) return;
+    if (finished_) break;
     Wait(NextWake());
   }
+  ReleaseUnusedStack();  // glibc keeps a finished thread's stack for the next one
 }
 
 // When the next pass is due without an event: a restart or kill coming up, a projected volume

@@ -8,6 +8,8 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <strings.h>
+
 #include <condition_variable>
 #include <limits>
 #include <mutex>
@@ -61,15 +63,24 @@ class AgentConnection {
   }
 
   TlsStream& stream() { return stream_; }
-  std::string Where() const { return ep_.host + ":" + std::to_string(ep_.port); }
+  std::string Where() const {
+    const bool v6 = ep_.host.find(':') != std::string::npos;
+    return (v6 ? "[" + ep_.host + "]" : ep_.host) + ":" + std::to_string(ep_.port);
+  }
 
-  Status Open() {
+  // Connects and checks the certificate, both within `timeout`.
+  Status Open(std::chrono::milliseconds timeout) {
     beast::error_code ec;
     const net::ip::address addr = net::ip::make_address(ep_.host, ec);
     if (ec) return Status(Code::kUnavailable, "node " + ep_.node + " has no usable InternalIP (\"" + ep_.host + "\")");
-    ec = Await(kDialTimeout, nullptr, [&](auto done) { stream_.next_layer().async_connect(tcp::endpoint(addr, ep_.port), done); });
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto left = [&] {
+      return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                         deadline - std::chrono::steady_clock::now()));
+    };
+    ec = Await(left(), nullptr, [&](auto done) { stream_.next_layer().async_connect(tcp::endpoint(addr, ep_.port), done); });
     if (!ec) stream_.next_layer().set_option(tcp::no_delay(true), ec);
-    if (!ec) ec = Await(kDialTimeout, nullptr, [&](auto done) { stream_.async_handshake(ssl::stream_base::client, done); });
+    if (!ec) ec = Await(left(), nullptr, [&](auto done) { stream_.async_handshake(ssl::stream_base::client, done); });
     if (ec) return Status(Code::kUnavailable, "error dialing backend: dial tcp " + Where() + ": " + ec.message());
     const std::string seen = CertSha256(PeerCertificatePem(stream_.native_handle()));
     if (seen.empty() || seen != ep_.cert_sha256) {
@@ -134,11 +145,15 @@ class AgentConnection {
     http::response_parser<http::buffer_body> parser;
     // Not boost::none: Beast 1.83 then refuses every body with a Content-Length.
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    parser.skip(up.method() == http::verb::head);
     if (!ec) ec = Await(kAnswerTimeout, nullptr, [&](auto done) { http::async_read_header(stream_, buffer_, parser, done); });
     if (ec) return out.Send(StatusResponse(Status(Code::kUnavailable, "error reading from the node agent at " + Where() + ": " + ec.message())));
     const int status = static_cast<int>(parser.get().result_int());
     const std::string type(parser.get()[http::field::content_type]);
-    const bool streamed = parser.get().chunked();
+    // A chunked answer (a followed log) is streamed as it comes; a whole one is passed on
+    // whole, unless it is large (a long log), which is streamed rather than held.
+    constexpr size_t kWholeLimit = 1 << 20;
+    bool streamed = parser.get().chunked();
     if (streamed && !out.StartStream(status, type, {})) return;
     std::string whole;
     char chunk[16384];
@@ -152,8 +167,14 @@ class AgentConnection {
                     : Await(kAnswerTimeout, nullptr, [&](auto done) { http::async_read_some(stream_, buffer_, parser, done); });
       if (ec == http::error::need_buffer) ec = {};
       const size_t n = sizeof chunk - parser.get().body().size;
-      if (streamed && n > 0 && !out.WriteChunk(std::string_view(chunk, n))) return;
       if (!streamed) whole.append(chunk, n);
+      if (!streamed && whole.size() > kWholeLimit && !ec) {
+        streamed = true;
+        if (!out.StartStream(status, type, {}) || !out.WriteChunk(whole)) return;
+        whole.clear();
+      } else if (streamed && n > 0 && !out.WriteChunk(std::string_view(chunk, n))) {
+        return;
+      }
       if (ec) break;
     }
     if (streamed) return out.EndStream();
@@ -244,26 +265,35 @@ std::optional<NodeEndpoint> NodeEndpointOf(const Json& node) {
 
 void ProxyToNode(const NodeEndpoint& ep, const std::string& token, const std::string& target, const HttpRequest& req,
                  Responder& out) {
-  AgentConnection conn(ep);
-  if (Status st = conn.Open(); !st.ok()) return out.Send(StatusResponse(st));
   const std::string upgrade = req.Header("upgrade");
   const bool websocket = upgrade.size() == 9 && ::strncasecmp(upgrade.c_str(), "websocket", 9) == 0;
+  // Only a real handshake is passed on: the agent starts an exec as soon as its own succeeds.
+  if (websocket && (req.method != "GET" || req.Header("sec-websocket-key").empty())) {
+    return out.Send(StatusResponse(Status(Code::kBadRequest, "Upgrade request required")));
+  }
+  AgentConnection conn(ep);
+  if (Status st = conn.Open(kDialTimeout); !st.ok()) return out.Send(StatusResponse(st));
   if (websocket) return conn.RelayWebSocket(token, target, req, out);
   conn.Relay(token, target, req, out);
 }
 
 Result<std::string> FetchFromNode(const NodeEndpoint& ep, const std::string& token, const std::string& target,
                                   std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto left = [&] {
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+  };
   AgentConnection conn(ep);
-  RETURN_IF_ERROR(conn.Open());
+  RETURN_IF_ERROR(conn.Open(timeout));
   HttpRequest req;
   req.method = "GET";
   req.headers["accept"] = "application/json";
   auto up = conn.Request(token, target, req);
   http::response<http::string_body> res;
   beast::flat_buffer buf;
-  beast::error_code ec = conn.Await(timeout, nullptr, [&](auto done) { http::async_write(conn.stream(), up, done); });
-  if (!ec) ec = conn.Await(timeout, nullptr, [&](auto done) { http::async_read(conn.stream(), buf, res, done); });
+  beast::error_code ec = conn.Await(left(), nullptr, [&](auto done) { http::async_write(conn.stream(), up, done); });
+  if (!ec) ec = conn.Await(left(), nullptr, [&](auto done) { http::async_read(conn.stream(), buf, res, done); });
   if (ec) return Status(Code::kUnavailable, "node " + ep.node + ": " + conn.Where() + ": " + ec.message());
   if (res.result_int() != 200) {
     return Status(Code::kUnavailable, "node " + ep.node + ": " + conn.Where() + " answered " + std::to_string(res.result_int()));

@@ -1496,11 +1496,13 @@ std::string Rest::Operation::AgentTarget(const std::string& container) const {
   } else if (info_.subresource == "portforward") {
     path = "/portForward/" + pod;
   } else {
-    // nodes/NAME/proxy/REST (or pods/NAME/proxy, which no agent serves: it says so).
+    // nodes/NAME/proxy/REST, its segments encoded again (the request's path was decoded).
     const std::string marker = "/" + info_.name + "/proxy";
     const size_t at = req_.path.find(marker);
-    path = at == std::string::npos ? "/" : req_.path.substr(at + marker.size());
-    if (path.empty()) path = "/";
+    for (const std::string& seg : SplitPath(at == std::string::npos ? "" : req_.path.substr(at + marker.size()))) {
+      path += "/" + client::QueryEscape(seg);
+    }
+    if (path.empty() || req_.path.back() == '/') path += "/";
   }
   std::string query;
   for (const auto& [k, v] : req_.query) {
@@ -1557,7 +1559,11 @@ void Rest::Operation::NodeProxyLike() {
   if (NodeHandler h = rest_.FindNodeHandler(node)) {
     return h(info_.subresource, obj, req_, out_);
   }
-  if (auto ep = rest_.RemoteNode(node)) return ProxyToNode(*ep, rest_.options_.node_token, AgentTarget(""), req_, out_);
+  // A remote agent serves nodes/proxy and port-forward; pods/proxy and services/proxy go to
+  // the pod's own address, which no agent answers for.
+  if (rt_.kind == "Node" || info_.subresource == "portforward") {
+    if (auto ep = rest_.RemoteNode(node)) return ProxyToNode(*ep, rest_.options_.node_token, AgentTarget(""), req_, out_);
+  }
   return Fail(Status(Code::kUnavailable, "no node agent serves " + info_.subresource +
                                              " for " + rt_.plural + " \"" + info_.name +
                                              "\"" + (node.empty() ? "" : " on node " + node)));

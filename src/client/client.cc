@@ -70,8 +70,11 @@ Result<HttpResult> RemoteClient::Do(const std::string& method, const std::string
   }
   if (!c) c = std::make_unique<HttpClient>(config_);
   auto r = c->Do(method, target, body, content_type);
+  // A burst (100 pods starting at once) opens as many connections as it has requests in
+  // flight; only a few are kept for what follows, each holding a TLS session on both ends.
+  constexpr size_t kMaxIdle = 4;
   std::lock_guard lock(mu_);
-  idle_.push_back(std::move(c));
+  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(c));
   return r;
 }
 

@@ -73,6 +73,13 @@ Result<ExecProcess> SpawnInContainer(int pid, const std::vector<std::string>& cg
     in[1] = ::fcntl(master, F_DUPFD_CLOEXEC, 0);
     out[0] = ::fcntl(master, F_DUPFD_CLOEXEC, 0);
     out[1] = ::fcntl(slave, F_DUPFD_CLOEXEC, 0);
+    if (in[1] < 0 || out[0] < 0 || out[1] < 0) {
+      const int e = errno;
+      for (int fd : {master, slave, in[1], out[0], out[1]}) {
+        if (fd >= 0) ::close(fd);
+      }
+      return Status(Code::kInternal, std::string("allocating a terminal: ") + std::strerror(e));
+    }
   } else if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) ||
              (streams == ExecStreams::kPipes && ::pipe2(err, O_CLOEXEC))) {
     return Status(Code::kInternal, std::string("pipe: ") + std::strerror(errno));
