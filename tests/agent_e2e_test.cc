@@ -643,5 +643,26 @@ TEST_F(AgentE2E, PodsDeletedWhileTheAgentWasDownAreCleanedUp) {
   }, 10s));
 }
 
+// A container's log rotated under `kubectl logs -f` (4 KiB files here, 10 MiB by default): the
+// stream goes on in the new file, every line once and in order, as the kubelet's does.
+TEST(LogRotationE2E, FollowGoesOnAcrossRotations) {
+  if (::geteuid() != 0) GTEST_SKIP() << "the node agent needs root";
+  ServerProcess server("logrotate", /*agent=*/true);
+  ASSERT_TRUE(server.Start({"--container-log-max-size", "4Ki", "--container-log-max-files", "2"})) << server.log();
+  const std::string script = "for i in $(seq 1 150); do echo \"line $i $(printf %0100d 0)\"; sleep 0.02; done; sleep 1000";
+  ASSERT_EQ(server.Kubectl("apply -f -", "apiVersion: v1\nkind: Pod\nmetadata: {name: chatty}\nspec:\n  nodeName: node-1\n"
+                                         "  terminationGracePeriodSeconds: 0\n  containers:\n  - name: c\n    image: x\n"
+                                         "    command: [sh, -c, " + Json(script).dump() + "]\n").code, 0);
+  auto follow = Sh(server.Env() + "timeout 10 kubectl logs -f chatty | cut -d' ' -f1-2");
+  std::string want;
+  for (int i = 1; i <= 150; ++i) want += "line " + std::to_string(i) + "\n";
+  EXPECT_EQ(follow.out, want) << follow.err;
+  // It did rotate: the current file holds only the last few lines.
+  auto now = server.Kubectl("logs chatty");
+  EXPECT_LT(now.out.size(), 4096u);
+  EXPECT_NE(now.out.find("line 150 "), std::string::npos);
+  server.Kubectl("delete pod chatty --grace-period=0 --force");
+}
+
 }  // namespace
 }  // namespace mlkube::testing

@@ -127,6 +127,22 @@ inline void RemoveCgroupTree(const std::string& root) {
   }
 }
 
+// Starts `args` (the program first) with its output appended to `log`; the child's pid.
+inline pid_t SpawnLogged(std::vector<std::string> args, const std::filesystem::path& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    FILE* f = std::fopen(log.c_str(), "a");
+    ::dup2(fileno(f), 1);
+    ::dup2(fileno(f), 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  return pid;
+}
+
 // What a node agent leaves on the machine when stopped with pods still running: their cgroups,
 // network namespaces (named in its IPAM state), bridge, nftables table and the tmpfs mounts of
 // memory-backed volumes under `dir`.
@@ -183,31 +199,17 @@ class ServerProcess {
   bool Start(const std::vector<std::string>& extra = {}) {
     if (!extra.empty()) extra_ = extra;
     std::filesystem::remove(kubeconfig());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      std::string log = (dir_ / "server.log").string();
-      FILE* f = std::fopen(log.c_str(), "a");
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-      std::vector<std::string> args = {MLKUBE_BINARY, "server", "--data-dir", (dir_ / "data").string(),
-                                       "--listen", "127.0.0.1:" + std::to_string(port_)};
-      if (agent_) {
-        for (const std::string& a : {std::string("--node-name"), std::string("node-1"),
-                                     std::string("--cgroup-root"), cgroup_root_,
-                                     std::string("--bridge-name"), bridge_, std::string("--pod-cidr"), pod_cidr_}) {
-          args.push_back(a);
-        }
-      } else {
-        args.push_back("--no-agent");
-      }
-      if (!scheduler_) args.push_back("--no-scheduler");
-      args.insert(args.end(), extra_.begin(), extra_.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
+    std::vector<std::string> args = {MLKUBE_BINARY, "server", "--data-dir", (dir_ / "data").string(),
+                                     "--listen", "127.0.0.1:" + std::to_string(port_)};
+    if (agent_) {
+      args.insert(args.end(), {"--node-name", "node-1", "--cgroup-root", cgroup_root_, "--bridge-name", bridge_,
+                               "--pod-cidr", pod_cidr_});
+    } else {
+      args.push_back("--no-agent");
     }
+    if (!scheduler_) args.push_back("--no-scheduler");
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    pid_ = SpawnLogged(args, dir_ / "server.log");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       if (std::filesystem::exists(kubeconfig())) {
@@ -290,23 +292,13 @@ class AgentProcess {
 
   // Starts the agent and waits until its Node is Ready. False if it did not come up.
   bool Start(const std::vector<std::string>& extra = {}) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      FILE* f = std::fopen((dir_ / "agent.log").c_str(), "a");
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-      std::vector<std::string> args = {MLKUBE_BINARY, "agent", "--kubeconfig", server_.kubeconfig().string(),
-                                       "--data-dir", (dir_ / "data").string(), "--node-name", node_,
-                                       "--node-ip", "127.0.0.1", "--port", "0",
-                                       "--cgroup-root", server_.cgroup_root(), "--bridge-name", server_.bridge(),
-                                       "--pod-cidr", server_.pod_cidr()};
-      args.insert(args.end(), extra.begin(), extra.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      std::_Exit(127);
-    }
+    std::vector<std::string> args = {MLKUBE_BINARY, "agent", "--kubeconfig", server_.kubeconfig().string(),
+                                     "--data-dir", (dir_ / "data").string(), "--node-name", node_,
+                                     "--node-ip", "127.0.0.1", "--port", "0",
+                                     "--cgroup-root", server_.cgroup_root(), "--bridge-name", server_.bridge(),
+                                     "--pod-cidr", server_.pod_cidr()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = SpawnLogged(args, dir_ / "agent.log");
     return WaitFor(
         [&] {
           return server_.Kubectl("get node " + node_ + " -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}'").out ==

@@ -275,6 +275,8 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   f.data_dir = options.data_dir;
   f.labels = options.labels;
   f.eviction = options.eviction;
+  f.container_log_max_size = options.container_log_max_size;
+  f.container_log_max_files = options.container_log_max_files;
   if (options.fake_gpus > 0) {
     f.gpus = FakeGpus(options.fake_gpus, f.name);
   } else if (!options.gpu_inventory.empty()) {

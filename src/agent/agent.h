@@ -40,6 +40,8 @@ class Agent {
     std::chrono::seconds heartbeat{10};
     std::chrono::milliseconds metric_resolution{10000};  // how often usage is sampled
     EvictionThresholds eviction;                         // --eviction-hard
+    int64_t container_log_max_size = 10 << 20;          // --container-log-max-size
+    int container_log_max_files = 5;                     // --container-log-max-files
     std::function<void()> on_metrics_sampled;  // called after each sample (may be empty)
     // Where the API server reaches this agent for logs, exec, port-forward and metrics, as the
     // kubelet's --address and --port: HTTPS with a self-signed certificate (published on the

@@ -1,5 +1,9 @@
 #include "agent/logs.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <deque>
 #include <fstream>
 #include <thread>
@@ -120,17 +124,45 @@ void ServeLogFile(const std::filesystem::path& path, const LogOptions& o,
   }
   if (!out.StartStream(200, "text/plain", {})) return;
   if (!body.empty() && !out.WriteChunk(body)) return;
-  in.clear();
-  in.seekg(good);
-  std::string partial;
-  for (bool last_pass = false; budget > 0;) {
+  // Followed by descriptor and inode: the shim rotates by renaming the file away and starting
+  // a new one at the same path, and the stream goes on there, as the kubelet's does.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out.EndStream();
+  struct Closer {
+    int& fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st{};
+  ino_t inode = ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+  ::lseek(fd, static_cast<off_t>(good), SEEK_SET);
+  auto drain = [&](std::string& into) {
     bool any = false;
     char buf[8192];
-    while (in.read(buf, sizeof buf), in.gcount() > 0) {
-      partial.append(buf, in.gcount());
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) {
+      into.append(buf, static_cast<size_t>(n));
       any = true;
     }
-    in.clear();
+    return any;
+  };
+  std::string partial;
+  for (bool last_pass = false; budget > 0;) {
+    bool any = drain(partial);
+    if (!any) {
+      // Rotated: what was written to the old file before the rename is read first (nothing
+      // is written there after it), then the new file from its start.
+      struct stat now{};
+      if (::stat(path.c_str(), &now) == 0 && now.st_ino != inode) {
+        any = drain(partial);
+        const int next = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (next >= 0) {
+          ::close(fd);
+          fd = next;
+          inode = now.st_ino;
+          drain(partial);
+          any = true;
+        }
+      }
+    }
     std::string chunk;
     size_t start = 0;
     for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {

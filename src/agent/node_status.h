@@ -45,6 +45,8 @@ struct NodeFacts {
   std::vector<Gpu> gpus;
   std::map<std::string, std::string> labels;  // extra labels (--node-labels)
   EvictionThresholds eviction;
+  int64_t container_log_max_size = 10 << 20;  // a container's log is rotated at this size
+  int container_log_max_files = 5;             // and this many files are kept
 };
 
 // The Node as first registered.

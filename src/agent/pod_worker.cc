@@ -576,6 +576,8 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   s.pid_namespace = !(Member(spec, "hostPID").is_boolean() && spec["hostPID"].get<bool>());
   const int attempt = c.attempt + 1;
   s.log_path = LogPath(c.name, attempt);
+  s.log_max_bytes = ctx_.node.container_log_max_size;
+  s.log_max_files = ctx_.node.container_log_max_files;
   s.state_dir = StateDir(c, attempt);
 
   CgroupLimits limits = ContainerLimits(*container);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "api/quantity.h"
 #include "api/cron.h"
 #include "controllers/manager.h"
 #include "apiserver/api_server.h"
@@ -83,6 +84,20 @@ void AddNodeFlags(CLI::App* cmd, agent::Agent::Options& o, std::string& labels) 
          },
          "Thresholds below which the node reports pressure, as the kubelet's: "
          "memory.available<100Mi,nodefs.available<10%,pid.available<10%");
+  cmd->add_option_function<std::string>(
+         "--container-log-max-size",
+         [&o](const std::string& text) {
+           auto q = api::Quantity::Parse(text);
+           if (!q.ok() || q->Value() < 1024) {
+             throw CLI::ValidationError("--container-log-max-size", "must be a quantity of at least 1Ki: " + text);
+           }
+           o.container_log_max_size = q->Value();
+         },
+         "Size at which a container's log file is rotated, as the kubelet's (default 10Mi)");
+  cmd->add_option("--container-log-max-files", o.container_log_max_files,
+                  "Log files kept per container, the current one included")
+      ->check(CLI::Range(2, 1000))
+      ->capture_default_str();
   cmd->add_flag("--socket-lb,!--no-socket-lb", o.socket_lb,
                 "Balance TCP connects to Services made on this node at connect time (BPF), without NAT")
       ->capture_default_str();
