@@ -125,8 +125,8 @@ class AgentConnection {
   // The request as the agent gets it: the client's method, body and content negotiation, our
   // credential instead of the client's.
   http::request<http::string_body> Request(const std::string& token, const std::string& target, const HttpRequest& req) {
-    http::request<http::string_body> up{http::string_to_verb(req.method), target, 11};
-    if (up.method() == http::verb::unknown) up.method_string(req.method);
+    http::request<http::string_body> up{http::verb::get, target, 11};
+    up.method_string(req.method);  // any method, standard or not, as the client sent it
     up.set(http::field::host, Where());
     up.set(http::field::authorization, "Bearer " + token);
     for (auto [name, field] : {std::pair{"accept", http::field::accept}, std::pair{"content-type", http::field::content_type}}) {
@@ -145,7 +145,7 @@ class AgentConnection {
     http::response_parser<http::buffer_body> parser;
     // Not boost::none: Beast 1.83 then refuses every body with a Content-Length.
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    parser.skip(up.method() == http::verb::head);
+    parser.skip(req.method == "HEAD");
     if (!ec) ec = Await(kAnswerTimeout, nullptr, [&](auto done) { http::async_read_header(stream_, buffer_, parser, done); });
     if (ec) return out.Send(StatusResponse(Status(Code::kUnavailable, "error reading from the node agent at " + Where() + ": " + ec.message())));
     const int status = static_cast<int>(parser.get().result_int());
