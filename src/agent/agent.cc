@@ -68,6 +68,7 @@ struct Agent::Impl {
   std::unique_ptr<proxy::Proxier> proxier;
   std::unique_ptr<proxy::DnsServer> dns;
   std::unique_ptr<client::EventRecorder> events;
+  WorkerPool pool;  // outlives the workers, which are destroyed before it
   std::unique_ptr<WorkerContext> ctx;
   std::unique_ptr<client::Informer> informer;
   std::unique_ptr<apiserver::HttpServer> daemon;  // the agent's own port, when it serves one
@@ -126,11 +127,14 @@ struct Agent::Impl {
     const std::string uid = pod["metadata"].value("uid", "");
     std::lock_guard lock(mu);
     if (stopping) return;
+    // The informer's own copy, shared: one copy of each pod between the cache and its worker.
+    PodWorker::PodRef ref = informer->Find(client::Informer::KeyOf(pod));
+    if (!ref) ref = std::make_shared<const Json>(pod);
     auto it = workers.find(uid);
     if (it == workers.end()) {
-      workers.emplace(uid, std::make_shared<PodWorker>(*ctx, pod));
+      workers.emplace(uid, std::make_shared<PodWorker>(*ctx, std::move(ref)));
     } else {
-      it->second->Update(pod);
+      it->second->Update(std::move(ref));
     }
   }
 
@@ -139,7 +143,7 @@ struct Agent::Impl {
     std::lock_guard lock(mu);
     auto it = workers.find(uid);
     if (it == workers.end()) return;
-    it->second->Update(pod);  // its last state carries the grace period to honour
+    it->second->Update(std::make_shared<const Json>(pod));  // its last state carries the grace period to honour
     it->second->Delete();
   }
 
@@ -237,6 +241,7 @@ struct Agent::Impl {
   }
 
   void Heartbeat() {
+    size_t pool_threads = 0;
     auto last_status = std::chrono::steady_clock::now();
     Pressures reported = ReadPressures(facts);
     std::unique_lock lock(mu);
@@ -247,8 +252,11 @@ struct Agent::Impl {
       const size_t gone = std::erase_if(workers, [](const auto& kv) { return kv.second->finished(); });
       lock.unlock();
       // What they held goes back to the system, not just to malloc's free lists: after a
-      // burst of short pods the agent would otherwise keep its high-water mark.
-      if (gone > 0) ::malloc_trim(0);
+      // burst of short pods the agent would otherwise keep its high-water mark. Pool threads
+      // that ended have given back their malloc caches too.
+      const size_t threads = pool.threads();
+      if (gone > 0 || threads < pool_threads) ::malloc_trim(0);
+      pool_threads = threads;
       Status st = RenewLease();
       if (!st.ok()) std::fprintf(stderr, "mlkube: agent: lease: %s\n", st.message().c_str());
       // The full status every minute, and at once when a pressure condition turns, as the
@@ -314,7 +322,7 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (options.serve_port >= 0) RETURN_IF_ERROR(impl->ServeDaemonPort());
   impl->ctx.reset(new WorkerContext{client, *impl->events, *impl->cgroups, *impl->gpus, *impl->network, f,
-                                    options.data_dir / "pods", options.data_dir / "logs", self});
+                                    options.data_dir / "pods", options.data_dir / "logs", self, impl->pool});
   RETURN_IF_ERROR(impl->Register());
   RETURN_IF_ERROR(impl->RenewLease());
 

@@ -5,8 +5,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <system_error>
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,7 +18,6 @@
 #include "agent/volumes/volumes.h"
 #include "api/quantity.h"
 #include "common/files.h"
-#include "common/stack.h"
 #include "common/time.h"
 
 namespace mlkube::agent {
@@ -150,17 +151,20 @@ std::string NameList(const std::vector<std::string>& names) {
 
 }  // namespace
 
-PodWorker::PodWorker(WorkerContext& ctx, Json pod)
+PodWorker::PodWorker(WorkerContext& ctx, PodRef pod)
     : ctx_(ctx),
-      uid_(StringMember(Member(pod, "metadata"), "uid")),
-      ns_(StringMember(Member(pod, "metadata"), "namespace")),
-      name_(StringMember(Member(pod, "metadata"), "name")),
+      uid_(StringMember(Member(*pod, "metadata"), "uid")),
+      ns_(StringMember(Member(*pod, "metadata"), "namespace")),
+      name_(StringMember(Member(*pod, "metadata"), "name")),
       pod_(std::move(pod)),
       volumes_(ctx.client, ctx.pods_dir / uid_ / "volumes") {
-  pod_["kind"] = "Pod";  // list items come without them; events name the object by them
-  pod_["apiVersion"] = "v1";
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  const Json& spec = Member(pod_, "spec");
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (wake_fd_ < 0 || epoll_fd_ < 0) throw std::system_error(errno, std::system_category(), "pod worker");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  const Json& spec = Member(*pod_, "spec");
   for (const char* list : {"initContainers", "containers"}) {
     const Json& cs = Member(spec, list);
     if (!cs.is_array()) continue;
@@ -171,7 +175,7 @@ PodWorker::PodWorker(WorkerContext& ctx, Json pod)
       containers_.push_back(std::move(k));
     }
   }
-  thread_ = std::thread([this] { Run(); });
+  pool_id_ = ctx_.pool.Add(epoll_fd_, [this] { return Step(); });
 }
 
 PodWorker::~PodWorker() {
@@ -179,12 +183,11 @@ PodWorker::~PodWorker() {
   for (Container& c : containers_) {
     if (c.pidfd >= 0) ::close(c.pidfd);
   }
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-void PodWorker::Update(Json pod) {
-  pod["kind"] = "Pod";
-  pod["apiVersion"] = "v1";
+void PodWorker::Update(PodRef pod) {
   {
     std::lock_guard lock(mu_);
     pod_ = std::move(pod);
@@ -203,7 +206,7 @@ void PodWorker::Delete() {
 void PodWorker::Stop() {
   stop_ = true;
   Wake();
-  if (thread_.joinable()) thread_.join();
+  ctx_.pool.Remove(pool_id_);
 }
 
 void PodWorker::Wake() {
@@ -217,7 +220,6 @@ void PodWorker::Wait(Clock::time_point until) {
     if (c.running && c.pidfd >= 0) fds.push_back({c.pidfd, POLLIN, 0});
   }
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-  if (left >= 1000) ReleaseUnusedStack();  // a long wait: an idle pod costs its frames only
   ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<int64_t>(left, 0, 60000)));
   uint64_t drained;
   (void)!::read(wake_fd_, &drained, sizeof drained);
@@ -284,32 +286,50 @@ Result<PodWorker::ExecTarget> PodWorker::Exec(const std::string& container) cons
 PodSample PodWorker::ForMetrics() const {
   std::lock_guard lock(mu_);
   PodSample s;
-  const Json& meta = Member(pod_, "metadata");
+  const Json& meta = Member(*pod_, "metadata");
   s.metadata = {{"namespace", ns_}, {"name", name_}, {"uid", uid_}};
   if (Member(meta, "labels").is_object()) s.metadata["labels"] = meta["labels"];
   for (const Container& c : containers_) {
     if (!c.init && c.running) s.containers.emplace_back(c.name, CgroupOf(c.name));
   }
-  s.scrape = ScrapeTargetOf(pod_);
+  s.scrape = ScrapeTargetOf(*pod_);
   for (const Gpu& g : ctx_.gpus.Of(uid_)) s.gpus.push_back(g.uuid);
   return s;
 }
 
 // ---------------------------------------------------------------------------------------------
 
-void PodWorker::Run() {
-  Adopt();
-  while (!stop_) {
-    try {
-      Sync();
-    } catch (const std::exception& e) {
-      // Level-triggered: the next pass tries again.
-      std::fprintf(stderr, "mlkube: agent: pod %s/%s: %s\n", ns_.c_str(), name_.c_str(), e.what());
-    }
-    if (finished_) break;
-    Wait(NextWake());
+std::optional<WorkerPool::Clock::time_point> PodWorker::Step() {
+  if (!adopted_) {
+    Adopt();
+    adopted_ = true;
   }
-  ReleaseUnusedStack();  // glibc keeps a finished thread's stack for the next one
+  uint64_t drained;
+  (void)!::read(wake_fd_, &drained, sizeof drained);  // what woke this step, Sync now sees
+  if (stop_) return std::nullopt;
+  try {
+    Sync();
+  } catch (const std::exception& e) {
+    // Level-triggered: the next pass tries again.
+    std::fprintf(stderr, "mlkube: agent: pod %s/%s: %s\n", ns_.c_str(), name_.c_str(), e.what());
+  }
+  if (finished_ || stop_) return std::nullopt;
+  const auto next = NextWake();
+  WatchExits();
+  return WorkerPool::Clock::now() + std::chrono::ceil<WorkerPool::Clock::duration>(next - Clock::now());
+}
+
+// The running containers' pidfds join the wake eventfd in the set the pool waits on. The set
+// is made again each time: a closed pidfd has left it by itself, and its number may be reused.
+void PodWorker::WatchExits() {
+  for (const int fd : watched_) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  watched_.clear();
+  for (const Container& c : containers_) {
+    if (!c.running || c.pidfd < 0) continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.pidfd, &ev) == 0) watched_.push_back(c.pidfd);
+  }
 }
 
 // When the next pass is due without an event: a restart or kill coming up, a projected volume
@@ -324,12 +344,12 @@ PodWorker::Clock::time_point PodWorker::NextWake() const {
     if (c.attempt < 0 && c.restart_at == Clock::time_point{} && !c.running) next = std::min(next, now + 1s);
   }
   if (volumes_.HasProjections()) next = std::min(next, last_refresh_ + kVolumeRefresh);
-  Json pod;
+  PodRef ref;
   {
     std::lock_guard lock(mu_);
-    pod = pod_;
+    ref = pod_;
   }
-  const Json& spec = Member(pod, "spec");
+  const Json& spec = Member(*ref, "spec");
   if (Member(spec, "activeDeadlineSeconds").is_number_integer()) {
     if (auto started = ParseRfc3339(start_time_)) {
       next = std::min(next, std::max(now, *started + std::chrono::seconds(spec["activeDeadlineSeconds"].get<int64_t>())));
@@ -342,7 +362,7 @@ PodWorker::Clock::time_point PodWorker::NextWake() const {
 // shim is alive) or ended (exit.json).
 void PodWorker::Adopt() {
   std::lock_guard lock(mu_);
-  const Json& status = Member(pod_, "status");
+  const Json& status = Member(*pod_, "status");
   start_time_ = StringMember(status, "startTime");
   for (Container& c : containers_) {
     std::error_code ec;
@@ -461,11 +481,11 @@ void PodWorker::ObserveExits() {
     c.kill_at = {};
     if (e.reason == "ContainerCannotRun") {
       std::lock_guard lock(mu_);
-      ctx_.events.Record(pod_, "Warning", "Failed", "Error: " + e.message);
+      ctx_.events.Record(*pod_, "Warning", "Failed", "Error: " + e.message);
     }
     if (e.reason == "OOMKilled") {
       std::lock_guard lock(mu_);
-      ctx_.events.Record(pod_, "Warning", "OOMKilled",
+      ctx_.events.Record(*pod_, "Warning", "OOMKilled",
                          "Container " + c.name + " was killed: it used more memory than its limit");
     }
   }
@@ -782,13 +802,14 @@ Status PodWorker::MakeSandbox(const Json& pod) {
 }
 
 void PodWorker::Sync() {
-  Json pod;
+  PodRef ref;
   bool deleted;
   {
     std::lock_guard lock(mu_);
-    pod = pod_;
+    ref = pod_;
     deleted = deleted_;
   }
+  const Json& pod = *ref;
   const Json& meta = Member(pod, "metadata");
   const Json& spec = Member(pod, "spec");
   const std::string phase = StringMember(Member(pod, "status"), "phase");
@@ -1077,7 +1098,8 @@ Json PodWorker::BuildStatus(const Json& pod) const {
 
 void PodWorker::PostStatus(const Json& pod) {
   Json status = BuildStatus(pod);
-  if (status == posted_) return;
+  std::string serialized = status.dump();
+  if (serialized == posted_) return;
   // Keep the merge patch from merging into fields the kubelet owns: lists are replaced whole
   // by a merge patch, and fields we no longer set are nulled.
   Json patch = {{"status", status}};
@@ -1088,7 +1110,7 @@ void PodWorker::PostStatus(const Json& pod) {
   }
   auto r = ctx_.client.Send("PATCH", "/api/v1/namespaces/" + ns_ + "/pods/" + name_ + "/status", patch,
                             "application/merge-patch+json");
-  if (r.ok()) posted_ = status;
+  if (r.ok()) posted_ = std::move(serialized);
 }
 
 }  // namespace mlkube::agent

@@ -1,11 +1,12 @@
 #pragma once
 // One pod on this node, from admission to cleanup: the kubelet's pod worker. A level-triggered
-// loop on a thread of its own compares the pod's spec with what runs and moves one towards the
-// other: admit (GPUs), create the pod's cgroup, run init containers in order, then the app
+// step, run by the agent's WorkerPool whenever the pod changes, a container exits or a timer
+// is due, compares the pod's spec with what runs and moves one towards the other: admit (GPUs), create the pod's cgroup, run init containers in order, then the app
 // containers, restart them by restartPolicy with CrashLoopBackOff, and write status back.
 // Containers run under shims (runtime/shim.h), so their state is on disk: a new worker (after
 // an agent restart) adopts them as they are instead of starting them again.
-// Thread-safety: Update/Delete/Stop from any thread; the rest runs on the worker's thread.
+// Thread-safety: Update/Delete/Stop from any thread; the rest runs in the worker's steps, one
+// at a time.
 
 #include <atomic>
 #include <chrono>
@@ -26,6 +27,7 @@
 #include "agent/env.h"
 #include "agent/runtime/shim.h"
 #include "agent/volumes/volumes.h"
+#include "agent/worker_pool.h"
 #include "api/json.h"
 #include "client/client.h"
 #include "client/events.h"
@@ -43,16 +45,19 @@ struct WorkerContext {
   std::filesystem::path pods_dir;  // per-container state: <uid>/<container>/<attempt>/
   std::filesystem::path logs_dir;  // <namespace>_<name>_<uid>/<container>/<attempt>.log
   std::filesystem::path self_exe;  // this binary, to start shims
+  WorkerPool& pool;                // runs the workers' steps
 };
 
 class PodWorker {
  public:
-  PodWorker(WorkerContext& ctx, Json pod);
+  // `pod` is the informer's object (shared, never changed), as are the updates.
+  using PodRef = std::shared_ptr<const Json>;
+  PodWorker(WorkerContext& ctx, PodRef pod);
   ~PodWorker();
   PodWorker(const PodWorker&) = delete;
   PodWorker& operator=(const PodWorker&) = delete;
 
-  void Update(Json pod);
+  void Update(PodRef pod);
   // The pod is gone from the API: stop its containers and clean up.
   void Delete();
   // Agent shutdown: the worker stops; the containers go on running.
@@ -97,7 +102,10 @@ class PodWorker {
     Clock::time_point kill_at{};              // set once a failed probe asked for a restart
   };
 
-  void Run();
+  // One pass: Sync, then what to wait for (the wake eventfd and the running containers'
+  // pidfds, in epoll_fd_) and until when; nullopt once the worker is done.
+  std::optional<WorkerPool::Clock::time_point> Step();
+  void WatchExits();
   void Sync();
   void Adopt();
   bool Admit(const Json& pod);
@@ -127,13 +135,17 @@ class PodWorker {
   WorkerContext& ctx_;
   const std::string uid_, ns_, name_;
   mutable std::mutex mu_;
-  Json pod_;  // the latest from the API, under mu_
+  PodRef pod_;  // the latest from the API, under mu_
   bool deleted_ = false;
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   int wake_fd_ = -1;
+  int epoll_fd_ = -1;                // wake_fd_ and the pidfds in watched_; the pool waits on it
+  std::vector<int> watched_;
+  bool adopted_ = false;
+  uint64_t pool_id_ = 0;
 
-  // Worker-thread state (Log() reads containers_ under mu_).
+  // Step state (Log() reads containers_ under mu_).
   std::vector<Container> containers_;
   bool admitted_ = false;
   bool rejected_ = false;  // refused at admission: fails without running anything
@@ -145,8 +157,7 @@ class PodWorker {
   Clock::time_point last_refresh_{};
   std::string start_time_;
   std::string failed_reason_, failed_message_;  // the pod failed as a whole (admission, deadline)
-  Json posted_;                                  // the last status written
-  std::thread thread_;
+  std::string posted_;                           // the last status written, serialized
 };
 
 }  // namespace mlkube::agent

@@ -60,22 +60,36 @@ Result<Json> Client::Send(const std::string& method, const std::string& target, 
 
 Result<HttpResult> RemoteClient::Do(const std::string& method, const std::string& target,
                                     const std::string& body, const std::string& content_type) const {
+  // At most this many requests in flight, each on a connection of its own (the kubelet sends
+  // all of its requests over one HTTP/2 connection). A burst of 100 pods starting at once
+  // would otherwise open 100 TLS connections; their buffers, allocated between the pods'
+  // long-lived state, left the agent's heap fragmented at several times its live size.
+  constexpr size_t kMaxInFlight = 8;
+  // Kept for what follows, each holding a TLS session on both ends.
+  constexpr size_t kMaxIdle = 4;
   std::unique_ptr<HttpClient> c;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    free_cv_.wait(lock, [&] { return busy_ < kMaxInFlight; });
+    ++busy_;
     if (!idle_.empty()) {
       c = std::move(idle_.back());
       idle_.pop_back();
     }
   }
+  // The slot is given back however the request ends (HttpClient may throw bad_alloc).
+  struct Slot {
+    const RemoteClient& self;
+    std::unique_ptr<HttpClient>& c;
+    ~Slot() {
+      std::lock_guard lock(self.mu_);
+      --self.busy_;
+      if (c && self.idle_.size() < kMaxIdle) self.idle_.push_back(std::move(c));
+      self.free_cv_.notify_one();
+    }
+  } slot{*this, c};
   if (!c) c = std::make_unique<HttpClient>(config_);
-  auto r = c->Do(method, target, body, content_type);
-  // A burst (100 pods starting at once) opens as many connections as it has requests in
-  // flight; only a few are kept for what follows, each holding a TLS session on both ends.
-  constexpr size_t kMaxIdle = 4;
-  std::lock_guard lock(mu_);
-  if (idle_.size() < kMaxIdle) idle_.push_back(std::move(c));
-  return r;
+  return c->Do(method, target, body, content_type);
 }
 
 Result<int> RemoteClient::Stream(const std::string& target,

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -53,7 +54,9 @@ class RemoteClient : public Client {
  private:
   Kubeconfig config_;
   mutable std::mutex mu_;
+  mutable std::condition_variable free_cv_;
   mutable std::vector<std::unique_ptr<HttpClient>> idle_;
+  mutable size_t busy_ = 0;  // connections with a request in flight
 };
 
 }  // namespace mlkube::client

@@ -72,14 +72,20 @@ std::optional<Json> Informer::Get(const std::string& key) const {
   std::lock_guard lock(mu_);
   auto it = cache_.find(key);
   if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  return *it->second;
+}
+
+std::shared_ptr<const Json> Informer::Find(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(key);
+  return it == cache_.end() ? nullptr : it->second;
 }
 
 std::vector<Json> Informer::List() const {
   std::lock_guard lock(mu_);
   std::vector<Json> out;
   out.reserve(cache_.size());
-  for (const auto& [key, obj] : cache_) out.push_back(obj);
+  for (const auto& [key, obj] : cache_) out.push_back(*obj);
   return out;
 }
 
@@ -87,14 +93,14 @@ std::vector<Json> Informer::List(const std::function<bool(const Json&)>& keep) c
   std::lock_guard lock(mu_);
   std::vector<Json> out;
   for (const auto& [key, obj] : cache_) {
-    if (keep(obj)) out.push_back(obj);
+    if (keep(*obj)) out.push_back(*obj);
   }
   return out;
 }
 
 void Informer::Visit(const std::function<void(const Json&)>& visit) const {
   std::lock_guard lock(mu_);
-  for (const auto& [key, obj] : cache_) visit(obj);
+  for (const auto& [key, obj] : cache_) visit(*obj);
 }
 
 void Informer::Run() {
@@ -127,7 +133,7 @@ void Informer::Trim(Json& obj) {
 
 Result<std::string> Informer::Relist() {
   ASSIGN_OR_RETURN(Json list, client_.Get(collection_));
-  std::map<std::string, Json> fresh;
+  std::map<std::string, std::shared_ptr<const Json>> fresh;
   // List items come without apiVersion and kind (as Kubernetes serves them); watch events'
   // objects have them. Cached objects all do, so consumers can name them in events as they are.
   const std::string list_kind = list.value("kind", "");
@@ -139,23 +145,23 @@ Result<std::string> Informer::Relist() {
       item["apiVersion"] = list.value("apiVersion", "");
       item["kind"] = item_kind;
     }
-    fresh.emplace(std::move(key), std::move(item));
+    fresh.emplace(std::move(key), std::make_shared<const Json>(std::move(item)));
   }
-  std::map<std::string, Json> old;
+  std::map<std::string, std::shared_ptr<const Json>> old;
   {
     std::lock_guard lock(mu_);
     old.swap(cache_);
     cache_ = fresh;
   }
   for (const auto& [key, obj] : old) {
-    if (!fresh.count(key)) OnDelete(obj);
+    if (!fresh.count(key)) OnDelete(*obj);
   }
   for (const auto& [key, obj] : fresh) {
     auto it = old.find(key);
     if (it == old.end()) {
-      OnAdd(obj);
-    } else if (it->second != obj) {
-      OnUpdate(it->second, obj);
+      OnAdd(*obj);
+    } else if (*it->second != *obj) {
+      OnUpdate(*it->second, *obj);
     }
   }
   {
@@ -166,9 +172,10 @@ Result<std::string> Informer::Relist() {
   return list["metadata"].value("resourceVersion", "0");
 }
 
-void Informer::Apply(const std::string& type, const Json& obj) {
+void Informer::Apply(const std::string& type, Json obj) {
   const std::string key = KeyOf(obj);
-  std::optional<Json> old;
+  auto now = std::make_shared<const Json>(std::move(obj));
+  std::shared_ptr<const Json> old;
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
@@ -176,15 +183,15 @@ void Informer::Apply(const std::string& type, const Json& obj) {
     if (type == "DELETED") {
       cache_.erase(key);
     } else {
-      cache_[key] = obj;
+      cache_[key] = now;
     }
   }
   if (type == "DELETED") {
-    OnDelete(obj);
+    OnDelete(*now);
   } else if (old) {
-    OnUpdate(*old, obj);
+    OnUpdate(*old, *now);
   } else {
-    OnAdd(obj);
+    OnAdd(*now);
   }
 }
 
@@ -212,7 +219,7 @@ Result<std::string> Informer::Watch(std::string rv) {
       if (obj.is_object() && obj.contains("metadata")) {
         rv = obj["metadata"].value("resourceVersion", rv);
       }
-      if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") Apply(type, obj);
+      if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") Apply(type, std::move(obj));
     }
     pending.erase(0, start);
     return !stop_;

@@ -50,6 +50,10 @@ class Informer {
 
   // "namespace/name" (or "name" for cluster objects).
   std::optional<Json> Get(const std::string& key) const;
+  // The cached object itself, shared rather than copied (null when absent). It never changes:
+  // a newer version of the object replaces it in the cache. A handler that keeps the object it
+  // is given takes it from here, so that the cache and the consumer hold one copy between them.
+  std::shared_ptr<const Json> Find(const std::string& key) const;
   std::vector<Json> List() const;
   // The cached objects for which `keep` is true (cheaper than List when few are wanted).
   std::vector<Json> List(const std::function<bool(const Json&)>& keep) const;
@@ -65,7 +69,7 @@ class Informer {
   Result<std::string> Relist();
   // Watches from `rv`; returns the last revision seen, or Gone when it must re-list.
   Result<std::string> Watch(std::string rv);
-  void Apply(const std::string& type, const Json& obj);
+  void Apply(const std::string& type, Json obj);
   static void Trim(Json& obj);
   void OnAdd(const Json& obj) const;
   void OnUpdate(const Json& old_obj, const Json& new_obj) const;
@@ -76,7 +80,7 @@ class Informer {
   std::vector<Handlers> handlers_;  // fixed once started
   mutable std::mutex mu_;
   mutable std::condition_variable synced_cv_;
-  std::map<std::string, Json> cache_;
+  std::map<std::string, std::shared_ptr<const Json>> cache_;
   bool synced_ = false;
   std::atomic<bool> stop_{false};
   std::mutex stop_mu_;
