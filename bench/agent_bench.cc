@@ -85,15 +85,31 @@ double ThreadCpuSeconds(pid_t pid, const std::string& name) {
 }
 
 // Total RSS of the container shims (processes running `mlkube shim`).
-long ShimsRssKiB(const std::string& marker) {
-  long total = 0;
+// A field of /proc/PID/smaps_rollup, in KiB.
+long RollupKiB(const fs::path& proc, const std::string& field) {
+  std::string s = ReadFile(proc / "smaps_rollup");
+  auto p = s.find("\n" + field + ":");
+  return p == std::string::npos ? 0 : std::stol(s.substr(p + field.size() + 2));
+}
+
+// The shims of this run: their RSS summed (shared pages counted in each), and their PSS
+// summed (shared pages split between their users: what they cost together).
+struct ShimsMemory {
+  long rss_kib = 0, pss_kib = 0;
+  int count = 0;
+};
+ShimsMemory Shims(const std::string& marker) {
+  ShimsMemory m;
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string pid = e.path().filename().string();
     if (!std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
     std::string cmd = ReadFile(e.path() / "cmdline");
-    if (cmd.find("shim") != std::string::npos && cmd.find(marker) != std::string::npos) total += RssKiB(std::stoi(pid));
+    if (cmd.find("shim") == std::string::npos || cmd.find(marker) == std::string::npos) continue;
+    m.rss_kib += RssKiB(std::stoi(pid));
+    m.pss_kib += RollupKiB(e.path(), "Pss");
+    ++m.count;
   }
-  return total;
+  return m;
 }
 
 std::string PodJson(const std::string& name) {
@@ -296,17 +312,21 @@ int main(int argc, char** argv) {
     std::printf("metrics sampling (the agent's sampler thread: CPU and memory of 100 pods every 10 s): %.3f%% of a core "
                 "(goal < 1%% of a core)\n",
                 sampler * 100);
+    const ShimsMemory shims = Shims(tag);
+    char shims_text[160];
+    std::snprintf(shims_text, sizeof shims_text, "%d shims: %ld MiB RSS summed, %ld MiB PSS (shared pages split)",
+                  shims.count, shims.rss_kib / 1024, shims.pss_kib / 1024);
     if (separate) {
       const double agent_cpu = (CpuSeconds(agent) - agent_cpu0) / secs;
       std::printf("with 100 idle pods: agent process RSS %ld MiB (%ld MiB before any pod), CPU %.2f%% of a core; server "
-                  "(API + store + controllers) RSS %ld MiB, CPU %.2f%%; shims %ld MiB in all (anchor: k3s agent 275 MB; "
+                  "(API + store + controllers) RSS %ld MiB, CPU %.2f%%; %s (anchor: k3s agent 275 MB; "
                   "goal agent <= 30 MB, < 1%% of a core)\n",
                   RssKiB(agent) / 1024, agent_rss_idle / 1024, agent_cpu * 100, RssKiB(server) / 1024, cpu * 100,
-                  ShimsRssKiB(tag) / 1024);
+                  shims_text);
     } else {
       std::printf("with 100 idle pods: server (API + store + agent) RSS %ld MiB (%ld MiB before any pod), CPU %.2f%% "
-                  "of a core; shims %ld MiB in all (anchor: k3s agent 275 MB; goal agent <= 30 MB, < 1%% of a core)\n",
-                  RssKiB(server) / 1024, rss_idle / 1024, cpu * 100, ShimsRssKiB(tag) / 1024);
+                  "of a core; %s (anchor: k3s agent 275 MB; goal agent <= 30 MB, < 1%% of a core)\n",
+                  RssKiB(server) / 1024, rss_idle / 1024, cpu * 100, shims_text);
     }
   }
   (void)h.Do("DELETE", "/api/v1/namespaces/burst/pods", R"({"gracePeriodSeconds":0})");
