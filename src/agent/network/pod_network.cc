@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <system_error>
 #include <thread>
 
@@ -22,6 +23,36 @@
 namespace mlkube::agent {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Runs `fn` on a thread of its own inside the network namespace at `netns_path` (the host's
+// when empty); the thread ends there, so no thread of ours is left in a pod's namespace.
+// Sockets it makes, and processes it starts, belong to that namespace.
+Status InNetworkNamespace(const std::string& netns_path, const std::function<void()>& fn) {
+  Status entered = Status::Ok();
+  auto run = [&] {
+    if (!netns_path.empty()) {
+      const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
+        entered = Status(Code::kInternal, "failed to enter namespace \"" + netns_path + "\": " +
+                                              std::system_category().message(errno));
+        if (ns >= 0) ::close(ns);
+        return;
+      }
+      ::close(ns);
+    }
+    fn();
+  };
+  try {
+    std::thread(run).join();
+  } catch (const std::system_error& e) {
+    return Status(Code::kInternal, std::string("failed to start a thread: ") + e.what());
+  }
+  return entered;
+}
+
+}  // namespace
 
 std::string PodNetwork::NamespaceName(const std::string& uid) { return "mlk-" + uid; }
 
@@ -104,11 +135,18 @@ Result<std::string> PodNetwork::Ensure(const std::string& uid) {
                              // stale ARP entry would send its packets to a veth that is gone
                              // until the entry ages out (seconds of silence, not refusals).
                              "neigh flush to " + ip + " dev " + options_.bridge + "\n"));
-  RETURN_IF_ERROR(RunChecked({"ip", "-n", ns, "-batch", "-"},
-                             "link set lo up\n"
-                             "addr add " + ip + "/" + std::to_string(prefix_) + " dev eth0\n"
-                             "link set eth0 up\n"
-                             "route add default via " + gateway_ + "\n"));
+  // `ip` started from a thread inside the namespace, rather than `ip -n`, which gives itself
+  // a mount namespace and a fresh /sys as well: a copy of the host's mount table, one entry
+  // per pod, for each pod started.
+  Status inside = Status::Ok();
+  RETURN_IF_ERROR(InNetworkNamespace(NamespacePath(uid), [&] {
+    inside = RunChecked({"ip", "-batch", "-"},
+                        "link set lo up\n"
+                        "addr add " + ip + "/" + std::to_string(prefix_) + " dev eth0\n"
+                        "link set eth0 up\n"
+                        "route add default via " + gateway_ + "\n");
+  }));
+  RETURN_IF_ERROR(inside);
   return ip;
 }
 
@@ -172,18 +210,7 @@ int ConnectWithin(int fd, const sockaddr* addr, socklen_t len, int timeout_ms) {
 Result<int> DialLocalhost(const std::string& netns, int port) {
   Result<int> result = Status(Code::kInternal, "");
   const std::string where = netns.empty() ? "the host network" : "namespace \"" + netns + "\"";
-  // A socket belongs to the namespace it is made in; a thread of its own enters the pod's and
-  // ends there, so no thread of ours is left in a pod's namespace.
-  auto dial = [&] {
-    if (!netns.empty()) {
-      const int ns = ::open(netns.c_str(), O_RDONLY | O_CLOEXEC);
-      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
-        result = Status(Code::kInternal, "failed to enter " + where + ": " + std::system_category().message(errno));
-        if (ns >= 0) ::close(ns);
-        return;
-      }
-      ::close(ns);
-    }
+  Status entered = InNetworkNamespace(netns, [&] {
     const std::string p = std::to_string(port);
     std::string failures;
     for (const int family : {AF_INET, AF_INET6}) {
@@ -215,12 +242,8 @@ Result<int> DialLocalhost(const std::string& netns, int port) {
                                     : " IPv6 dial tcp6 [::1]:" + p + ": connect: " + why;
     }
     result = Status(Code::kInternal, "failed to connect to localhost:" + p + " inside " + where + ", " + failures);
-  };
-  try {
-    std::thread(dial).join();
-  } catch (const std::system_error& e) {
-    return Status(Code::kInternal, std::string("failed to connect to localhost: ") + e.what());
-  }
+  });
+  RETURN_IF_ERROR(entered);
   return result;
 }
 
