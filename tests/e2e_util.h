@@ -143,6 +143,15 @@ inline pid_t SpawnLogged(std::vector<std::string> args, const std::filesystem::p
   return pid;
 }
 
+// Signals a child started by SpawnLogged and reaps it; `pid` is cleared (no-op when unset).
+inline void StopProcess(pid_t& pid, int sig) {
+  if (pid <= 0) return;
+  ::kill(pid, sig);
+  int status;
+  ::waitpid(pid, &status, 0);
+  pid = -1;
+}
+
 // What a node agent leaves on the machine when stopped with pods still running: their cgroups,
 // network namespaces (named in its IPAM state), bridge, nftables table and the tmpfs mounts of
 // memory-backed volumes under `dir`.
@@ -233,13 +242,7 @@ class ServerProcess {
     return false;
   }
 
-  void Stop(int sig = SIGTERM) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, sig);
-    int status;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  void Stop(int sig = SIGTERM) { StopProcess(pid_, sig); }
   void Kill9() { Stop(SIGKILL); }
 
   std::filesystem::path dir() const { return dir_; }
@@ -306,13 +309,7 @@ class AgentProcess {
         },
         std::chrono::seconds(30));
   }
-  void Stop(int sig = SIGTERM) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, sig);
-    int status;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  void Stop(int sig = SIGTERM) { StopProcess(pid_, sig); }
   std::string log() const { return ReadFile(dir_ / "agent.log"); }
   std::filesystem::path dir() const { return dir_; }
 

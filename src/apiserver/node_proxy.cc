@@ -53,6 +53,12 @@ std::string PeerCertificatePem(SSL* ssl) {
   return pem;
 }
 
+// What is left until `deadline`, at least a millisecond (Await given none would not start).
+std::chrono::milliseconds Left(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     deadline - std::chrono::steady_clock::now()));
+}
+
 // One connection to an agent, on an io_context of its own. Each operation is asynchronous and
 // run to completion on the calling thread under a deadline, so that an agent that stopped
 // answering (a machine gone, a process stopped) cannot hold an API request forever.
@@ -74,13 +80,9 @@ class AgentConnection {
     const net::ip::address addr = net::ip::make_address(ep_.host, ec);
     if (ec) return Status(Code::kUnavailable, "node " + ep_.node + " has no usable InternalIP (\"" + ep_.host + "\")");
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto left = [&] {
-      return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                         deadline - std::chrono::steady_clock::now()));
-    };
-    ec = Await(left(), nullptr, [&](auto done) { stream_.next_layer().async_connect(tcp::endpoint(addr, ep_.port), done); });
+    ec = Await(Left(deadline), nullptr, [&](auto done) { stream_.next_layer().async_connect(tcp::endpoint(addr, ep_.port), done); });
     if (!ec) stream_.next_layer().set_option(tcp::no_delay(true), ec);
-    if (!ec) ec = Await(left(), nullptr, [&](auto done) { stream_.async_handshake(ssl::stream_base::client, done); });
+    if (!ec) ec = Await(Left(deadline), nullptr, [&](auto done) { stream_.async_handshake(ssl::stream_base::client, done); });
     if (ec) return Status(Code::kUnavailable, "error dialing backend: dial tcp " + Where() + ": " + ec.message());
     const std::string seen = CertSha256(PeerCertificatePem(stream_.native_handle()));
     if (seen.empty() || seen != ep_.cert_sha256) {
@@ -280,10 +282,6 @@ void ProxyToNode(const NodeEndpoint& ep, const std::string& token, const std::st
 Result<std::string> FetchFromNode(const NodeEndpoint& ep, const std::string& token, const std::string& target,
                                   std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto left = [&] {
-    return std::max(std::chrono::milliseconds(1),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
-  };
   AgentConnection conn(ep);
   RETURN_IF_ERROR(conn.Open(timeout));
   HttpRequest req;
@@ -292,8 +290,8 @@ Result<std::string> FetchFromNode(const NodeEndpoint& ep, const std::string& tok
   auto up = conn.Request(token, target, req);
   http::response<http::string_body> res;
   beast::flat_buffer buf;
-  beast::error_code ec = conn.Await(left(), nullptr, [&](auto done) { http::async_write(conn.stream(), up, done); });
-  if (!ec) ec = conn.Await(left(), nullptr, [&](auto done) { http::async_read(conn.stream(), buf, res, done); });
+  beast::error_code ec = conn.Await(Left(deadline), nullptr, [&](auto done) { http::async_write(conn.stream(), up, done); });
+  if (!ec) ec = conn.Await(Left(deadline), nullptr, [&](auto done) { http::async_read(conn.stream(), buf, res, done); });
   if (ec) return Status(Code::kUnavailable, "node " + ep.node + ": " + conn.Where() + ": " + ec.message());
   if (res.result_int() != 200) {
     return Status(Code::kUnavailable, "node " + ep.node + ": " + conn.Where() + " answered " + std::to_string(res.result_int()));
