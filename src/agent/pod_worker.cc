@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 #include <poll.h>
 #include <sys/epoll.h>
@@ -206,7 +207,7 @@ void PodWorker::Delete() {
 void PodWorker::Stop() {
   stop_ = true;
   Wake();
-  ctx_.pool.Remove(pool_id_);
+  if (const uint64_t id = std::exchange(pool_id_, 0)) ctx_.pool.Remove(id);
 }
 
 void PodWorker::Wake() {
@@ -301,8 +302,8 @@ PodSample PodWorker::ForMetrics() const {
 
 std::optional<WorkerPool::Clock::time_point> PodWorker::Step() {
   if (!adopted_) {
+    adopted_ = true;  // once: a second pass would open the shims' pidfds again
     Adopt();
-    adopted_ = true;
   }
   uint64_t drained;
   (void)!::read(wake_fd_, &drained, sizeof drained);  // what woke this step, Sync now sees
@@ -479,14 +480,18 @@ void PodWorker::ObserveExits() {
     c.pidfd = -1;
     c.prober.reset();
     c.kill_at = {};
-    if (e.reason == "ContainerCannotRun") {
-      std::lock_guard lock(mu_);
-      ctx_.events.Record(*pod_, "Warning", "Failed", "Error: " + e.message);
-    }
-    if (e.reason == "OOMKilled") {
-      std::lock_guard lock(mu_);
-      ctx_.events.Record(*pod_, "Warning", "OOMKilled",
-                         "Container " + c.name + " was killed: it used more memory than its limit");
+    if (e.reason == "ContainerCannotRun" || e.reason == "OOMKilled") {
+      PodRef pod;
+      {
+        std::lock_guard lock(mu_);
+        pod = pod_;
+      }
+      // Events are written with no lock held: Update, Log and the metrics must not wait on the API.
+      if (e.reason == "ContainerCannotRun") ctx_.events.Record(*pod, "Warning", "Failed", "Error: " + e.message);
+      if (e.reason == "OOMKilled") {
+        ctx_.events.Record(*pod, "Warning", "OOMKilled",
+                           "Container " + c.name + " was killed: it used more memory than its limit");
+      }
     }
   }
 }
@@ -633,18 +638,20 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
                               {"startedAt", started->started_at},
                               {"oomBase", oom_base}})
                             .dump(), Sync::kNoSync);
-  std::lock_guard lock(mu_);
-  if (c.exit) c.last = c.exit;
-  c.exit.reset();
-  c.attempt = attempt;
-  c.shim_pid = started->shim_pid;
-  c.pid = started->pid;
-  c.started_at = started->started_at;
-  c.oom_base = oom_base;
-  c.running = true;
-  c.pidfd = PidfdOpen(started->shim_pid);
-  c.waiting_reason.clear();
-  c.waiting_message.clear();
+  {
+    std::lock_guard lock(mu_);
+    if (c.exit) c.last = c.exit;
+    c.exit.reset();
+    c.attempt = attempt;
+    c.shim_pid = started->shim_pid;
+    c.pid = started->pid;
+    c.started_at = started->started_at;
+    c.oom_base = oom_base;
+    c.running = true;
+    c.pidfd = PidfdOpen(started->shim_pid);
+    c.waiting_reason.clear();
+    c.waiting_message.clear();
+  }
   if (started->pid > 0) {
     ctx_.events.Record(pod, "Normal", "Created", "Created container " + c.name);
     ctx_.events.Record(pod, "Normal", "Started", "Started container " + c.name);

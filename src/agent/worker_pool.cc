@@ -98,6 +98,7 @@ void WorkerPool::Forget(uint64_t id, Entry& e) {
 }
 
 void WorkerPool::MakeReady(uint64_t id, Entry& e) {
+  if (stopping_) return;
   timers_.erase({e.due, id});
   e.state = State::kQueued;
   ready_.push_back(id);

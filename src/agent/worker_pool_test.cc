@@ -60,17 +60,19 @@ TEST(WorkerPoolTest, StepRunsWhenTheTimeItAskedForComes) {
   WorkerPool pool;
   EventFd wake;
   std::atomic<int> steps{0};
-  Clock::time_point asked{}, second{};
+  std::atomic<Clock::time_point> asked{}, second{};
   const uint64_t id = pool.Add(wake.fd, [&]() -> std::optional<Clock::time_point> {
-    if (++steps == 1) {
+    if (steps == 0) {
       asked = Clock::now() + 150ms;
-      return asked;
+      ++steps;
+      return asked.load();
     }
-    if (steps == 2) second = Clock::now();
+    if (steps == 1) second = Clock::now();
+    ++steps;
     return Clock::now() + 1h;
   });
   ASSERT_TRUE(Eventually([&] { return steps == 2; }));
-  EXPECT_GE(second, asked);
+  EXPECT_GE(second.load(), asked.load());
   pool.Remove(id);
 }
 
@@ -93,6 +95,50 @@ TEST(WorkerPoolTest, NeverRunsTwoStepsOfOneWorkerAtOnce) {
   ASSERT_TRUE(Eventually([&] { return steps > 20; }));
   pool.Remove(id);
   EXPECT_EQ(most, 1);
+}
+
+TEST(WorkerPoolTest, AWakeDuringAStepRunsAnotherStep) {
+  WorkerPool pool;
+  EventFd wake;
+  std::atomic<int> steps{0};
+  std::atomic<bool> in_first{false};
+  const uint64_t id = pool.Add(wake.fd, [&]() -> std::optional<Clock::time_point> {
+    wake.Drain();
+    if (steps == 0) {
+      in_first = true;
+      std::this_thread::sleep_for(100ms);  // woken meanwhile
+    }
+    ++steps;
+    return Clock::now() + 1h;  // no timer to hide a lost wake-up
+  });
+  ASSERT_TRUE(Eventually([&] { return in_first.load(); }));
+  wake.Signal();
+  EXPECT_TRUE(Eventually([&] { return steps == 2; })) << "the wake during the first step was lost";
+  pool.Remove(id);
+}
+
+TEST(WorkerPoolTest, ReadyWorkWaitsForAThreadBeyondMaxThreads) {
+  WorkerPool::Options options;
+  options.max_threads = 2;
+  WorkerPool pool(options);
+  constexpr int kWorkers = 6;
+  EventFd wakes[kWorkers];
+  std::atomic<int> inside{0}, most{0}, steps{0};
+  std::vector<uint64_t> ids;
+  for (auto& wake : wakes) {
+    ids.push_back(pool.Add(wake.fd, [&]() -> std::optional<Clock::time_point> {
+      wake.Drain();
+      most = std::max(most.load(), ++inside);
+      std::this_thread::sleep_for(20ms);
+      --inside;
+      ++steps;
+      return Clock::now() + 1h;
+    }));
+  }
+  ASSERT_TRUE(Eventually([&] { return steps == kWorkers; })) << "every worker runs in the end";
+  EXPECT_LE(most, 2);
+  EXPECT_LE(pool.threads(), 2u);
+  for (uint64_t id : ids) pool.Remove(id);
 }
 
 TEST(WorkerPoolTest, BlockedStepsGetThreadsOfTheirOwnAndIdleThreadsEnd) {

@@ -77,19 +77,23 @@ Result<HttpResult> RemoteClient::Do(const std::string& method, const std::string
       idle_.pop_back();
     }
   }
-  // The slot is given back however the request ends (HttpClient may throw bad_alloc).
+  // The slot is given back however the request ends; the connection only when the request
+  // ended normally (HttpClient may throw bad_alloc half-way through an exchange).
   struct Slot {
     const RemoteClient& self;
     std::unique_ptr<HttpClient>& c;
+    bool reusable = false;
     ~Slot() {
       std::lock_guard lock(self.mu_);
       --self.busy_;
-      if (c && self.idle_.size() < kMaxIdle) self.idle_.push_back(std::move(c));
+      if (reusable && self.idle_.size() < kMaxIdle) self.idle_.push_back(std::move(c));
       self.free_cv_.notify_one();
     }
   } slot{*this, c};
   if (!c) c = std::make_unique<HttpClient>(config_);
-  return c->Do(method, target, body, content_type);
+  auto r = c->Do(method, target, body, content_type);
+  slot.reusable = true;
+  return r;
 }
 
 Result<int> RemoteClient::Stream(const std::string& target,

@@ -10,7 +10,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <cstdlib>
 #include <limits>
@@ -108,6 +111,25 @@ Result<Kubeconfig> LoadKubeconfig(const std::string& path) {
   }
 }
 
+namespace {
+
+// A peer that vanished (its machine gone, a cable pulled) sends no FIN: without this a request
+// or a watch on its connection would wait for an answer forever. Probes start after 30 s of
+// silence, as Go's dialer does for client-go, and a connection whose data or probes go
+// unacknowledged for a minute fails.
+void DetectDeadPeers(tcp::socket& socket) {
+  const int fd = socket.native_handle();
+  const int on = 1, idle = 30, interval = 10, count = 3;
+  const unsigned user_timeout_ms = 60000;
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+}
+
+}  // namespace
+
 struct HttpClient::Impl {
   net::io_context ioc;
   ssl::context tls{ssl::context::tls_client};
@@ -128,11 +150,13 @@ struct HttpClient::Impl {
       ts->set_verify_callback(ssl::host_name_verification(url.host));
       beast::get_lowest_layer(*ts).connect(results, ec);
       if (!ec) beast::get_lowest_layer(*ts).socket().set_option(tcp::no_delay(true), ec);
+      if (!ec) DetectDeadPeers(beast::get_lowest_layer(*ts).socket());
       if (!ec) ts->handshake(ssl::stream_base::client, ec);
     } else {
       ps = std::make_unique<beast::tcp_stream>(ioc);
       ps->connect(results, ec);
       if (!ec) ps->socket().set_option(tcp::no_delay(true), ec);
+      if (!ec) DetectDeadPeers(ps->socket());
     }
     if (ec) {
       return Status(Code::kUnavailable, "The connection to the server " + url.host + ":" +

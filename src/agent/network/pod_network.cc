@@ -3,8 +3,13 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <net/if_arp.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,17 +31,32 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr char kNetnsDir[] = "/run/netns";
+
 // Runs `fn` on a thread of its own inside the network namespace at `netns_path` (the host's
 // when empty); the thread ends there, so no thread of ours is left in a pod's namespace.
-// Sockets it makes, and processes it starts, belong to that namespace.
-Status InNetworkNamespace(const std::string& netns_path, const std::function<void()>& fn) {
+// Sockets it makes, and processes it starts, belong to that namespace. With `create`, the
+// namespace is made first and kept by a bind mount at `netns_path`, as `ip netns add` does.
+Status InNetworkNamespace(const std::string& netns_path, const std::function<void()>& fn, bool create = false) {
   Status entered = Status::Ok();
+  auto fail = [&](const std::string& what) {
+    entered = Status(Code::kInternal, what + " \"" + netns_path + "\": " + std::system_category().message(errno));
+  };
   auto run = [&] {
-    if (!netns_path.empty()) {
+    if (create) {
+      const int file = ::open(netns_path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+      if (file < 0) return fail("failed to create namespace");
+      ::close(file);
+      if (::unshare(CLONE_NEWNET) != 0 ||
+          ::mount("/proc/thread-self/ns/net", netns_path.c_str(), "none", MS_BIND, nullptr) != 0) {
+        fail("failed to create namespace");
+        ::unlink(netns_path.c_str());
+        return;
+      }
+    } else if (!netns_path.empty()) {
       const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
       if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
-        entered = Status(Code::kInternal, "failed to enter namespace \"" + netns_path + "\": " +
-                                              std::system_category().message(errno));
+        fail("failed to enter namespace");
         if (ns >= 0) ::close(ns);
         return;
       }
@@ -52,6 +72,63 @@ Status InNetworkNamespace(const std::string& netns_path, const std::function<voi
   return entered;
 }
 
+// The host's end of a pod's veth pair joins the bridge, with hairpin on (a pod reaching itself
+// through a Service address: the DNATed frame goes back out the port it came in on), and comes
+// up. The address may have been another pod's a moment ago: the host's stale ARP entry would
+// send its packets to a veth that is gone until the entry ages out (seconds of silence, not
+// refusals), so it goes. What `ip link set ... master/hairpin/up` and `ip neigh flush` do,
+// without a process per pod.
+Status AttachToBridge(const std::string& veth, const std::string& bridge, const std::string& ip) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status(Code::kInternal, "socket: " + std::system_category().message(errno));
+  auto fail = [&](const std::string& what) {
+    Status st(Code::kInternal, what + ": " + std::system_category().message(errno));
+    ::close(fd);
+    return st;
+  };
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, bridge.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_ifindex = static_cast<int>(::if_nametoindex(veth.c_str()));
+  if (ifr.ifr_ifindex == 0) return fail("interface " + veth);
+  if (::ioctl(fd, SIOCBRADDIF, &ifr) != 0) return fail("adding " + veth + " to bridge " + bridge);
+  ifr = {};
+  std::strncpy(ifr.ifr_name, veth.c_str(), IFNAMSIZ - 1);
+  if (::ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) return fail("flags of " + veth);
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (::ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) return fail("setting " + veth + " up");
+  arpreq arp{};
+  auto* pa = reinterpret_cast<sockaddr_in*>(&arp.arp_pa);
+  pa->sin_family = AF_INET;
+  ::inet_pton(AF_INET, ip.c_str(), &pa->sin_addr);
+  std::strncpy(arp.arp_dev, bridge.c_str(), sizeof arp.arp_dev - 1);
+  if (::ioctl(fd, SIOCDARP, &arp) != 0 && errno != ENXIO) return fail("flushing the ARP entry of " + ip);
+  ::close(fd);
+  return WriteKnob("/sys/class/net/" + veth + "/brport/hairpin_mode", "1");
+}
+
+// /run/netns as `ip netns add` leaves it: a mount point of its own with shared propagation,
+// so that removing a namespace's mount here removes its copies in the mount namespaces made
+// since (every pod's), and the namespace is freed at once.
+Status PrepareNamespaceDir() {
+  std::error_code ec;
+  fs::create_directories(kNetnsDir, ec);
+  if (ec) return Status(Code::kInternal, std::string("cannot create ") + kNetnsDir + ": " + ec.message());
+  if (::mount("", kNetnsDir, "none", MS_SHARED | MS_REC, nullptr) == 0) return Status::Ok();
+  if (errno == EINVAL && ::mount(kNetnsDir, kNetnsDir, "none", MS_BIND | MS_REC, nullptr) == 0 &&
+      ::mount("", kNetnsDir, "none", MS_SHARED | MS_REC, nullptr) == 0) {
+    return Status::Ok();
+  }
+  return Status(Code::kInternal, std::string("cannot make ") + kNetnsDir + " a shared mount: " +
+                                     std::system_category().message(errno));
+}
+
+// What `ip netns del` does, without a process per pod: the namespace goes once nothing holds
+// it (its veth with it).
+void RemoveNamespace(const std::string& path) {
+  ::umount2(path.c_str(), MNT_DETACH);
+  ::unlink(path.c_str());
+}
+
 }  // namespace
 
 std::string PodNetwork::NamespaceName(const std::string& uid) { return "mlk-" + uid; }
@@ -64,7 +141,9 @@ std::string PodNetwork::VethName(const std::string& uid) {
   return "mlk" + hex.substr(0, 12);  // interface names are at most 15 characters
 }
 
-std::string PodNetwork::NamespacePath(const std::string& uid) const { return "/run/netns/" + NamespaceName(uid); }
+std::string PodNetwork::NamespacePath(const std::string& uid) const {
+  return std::string(kNetnsDir) + "/" + NamespaceName(uid);
+}
 
 Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
   std::unique_ptr<PodNetwork> n(new PodNetwork(options));
@@ -80,6 +159,7 @@ Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
   std::error_code ec;
   fs::create_directories(options.state_dir, ec);
   if (ec) return Status(Code::kInternal, "cannot create " + options.state_dir.string() + ": " + ec.message());
+  RETURN_IF_ERROR(PrepareNamespaceDir());
   const std::string gw = n->gateway_ + "/" + std::to_string(n->prefix_);
   if (!fs::exists("/sys/class/net/" + options.bridge)) {
     RETURN_IF_ERROR(RunChecked({"ip", "link", "add", options.bridge, "type", "bridge"}));
@@ -98,7 +178,6 @@ Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
 }
 
 Result<std::string> PodNetwork::Ensure(const std::string& uid) {
-  const std::string ns = NamespaceName(uid);
   std::string ip;
   {
     // Only the address book is shared; pods' namespaces are made side by side.
@@ -122,36 +201,30 @@ Result<std::string> PodNetwork::Ensure(const std::string& uid) {
     }
   }
   const std::string veth = VethName(uid);
-  if (fs::exists(NamespacePath(uid))) (void)RunCommand({"ip", "netns", "del", ns});  // half-made before
-  RETURN_IF_ERROR(RunChecked({"ip", "-batch", "-"},
-                             "netns add " + ns + "\n"
-                             "link add " + veth + " type veth peer name eth0 netns " + ns + "\n"
-                             "link set " + veth + " master " + options_.bridge + "\n"
-                             // A pod reaching itself through a Service address: the DNATed
-                             // frame goes back out the port it came in on.
-                             "link set " + veth + " type bridge_slave hairpin on\n"
-                             "link set " + veth + " up\n"
-                             // The address may have been another pod's a moment ago: the host's
-                             // stale ARP entry would send its packets to a veth that is gone
-                             // until the entry ages out (seconds of silence, not refusals).
-                             "neigh flush to " + ip + " dev " + options_.bridge + "\n"));
-  // `ip` started from a thread inside the namespace, rather than `ip -n`, which gives itself
-  // a mount namespace and a fresh /sys as well: a copy of the host's mount table, one entry
-  // per pod, for each pod started.
+  RemoveNamespace(NamespacePath(uid));  // half-made before
+  // One `ip`, started from a thread in the new namespace, makes the pair (eth0 here, the veth
+  // in the host's namespace, which is this process's) and the pod's side of it. Run inside,
+  // rather than with `ip -n`, it does not give itself a mount namespace and a fresh /sys: a
+  // copy of the host's mount table, one entry per pod, for each pod started.
   Status inside = Status::Ok();
-  RETURN_IF_ERROR(InNetworkNamespace(NamespacePath(uid), [&] {
-    inside = RunChecked({"ip", "-batch", "-"},
-                        "link set lo up\n"
-                        "addr add " + ip + "/" + std::to_string(prefix_) + " dev eth0\n"
-                        "link set eth0 up\n"
-                        "route add default via " + gateway_ + "\n");
-  }));
+  RETURN_IF_ERROR(InNetworkNamespace(
+      NamespacePath(uid),
+      [&] {
+        inside = RunChecked({"ip", "-batch", "-"},
+                            "link add eth0 type veth peer name " + veth + " netns " + std::to_string(::getpid()) + "\n"
+                            "link set lo up\n"
+                            "addr add " + ip + "/" + std::to_string(prefix_) + " dev eth0\n"
+                            "link set eth0 up\n"
+                            "route add default via " + gateway_ + "\n");
+      },
+      /*create=*/true));
   RETURN_IF_ERROR(inside);
+  RETURN_IF_ERROR(AttachToBridge(veth, options_.bridge, ip));
   return ip;
 }
 
 void PodNetwork::Teardown(const std::string& uid) {
-  if (fs::exists(NamespacePath(uid))) (void)RunCommand({"ip", "netns", "del", NamespaceName(uid)});
+  RemoveNamespace(NamespacePath(uid));
   // The veth goes with the namespace; one left behind by a half-made sandbox goes here.
   if (fs::exists("/sys/class/net/" + VethName(uid))) (void)RunCommand({"ip", "link", "del", VethName(uid)});
   std::lock_guard lock(mu_);
