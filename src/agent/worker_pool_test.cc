@@ -37,6 +37,14 @@ struct EventFd {
   }
 };
 
+// A worker the pool has let go of: waking it runs no step.
+void ExpectNoMoreSteps(const EventFd& wake, const std::atomic<int>& steps) {
+  const int before = steps;
+  wake.Signal();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(steps, before);
+}
+
 TEST(WorkerPoolTest, StepRunsAtOnceThenWhenItsDescriptorIsReadable) {
   WorkerPool pool;
   EventFd wake;
@@ -187,10 +195,7 @@ TEST(WorkerPoolTest, RemoveWaitsForTheRunningStepAndNoneRunsAfter) {
   ASSERT_TRUE(Eventually([&] { return in_step.load(); }));
   pool.Remove(id);
   EXPECT_TRUE(finished_step);
-  const int after = steps;
-  wake.Signal();
-  std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(steps, after);
+  ExpectNoMoreSteps(wake, steps);
   pool.Remove(id);  // again: ignored
 }
 
@@ -208,9 +213,7 @@ TEST(WorkerPoolTest, AStepMayRemoveItsOwnWorker) {
   });
   added = true;
   ASSERT_TRUE(Eventually([&] { return steps == 1; }));
-  wake.Signal();
-  std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(steps, 1);
+  ExpectNoMoreSteps(wake, steps);
 }
 
 TEST(WorkerPoolTest, AWorkerThatIsDoneIsForgotten) {
@@ -223,9 +226,7 @@ TEST(WorkerPoolTest, AWorkerThatIsDoneIsForgotten) {
     return std::nullopt;
   });
   ASSERT_TRUE(Eventually([&] { return steps == 1; }));
-  wake.Signal();
-  std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(steps, 1);
+  ExpectNoMoreSteps(wake, steps);
 }
 
 TEST(WorkerPoolTest, AStepThatThrowsRunsAgain) {
