@@ -84,7 +84,6 @@ double ThreadCpuSeconds(pid_t pid, const std::string& name) {
   return total;
 }
 
-// Total RSS of the container shims (processes running `mlkube shim`).
 // A field of /proc/PID/smaps_rollup, in KiB.
 long RollupKiB(const fs::path& proc, const std::string& field) {
   std::string s = ReadFile(proc / "smaps_rollup");
@@ -92,7 +91,7 @@ long RollupKiB(const fs::path& proc, const std::string& field) {
   return p == std::string::npos ? 0 : std::stol(s.substr(p + field.size() + 2));
 }
 
-// The shims of this run: their RSS summed (shared pages counted in each), and their PSS
+// The shims of this run (processes running `mlkube shim`): their RSS summed (shared pages counted in each), and their PSS
 // summed (shared pages split between their users: what they cost together).
 struct ShimsMemory {
   long rss_kib = 0, pss_kib = 0;

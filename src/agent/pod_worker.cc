@@ -320,6 +320,11 @@ std::optional<WorkerPool::Clock::time_point> PodWorker::Step() {
   return WorkerPool::Clock::now() + std::chrono::ceil<WorkerPool::Clock::duration>(next - Clock::now());
 }
 
+PodWorker::PodRef PodWorker::Latest() const {
+  std::lock_guard lock(mu_);
+  return pod_;
+}
+
 // The running containers' pidfds join the wake eventfd in the set the pool waits on. The set
 // is made again each time: a closed pidfd has left it by itself, and its number may be reused.
 void PodWorker::WatchExits() {
@@ -345,11 +350,7 @@ PodWorker::Clock::time_point PodWorker::NextWake() const {
     if (c.attempt < 0 && c.restart_at == Clock::time_point{} && !c.running) next = std::min(next, now + 1s);
   }
   if (volumes_.HasProjections()) next = std::min(next, last_refresh_ + kVolumeRefresh);
-  PodRef ref;
-  {
-    std::lock_guard lock(mu_);
-    ref = pod_;
-  }
+  const PodRef ref = Latest();
   const Json& spec = Member(*ref, "spec");
   if (Member(spec, "activeDeadlineSeconds").is_number_integer()) {
     if (auto started = ParseRfc3339(start_time_)) {
@@ -480,18 +481,11 @@ void PodWorker::ObserveExits() {
     c.pidfd = -1;
     c.prober.reset();
     c.kill_at = {};
-    if (e.reason == "ContainerCannotRun" || e.reason == "OOMKilled") {
-      PodRef pod;
-      {
-        std::lock_guard lock(mu_);
-        pod = pod_;
-      }
-      // Events are written with no lock held: Update, Log and the metrics must not wait on the API.
-      if (e.reason == "ContainerCannotRun") ctx_.events.Record(*pod, "Warning", "Failed", "Error: " + e.message);
-      if (e.reason == "OOMKilled") {
-        ctx_.events.Record(*pod, "Warning", "OOMKilled",
-                           "Container " + c.name + " was killed: it used more memory than its limit");
-      }
+    // Events are written with no lock held: Update, Log and the metrics must not wait on the API.
+    if (e.reason == "ContainerCannotRun") ctx_.events.Record(*Latest(), "Warning", "Failed", "Error: " + e.message);
+    if (e.reason == "OOMKilled") {
+      ctx_.events.Record(*Latest(), "Warning", "OOMKilled",
+                         "Container " + c.name + " was killed: it used more memory than its limit");
     }
   }
 }

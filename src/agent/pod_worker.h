@@ -106,6 +106,7 @@ class PodWorker {
   // pidfds, in epoll_fd_) and until when; nullopt once the worker is done.
   std::optional<WorkerPool::Clock::time_point> Step();
   void WatchExits();
+  PodRef Latest() const;  // pod_, taken under mu_
   void Sync();
   void Adopt();
   bool Admit(const Json& pod);

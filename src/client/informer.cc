@@ -69,10 +69,9 @@ std::string Informer::KeyOf(const Json& obj) {
 }
 
 std::optional<Json> Informer::Get(const std::string& key) const {
-  std::lock_guard lock(mu_);
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return std::nullopt;
-  return *it->second;
+  std::shared_ptr<const Json> obj = Find(key);
+  if (!obj) return std::nullopt;
+  return *obj;
 }
 
 std::shared_ptr<const Json> Informer::Find(const std::string& key) const {
