@@ -119,7 +119,7 @@ inline void RemoveAgentLeftovers(const std::filesystem::path& agent_parent, cons
   const std::string cmd =
       "for c in " + dirs + "; do find $c -name cgroup.procs -exec cat {} + 2>/dev/null; done | xargs -r kill -9 2>/dev/null; "
       "sleep 0.5; for c in " + dirs + "; do find $c -depth -type d -exec rmdir {} + 2>/dev/null; done; "
-      "for f in " + (agent_parent / "agent/ipam").string() + "/*; do [ -f \"$f\" ] && ip netns del mlk-$(cat $f) 2>/dev/null; done; "
+      "for f in " + (agent_parent / "agent/ipam").string() + "/*; do [ -f \"$f\" ] && ip netns del mlk-$(awk '{print $NF}' $f) 2>/dev/null; done; "
       "ip link del " + bridge + " 2>/dev/null; nft delete table ip " + bridge + " 2>/dev/null";
   (void)std::system(cmd.c_str());
 }

@@ -399,6 +399,82 @@ TEST_F(AgentE2E, PodsHaveTheirOwnAddressesAndShareNoPorts) {
   K("delete pod web-a web-b --grace-period=0 --force");
 }
 
+// Containers hold what containerd gives them by default (Docker's 0xa80425fb), changed by
+// their securityContext; /proc's kernel knobs are read-only; `kubectl exec` gets no more than
+// its container.
+TEST_F(AgentE2E, ContainersHoldTheDefaultCapabilitiesOnly) {
+  const std::string probe = "grep -E CapBnd /proc/self/status; (echo 1 > /proc/sys/net/ipv4/ip_forward) 2>/dev/null "
+                            "&& echo sysctl-set || echo sysctl-refused; ip link set lo mtu 1500 2>/dev/null "
+                            "&& echo link-set || echo link-refused";
+  auto pod = [&](const std::string& name, const std::string& security, const std::string& tail = "") {
+    return PodYaml(name, probe + tail, security.empty() ? "" : "    securityContext: " + security + "\n", "",
+                   tail.empty() ? "Never" : "Always");
+  };
+  ASSERT_EQ(Apply(pod("caps-default", "") + "---\n" +
+                  pod("caps-netadmin", "{capabilities: {add: [NET_ADMIN], drop: [chown]}, allowPrivilegeEscalation: false}",
+                      "; sleep 1000") + "---\n" +
+                  pod("caps-privileged", "{privileged: true}") + "---\n" +
+                  pod("caps-none", "{capabilities: {drop: [ALL]}}") + "---\n" +
+                  pod("caps-unknown", "{capabilities: {add: [FOO_BAR]}}")).code, 0);
+  ASSERT_TRUE(WaitPhase("caps-default", "Succeeded"));
+  EXPECT_EQ(K("logs caps-default").out, "CapBnd:\t00000000a80425fb\nsysctl-refused\nlink-refused\n");
+  ASSERT_TRUE(WaitFor([] { return K("logs caps-netadmin").out.find("link") != std::string::npos; }));
+  // NET_ADMIN (bit 12) added, CHOWN (bit 0) dropped.
+  EXPECT_EQ(K("logs caps-netadmin").out, "CapBnd:\t00000000a80435fa\nsysctl-refused\nlink-set\n");
+  auto exec = K("exec caps-netadmin -- grep -E 'CapBnd|NoNewPrivs' /proc/self/status");
+  EXPECT_EQ(exec.out, "CapBnd:\t00000000a80435fa\nNoNewPrivs:\t1\n") << exec.err;
+  ASSERT_TRUE(WaitPhase("caps-privileged", "Succeeded"));
+  EXPECT_NE(K("logs caps-privileged").out.find("sysctl-set\nlink-set\n"), std::string::npos) << K("logs caps-privileged").out;
+  ASSERT_TRUE(WaitPhase("caps-none", "Succeeded"));
+  EXPECT_EQ(K("logs caps-none").out, "CapBnd:\t0000000000000000\nsysctl-refused\nlink-refused\n");
+  // A name the runtime does not know: the container is not created, in the kubelet's words.
+  ASSERT_TRUE(WaitFor([] {
+    return Get("caps-unknown", "{.status.containerStatuses[0].state.waiting.reason}") == "CreateContainerError";
+  })) << K("get pod caps-unknown -o yaml").out;
+  EXPECT_EQ(Get("caps-unknown", "{.status.containerStatuses[0].state.waiting.message}"), "unknown capability \"CAP_FOO_BAR\"");
+  auto events = K("get events --field-selector involvedObject.name=caps-unknown -o jsonpath='{.items[*].message}'");
+  EXPECT_NE(events.out.find("Error: unknown capability \"CAP_FOO_BAR\""), std::string::npos) << events.out;
+  K("delete pod caps-netadmin caps-unknown --grace-period=0 --force");
+}
+
+// A finished pod's network namespace, address and all, goes to the next pod when nothing of
+// the pod could have changed it; one that a container with NET_ADMIN ran in, or one with a
+// connection left in TIME_WAIT, is removed instead.
+TEST_F(AgentE2E, FinishedPodsNetworkNamespacesAreReusedWhenUntouched) {
+  const std::filesystem::path ipam = server_->dir() / "data" / "agent" / "ipam";
+  auto record = [&](const std::string& ip) {
+    return std::filesystem::exists(ipam / ip) ? ReadFile(ipam / ip) : std::string("(none)");
+  };
+  auto run = [&](const std::string& name, const std::string& script, const std::string& container_extra = "") {
+    EXPECT_EQ(Apply(PodYaml(name, script, container_extra)).code, 0);
+    EXPECT_TRUE(WaitPhase(name, "Succeeded")) << K("get pod " + name + " -o yaml").out;
+    return std::make_pair(Get(name, "{.status.podIP}"), Get(name, "{.metadata.uid}"));
+  };
+  // Idle, the address's record names the namespace: after the pod that made it (ns-a here,
+  // or a pod before it whose namespace ns-a took).
+  const auto [ip_a, uid_a] = run("ns-a", "readlink /proc/self/ns/net");
+  ASSERT_TRUE(WaitFor([&] { return record(ip_a).rfind("- ", 0) == 0; })) << record(ip_a);
+  const std::string idle = record(ip_a), id = idle.substr(2);
+  EXPECT_TRUE(std::filesystem::exists("/run/netns/mlk-" + id));
+  const auto [ip_b, uid_b] = run("ns-b", "readlink /proc/self/ns/net");
+  EXPECT_EQ(ip_b, ip_a);
+  EXPECT_EQ(K("logs ns-b").out, K("logs ns-a").out);  // the same namespace
+  ASSERT_TRUE(WaitFor([&] { return record(ip_a) == idle; })) << record(ip_a);
+  // NET_ADMIN: the namespace it took is not handed on.
+  const auto [ip_c, uid_c] = run("ns-admin", "ip link set lo mtu 1400", "    securityContext: {capabilities: {add: [NET_ADMIN]}}\n");
+  EXPECT_EQ(ip_c, ip_a);
+  ASSERT_TRUE(WaitFor([&] { return record(ip_a) == "(none)"; })) << record(ip_a);
+  EXPECT_TRUE(WaitFor([&] { return !std::filesystem::exists("/run/netns/mlk-" + id); }));
+  // A client's side of a closed connection stays in TIME_WAIT for a minute.
+  const auto [ip_d, uid_d] = run("ns-timewait",
+                                 "python3 -c \\\"import socket; l = socket.create_server(('127.0.0.1', 0)); "
+                                 "c = socket.create_connection(l.getsockname()); s, _ = l.accept(); c.close(); "
+                                 "s.recv(1); s.close()\\\"");
+  ASSERT_TRUE(WaitFor([&] { return record(ip_d) == "(none)"; })) << record(ip_d);
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/mlk-" + uid_d));
+  K("delete pod ns-a ns-b ns-admin ns-timewait");
+}
+
 TEST_F(AgentE2E, WritesOutsideVolumesStayInTheContainer) {
   const std::string name = "mlkube-e2e-" + std::to_string(::getpid());
   ASSERT_EQ(Apply(PodYaml("scribbler", "echo x > /usr/" + name + " && cat /usr/" + name)).code, 0);

@@ -160,7 +160,9 @@ inline void RemoveNodeLeftovers(const std::filesystem::path& agent_data, const s
   RemoveCgroupTree(cgroup_root);
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(agent_data / "ipam", ec)) {
-    Sh("ip netns del mlk-" + ReadFile(e.path()));
+    // "<pod uid> <namespace id>", or "- <namespace id>" for a namespace kept for reuse.
+    const std::string record = ReadFile(e.path());
+    Sh("ip netns del mlk-" + record.substr(record.rfind(' ') + 1));
   }
   Sh("ip link del " + bridge);
   Sh("nft delete table ip " + bridge);

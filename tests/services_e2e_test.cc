@@ -505,15 +505,25 @@ TEST_F(ServicesE2E, ZRestartKeepsServicesAndACleanStopLeavesNothing) {
     K(std::string("delete ") + kind + " --all --grace-period=1 --wait=true --timeout=60s");
   }
   ASSERT_TRUE(WaitFor([] { return K("get pods -o name").out.empty(); }, 60s));
-  ASSERT_TRUE(WaitFor([] {
-    return !std::filesystem::exists(server_->dir() / "data" / "agent" / "ipam") ||
-           std::filesystem::is_empty(server_->dir() / "data" / "agent" / "ipam");
+  // No pod holds an address; namespaces kept for reuse ("- <id>") go with the agent.
+  const std::filesystem::path ipam = server_->dir() / "data" / "agent" / "ipam";
+  std::string kept;
+  ASSERT_TRUE(WaitFor([&] {
+    kept.clear();
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(ipam, ec)) {
+      const std::string record = ReadFile(e.path());
+      if (record.rfind("- ", 0) != 0) return false;
+      kept += record.substr(2) + " ";
+    }
+    return true;
   }, 30s));
   server_->Stop();
   EXPECT_NE(Sh(table).code, 0) << "the proxy's table is still there";
   EXPECT_FALSE(std::filesystem::exists("/sys/class/net/" + server_->bridge())) << "the bridge is still there";
+  EXPECT_TRUE(!std::filesystem::exists(ipam) || std::filesystem::is_empty(ipam));
   const std::string namespaces = Sh("ip netns list").out;
-  std::istringstream in(uids);
+  std::istringstream in(uids + " " + kept);
   for (std::string uid; in >> uid;) EXPECT_EQ(namespaces.find("mlk-" + uid), std::string::npos) << uid;
 }
 

@@ -257,6 +257,7 @@ struct Agent::Impl {
       const size_t threads = pool.threads();
       if (gone > 0 || threads < pool_threads) ::malloc_trim(0);
       pool_threads = threads;
+      network->Prune();
       Status st = RenewLease();
       if (!st.ok()) std::fprintf(stderr, "mlkube: agent: lease: %s\n", st.message().c_str());
       // The full status every minute, and at once when a pressure condition turns, as the

@@ -374,6 +374,7 @@ void PodWorker::Adopt() {
       if (!n.empty() && std::all_of(n.begin(), n.end(), ::isdigit)) newest = std::max(newest, std::stoi(n));
     }
     if (newest < 0) continue;
+    may_change_network_ = true;  // what an earlier agent let its containers do is not known here
     // Admission and the sandbox are made again: both find what was there (the GPUs in the
     // checkpoint, the cgroup, the network namespace and its address).
     c.attempt = newest;
@@ -559,7 +560,25 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
     return false;
   }
 
+  auto caps = ContainerCapabilities(*container);
+  if (!caps.ok()) {
+    // As the kubelet reports a runtime's refusal to create the container.
+    std::lock_guard lock(mu_);
+    if (c.waiting_message != caps.status().message()) {
+      ctx_.events.Record(pod, "Warning", "Failed", "Error: " + caps.status().message());
+    }
+    c.waiting_reason = "CreateContainerError";
+    c.waiting_message = caps.status().message();
+    c.restart_at = Clock::now() + 10s;
+    return false;
+  }
+
   ContainerSpec s;
+  s.capabilities = *caps;
+  s.protect_proc = !Privileged(*container);
+  const Json& escalation = Member(Member(*container, "securityContext"), "allowPrivilegeEscalation");
+  s.no_new_privileges = escalation.is_boolean() && !escalation.get<bool>();
+  if (!s.protect_proc || CanChangeNetwork(*caps)) may_change_network_ = true;
   s.argv = CommandLine(*container, *env);
   for (const auto& [k, v] : *env) s.env.push_back(k + "=" + v);
   s.working_dir = StringMember(*container, "workingDir");
@@ -743,8 +762,8 @@ void PodWorker::Terminate(const Json& pod, std::chrono::seconds grace) {
 }
 
 void PodWorker::Cleanup() {
-  (void)ctx_.cgroups.Remove(CgroupOf());
-  ctx_.network.Teardown(uid_);
+  const bool emptied = ctx_.cgroups.Remove(CgroupOf()).ok();
+  ctx_.network.Teardown(uid_, emptied && !may_change_network_);
   ctx_.gpus.Release(uid_);
   UnmountAllUnder(ctx_.pods_dir / uid_);
   std::error_code ec;
@@ -846,9 +865,11 @@ void PodWorker::Sync() {
     // logs stay until deletion.
     if (!released_) {
       ctx_.gpus.Release(uid_);
-      (void)ctx_.cgroups.Remove(CgroupOf());
+      // Its network namespace goes to the next pod if nothing of this one is left (the cgroup
+      // could go) and nothing of it could have changed the namespace.
+      const bool emptied = ctx_.cgroups.Remove(CgroupOf()).ok();
       UnmountAllUnder(ctx_.pods_dir / uid_ / "volumes");
-      ctx_.network.Teardown(uid_);  // as the kubelet stops a finished pod's sandbox
+      ctx_.network.Teardown(uid_, emptied && !may_change_network_);  // as the kubelet stops a finished pod's sandbox
       released_ = true;
     }
     return;

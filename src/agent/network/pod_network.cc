@@ -18,6 +18,8 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <set>
+#include <sstream>
 #include <system_error>
 #include <thread>
 
@@ -129,20 +131,48 @@ void RemoveNamespace(const std::string& path) {
   ::unlink(path.c_str());
 }
 
+// Whether a socket is left in the namespace: a connection in TIME_WAIT keeps its port for a
+// minute, and a new pod binding that port without SO_REUSEADDR would be refused it. The
+// namespace's own counters tell, where /proc/net/tcp would walk the host's whole TCP table.
+bool SocketsLeft(const std::string& netns_path) {
+  bool left = true;
+  Status entered = InNetworkNamespace(netns_path, [&] {
+    auto text = ReadFile("/proc/thread-self/net/sockstat");
+    left = !text.ok() || text->find("sockets: used 0\n") == std::string::npos ||
+           text->find(" tw 0 ") == std::string::npos;
+  });
+  return !entered.ok() || left;
+}
+
 }  // namespace
 
-std::string PodNetwork::NamespaceName(const std::string& uid) { return "mlk-" + uid; }
+std::string PodNetwork::NamespacePathOf(const std::string& id) { return std::string(kNetnsDir) + "/mlk-" + id; }
 
-std::string PodNetwork::VethName(const std::string& uid) {
+std::string PodNetwork::VethName(const std::string& id) {
   std::string hex;
-  for (char c : uid) {
+  for (char c : id) {
     if (c != '-') hex += c;
   }
   return "mlk" + hex.substr(0, 12);  // interface names are at most 15 characters
 }
 
 std::string PodNetwork::NamespacePath(const std::string& uid) const {
-  return std::string(kNetnsDir) + "/" + NamespaceName(uid);
+  std::lock_guard lock(mu_);
+  auto it = by_pod_.find(uid);
+  return NamespacePathOf(it == by_pod_.end() ? uid : it->second.id);
+}
+
+// <state_dir>/<ip> holds "<pod uid> <namespace id>", or "- <namespace id>" while idle.
+Status PodNetwork::Record(const Sandbox& s, const std::string& uid) {
+  return WriteFileAtomic(options_.state_dir / s.ip, (uid.empty() ? "-" : uid) + " " + s.id, Sync::kNoSync);
+}
+
+void PodNetwork::Remove(const Sandbox& s) {
+  RemoveNamespace(NamespacePathOf(s.id));
+  // The veth goes with the namespace; one left behind by a half-made sandbox goes here.
+  if (fs::exists("/sys/class/net/" + VethName(s.id))) (void)RunCommand({"ip", "link", "del", VethName(s.id)});
+  std::error_code ec;
+  if (!s.ip.empty()) fs::remove(options_.state_dir / s.ip, ec);
 }
 
 Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
@@ -171,68 +201,118 @@ Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
   }
   RETURN_IF_ERROR(RunChecked({"ip", "link", "set", options.bridge, "up"}));
   for (const auto& entry : fs::directory_iterator(options.state_dir, ec)) {
-    auto uid = ReadFile(entry.path());
-    if (uid.ok() && !uid->empty()) n->by_pod_[*uid] = entry.path().filename().string();
+    auto text = ReadFile(entry.path());
+    if (!text.ok()) continue;
+    std::istringstream in(*text);
+    std::string uid, id;
+    in >> uid >> id;
+    if (uid.empty()) continue;
+    Sandbox s{entry.path().filename().string(), id.empty() ? uid : id, std::chrono::steady_clock::now()};
+    if (uid != "-") {
+      n->by_pod_[uid] = s;
+    } else if (fs::exists(NamespacePathOf(s.id))) {
+      n->idle_.push_back(s);
+    } else {
+      n->Remove(s);
+    }
   }
   return n;
 }
 
 Result<std::string> PodNetwork::Ensure(const std::string& uid) {
-  std::string ip;
+  Sandbox s;
   {
     // Only the address book is shared; pods' namespaces are made side by side.
     std::lock_guard lock(mu_);
     auto known = by_pod_.find(uid);
-    if (known != by_pod_.end() && fs::exists(NamespacePath(uid))) return known->second;
+    if (known != by_pod_.end() && fs::exists(NamespacePathOf(known->second.id))) return known->second.ip;
     if (known != by_pod_.end()) {
-      ip = known->second;
+      s = known->second;
     } else {
-      std::map<std::string, bool> taken;
-      for (const auto& [pod, addr] : by_pod_) taken[addr] = true;
+      // The namespace idle for the shortest time: those idle longest are the ones to go.
+      while (!idle_.empty()) {
+        s = idle_.back();
+        idle_.pop_back();
+        if (fs::exists(NamespacePathOf(s.id))) {
+          RETURN_IF_ERROR(Record(s, uid));
+          by_pod_[uid] = s;
+          return s.ip;
+        }
+        Remove(s);
+      }
+      std::set<std::string> taken;
+      for (const auto& [pod, held] : by_pod_) taken.insert(held.ip);
+      for (const Sandbox& i : idle_) taken.insert(i.ip);
+      s = {};
       for (uint32_t a = first_; a <= last_; ++a) {
         if (!taken.count(FormatIpv4(a))) {
-          ip = FormatIpv4(a);
+          s.ip = FormatIpv4(a);
           break;
         }
       }
-      if (ip.empty()) return Status(Code::kUnavailable, "no free address left in pod CIDR " + options_.cidr);
-      RETURN_IF_ERROR(WriteFileAtomic(options_.state_dir / ip, uid, Sync::kNoSync));
-      by_pod_[uid] = ip;
+      if (s.ip.empty()) return Status(Code::kUnavailable, "no free address left in pod CIDR " + options_.cidr);
+      s.id = uid;
+      RETURN_IF_ERROR(Record(s, uid));
+      by_pod_[uid] = s;
     }
   }
-  const std::string veth = VethName(uid);
-  RemoveNamespace(NamespacePath(uid));  // half-made before
+  const std::string veth = VethName(s.id), path = NamespacePathOf(s.id);
+  RemoveNamespace(path);  // half-made before
   // One `ip`, started from a thread in the new namespace, makes the pair (eth0 here, the veth
   // in the host's namespace, which is this process's) and the pod's side of it. Run inside,
   // rather than with `ip -n`, it does not give itself a mount namespace and a fresh /sys: a
   // copy of the host's mount table, one entry per pod, for each pod started.
   Status inside = Status::Ok();
   RETURN_IF_ERROR(InNetworkNamespace(
-      NamespacePath(uid),
+      path,
       [&] {
         inside = RunChecked({"ip", "-batch", "-"},
                             "link add eth0 type veth peer name " + veth + " netns " + std::to_string(::getpid()) + "\n"
                             "link set lo up\n"
-                            "addr add " + ip + "/" + std::to_string(prefix_) + " dev eth0\n"
+                            "addr add " + s.ip + "/" + std::to_string(prefix_) + " dev eth0\n"
                             "link set eth0 up\n"
                             "route add default via " + gateway_ + "\n");
       },
       /*create=*/true));
   RETURN_IF_ERROR(inside);
-  RETURN_IF_ERROR(AttachToBridge(veth, options_.bridge, ip));
-  return ip;
+  RETURN_IF_ERROR(AttachToBridge(veth, options_.bridge, s.ip));
+  return s.ip;
 }
 
-void PodNetwork::Teardown(const std::string& uid) {
-  RemoveNamespace(NamespacePath(uid));
-  // The veth goes with the namespace; one left behind by a half-made sandbox goes here.
-  if (fs::exists("/sys/class/net/" + VethName(uid))) (void)RunCommand({"ip", "link", "del", VethName(uid)});
-  std::lock_guard lock(mu_);
-  auto it = by_pod_.find(uid);
-  if (it == by_pod_.end()) return;
-  std::error_code ec;
-  fs::remove(options_.state_dir / it->second, ec);
-  by_pod_.erase(it);
+void PodNetwork::Teardown(const std::string& uid, bool reusable) {
+  Sandbox s;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_pod_.find(uid);
+    if (it == by_pod_.end()) {
+      s = {"", uid, {}};  // a namespace half-made before its address was recorded
+    } else {
+      s = it->second;
+      by_pod_.erase(it);
+    }
+  }
+  if (reusable && !s.ip.empty() && fs::exists(NamespacePathOf(s.id)) && !SocketsLeft(NamespacePathOf(s.id))) {
+    std::lock_guard lock(mu_);
+    s.idle_since = std::chrono::steady_clock::now();
+    if (idle_.size() < options_.max_idle && Record(s, "").ok()) {
+      idle_.push_back(s);
+      return;
+    }
+  }
+  Remove(s);
+}
+
+void PodNetwork::Prune() {
+  std::vector<Sandbox> expired;
+  {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    while (!idle_.empty() && now - idle_.front().idle_since >= options_.idle_for) {
+      expired.push_back(idle_.front());
+      idle_.pop_front();
+    }
+  }
+  for (const Sandbox& s : expired) Remove(s);
 }
 
 bool PodNetwork::Empty() {
@@ -241,6 +321,12 @@ bool PodNetwork::Empty() {
 }
 
 void PodNetwork::RemoveBridge() {
+  std::deque<Sandbox> idle;
+  {
+    std::lock_guard lock(mu_);
+    idle.swap(idle_);
+  }
+  for (const Sandbox& s : idle) Remove(s);
   if (fs::exists("/sys/class/net/" + options_.bridge)) (void)RunCommand({"ip", "link", "del", options_.bridge});
 }
 
@@ -248,7 +334,7 @@ void PodNetwork::Retain(const std::vector<std::string>& live) {
   std::vector<std::string> gone;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [uid, ip] : by_pod_) {
+    for (const auto& [uid, s] : by_pod_) {
       if (std::find(live.begin(), live.end(), uid) == live.end()) gone.push_back(uid);
     }
   }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/runtime/capabilities.h"
 #include "common/files.h"
 
 extern char** environ;
@@ -140,6 +141,11 @@ int RunNsExec(int argc, char** argv) {
   if (i + 1 >= argc) return 126;
   char** command = argv + i + 1;
   std::vector<std::string> env = Environ(pid);
+  auto limits = LimitsOf(pid);  // before the mount namespace changes what /proc shows
+  if (!limits.ok()) {
+    std::fprintf(stderr, "the container is not running\n");
+    return 126;
+  }
   std::vector<char*> envp;
   for (std::string& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -171,6 +177,12 @@ int RunNsExec(int argc, char** argv) {
       ::ioctl(0, TIOCSCTTY, 0);
     }
     ::chdir("/");
+    // The command may do no more than the container's own processes.
+    if (std::string err = LimitCapabilities(limits->bounding); !err.empty()) {
+      std::fprintf(stderr, "%s\n", err.c_str());
+      ::_exit(126);
+    }
+    if (limits->no_new_privileges) ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     environ = envp.data();
     ::execvp(command[0], command);
     // As runc words it, which kubectl users know.

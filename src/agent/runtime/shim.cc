@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "common/files.h"
@@ -50,6 +51,9 @@ Json ToJson(const ContainerSpec& s) {
             {"stateDir", s.state_dir.string()}};
   if (s.uid) j["uid"] = *s.uid;
   if (s.gid) j["gid"] = *s.gid;
+  if (s.capabilities) j["capabilities"] = CapabilityNames(*s.capabilities);
+  j["noNewPrivileges"] = s.no_new_privileges;
+  j["protectProc"] = s.protect_proc;
   return j;
 }
 
@@ -61,6 +65,12 @@ Result<ContainerSpec> ContainerSpecFromJson(const Json& j) {
     s.working_dir = j.value("workingDir", "");
     if (j.contains("uid")) s.uid = j["uid"].get<uint32_t>();
     if (j.contains("gid")) s.gid = j["gid"].get<uint32_t>();
+    s.capabilities.reset();
+    if (j.contains("capabilities")) {
+      ASSIGN_OR_RETURN(s.capabilities, ParseCapabilities(j["capabilities"].get<std::vector<std::string>>()));
+    }
+    s.no_new_privileges = j.value("noNewPrivileges", false);
+    s.protect_proc = j.value("protectProc", true);
     s.cgroup_procs = j.value("cgroupProcs", std::vector<std::string>{});
     s.net_namespace = j.value("netNamespace", "");
     s.hostname = j.value("hostname", "");
@@ -453,6 +463,9 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
       fail("cannot mount /proc");
     }
   }
+  if (spec.protect_proc) {
+    if (std::string err = ProtectProc(); !err.empty()) fail(err);
+  }
   int devnull = ::open("/dev/null", O_RDONLY);
   if (devnull < 0) fail("cannot open /dev/null");
   ::dup2(devnull, STDIN_FILENO);
@@ -461,10 +474,15 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
   if (!spec.working_dir.empty() && ::chdir(spec.working_dir.c_str()) != 0) {
     fail("cannot change to working directory " + spec.working_dir);
   }
+  // The bounding set takes effect at exec: this process keeps what setuid needs until then.
+  if (spec.capabilities) {
+    if (std::string err = LimitCapabilities(*spec.capabilities); !err.empty()) fail(err);
+  }
   if (spec.gid) {
     if (::setgroups(0, nullptr) != 0 || ::setgid(*spec.gid) != 0) fail("cannot set group");
   }
   if (spec.uid && ::setuid(*spec.uid) != 0) fail("cannot set user");
+  if (spec.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail("cannot set no_new_privs");
   std::vector<char*> argv, envp;
   for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

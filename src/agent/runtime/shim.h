@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/runtime/capabilities.h"
 #include "api/json.h"
 #include "common/status.h"
 
@@ -31,6 +32,12 @@ struct ContainerSpec {
   std::vector<std::string> env;   // "NAME=value"
   std::string working_dir;
   std::optional<uint32_t> uid, gid;
+  // The capabilities its processes may hold (unset: all of the agent's), whether they may gain
+  // privileges through exec (setuid binaries, file capabilities), and whether /proc's kernel
+  // knobs are read-only and its host-wide files masked. See capabilities.h.
+  std::optional<CapabilitySet> capabilities = DefaultCapabilities();
+  bool no_new_privileges = false;
+  bool protect_proc = true;
   std::vector<std::string> cgroup_procs;  // cgroup.procs files to join, one per hierarchy
   std::string net_namespace;  // a bind-mounted netns to join; empty: the host's network
   std::string hostname;       // set in a UTS namespace of its own; empty: the host's
