@@ -102,8 +102,10 @@ ShimsMemory Shims(const std::string& marker) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string pid = e.path().filename().string();
     if (!std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
-    std::string cmd = ReadFile(e.path() / "cmdline");
-    if (cmd.find("shim") == std::string::npos || cmd.find(marker) == std::string::npos) continue;
+    // A shim works in its container's state directory, under the agent's.
+    std::error_code ec;
+    const std::string cwd = fs::read_symlink(e.path() / "cwd", ec).string();
+    if (ReadFile(e.path() / "comm") != "mlkube\n" || cwd.find(marker) == std::string::npos) continue;
     m.rss_kib += RssKiB(std::stoi(pid));
     m.pss_kib += RollupKiB(e.path(), "Pss");
     ++m.count;

@@ -36,10 +36,15 @@ constexpr auto kResync = 10s;         // a pass with nothing to wait for, to sta
 
 int PidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
-// The shim with this pid is still the one that runs this container (pids are reused).
+// The shim with this pid is still the one that runs this container (pids are reused): a
+// shim's working directory is its container's state directory (and the command line of one
+// started by an earlier version, `mlkube shim SPEC`, names its spec).
 bool ShimAlive(int pid, const fs::path& state_dir) {
   if (pid <= 0) return false;
-  auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  if (fs::read_symlink(proc + "/cwd", ec) == fs::weakly_canonical(state_dir, ec)) return true;
+  auto cmdline = ReadFile(proc + "/cmdline");
   return cmdline.ok() && cmdline->find((state_dir / "spec.json").string()) != std::string::npos;
 }
 

@@ -25,7 +25,7 @@ void Die(const Status& status) {
 int main(int argc, char** argv) {
   // The container shim is internal (the agent starts it) and should cost as little as can be:
   // it skips the CLI altogether.
-  if (argc == 3 && std::strcmp(argv[1], "shim") == 0) return mlkube::agent::RunShim(argv[2]);
+  if (argc == 2 && std::strcmp(argv[1], "shim-launcher") == 0) return mlkube::agent::RunShimLauncher();
   if (argc >= 5 && std::strcmp(argv[1], "nsexec") == 0) return mlkube::agent::RunNsExec(argc, argv);
   // Peers and helper processes that go away must not take the server with them.
   std::signal(SIGPIPE, SIG_IGN);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <string_view>
 
@@ -18,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/files.h"
@@ -133,6 +135,90 @@ Result<std::string> ReadLine(int fd, Clock::time_point deadline, std::string& bu
   }
 }
 
+// The agent's end of `mlkube shim-launcher`: a small process, started once, that forks a shim
+// for each container. A shim forked from it is ready at once, where one exec'd afresh spent
+// ~4 ms of CPU loading and relocating the binary's twenty libraries; and forking the server
+// itself would copy its page tables (it is large and multi-threaded). The launcher reaps the
+// shims; they outlive it and the agent.
+class ShimLauncher {
+ public:
+  explicit ShimLauncher(fs::path self_exe) : self_exe_(std::move(self_exe)) {}
+
+  // Has a shim started for the spec, its standard output `out_fd`.
+  Status Launch(const std::string& spec_path, int out_fd) {
+    std::lock_guard lock(mu_);
+    for (int attempt = 0;; ++attempt) {
+      if (sock_ < 0) RETURN_IF_ERROR(Spawn());
+      char control[CMSG_SPACE(sizeof(int))] = {};
+      iovec iov{const_cast<char*>(spec_path.data()), spec_path.size()};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      std::memcpy(CMSG_DATA(c), &out_fd, sizeof(int));
+      if (::sendmsg(sock_, &msg, MSG_NOSIGNAL) >= 0) return Status::Ok();
+      const int err = errno;
+      Close();  // gone (killed, say): a new one, once
+      if (attempt > 0) return Status(Code::kInternal, std::string("the shim launcher: ") + std::strerror(err));
+    }
+  }
+
+ private:
+  Status Spawn() {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      return Status(Code::kInternal, std::string("socketpair: ") + std::strerror(errno));
+    }
+    const std::string exe = self_exe_.string();
+    const char* argv[] = {exe.c_str(), "shim-launcher", nullptr};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pair[1], kLauncherFd);  // the copy is not close-on-exec
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    // Not every descriptor of the server is close-on-exec (listening sockets, connections): a
+    // launcher or shim that kept one would hold the API's port after the server is gone.
+    posix_spawn_file_actions_addclosefrom_np(&fa, kLauncherFd + 1);
+    pid_t child = -1;
+    const int rc = ::posix_spawn(&child, argv[0], &fa, nullptr, const_cast<char* const*>(argv), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(pair[1]);
+    if (rc != 0) {
+      ::close(pair[0]);
+      return Status(Code::kInternal, std::string("spawning the shim launcher: ") + std::strerror(rc));
+    }
+    sock_ = pair[0];
+    pid_ = child;
+    return Status::Ok();
+  }
+
+  void Close() {
+    if (sock_ >= 0) ::close(sock_);  // the launcher sees the end and exits
+    sock_ = -1;
+    if (pid_ > 0) {
+      while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+    pid_ = -1;
+  }
+
+  const fs::path self_exe_;
+  std::mutex mu_;
+  int sock_ = -1;
+  pid_t pid_ = -1;
+};
+
+// One launcher per process, for its life (the server's agent, or a test's).
+ShimLauncher& Launcher(const fs::path& self_exe) {
+  static ShimLauncher* launcher = new ShimLauncher(self_exe);
+  return *launcher;
+}
+
 }  // namespace
 
 Result<StartedContainer> StartShim(const fs::path& self_exe, const ContainerSpec& spec,
@@ -146,30 +232,11 @@ Result<StartedContainer> StartShim(const fs::path& self_exe, const ContainerSpec
 
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return Status(Code::kInternal, std::string("pipe: ") + std::strerror(errno));
-  // posix_spawn, not fork: the server is large and multi-threaded, and copying its page tables
-  // for every container start (then faulting them back copy-on-write) cost more than the rest of
-  // starting a pod.
-  const std::string exe = self_exe.string(), path = spec_path.string();
-  const char* argv[] = {exe.c_str(), "shim", path.c_str(), nullptr};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);  // the copy is not close-on-exec
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  // Not every descriptor of the server is close-on-exec (listening sockets, connections): a
-  // shim that kept one would hold the API's port after the server is gone.
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  pid_t child = -1;
-  const int rc = ::posix_spawn(&child, argv[0], &fa, nullptr, const_cast<char* const*>(argv), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    return Status(Code::kInternal, std::string("spawning the shim: ") + std::strerror(rc));
-  }
+  Status launched = Launcher(self_exe).Launch(spec_path.string(), out[1]);
   ::close(out[1]);
-  // The first shim process forks the real one and exits at once: reap it here.
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  if (!launched.ok()) {
+    ::close(out[0]);
+    return launched;
   }
   const auto deadline = Clock::now() + timeout;
   std::string buffered;
@@ -471,9 +538,9 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
   ::dup2(devnull, STDIN_FILENO);
   ::dup2(out_fd, STDOUT_FILENO);
   ::dup2(err_fd_stream, STDERR_FILENO);
-  if (!spec.working_dir.empty() && ::chdir(spec.working_dir.c_str()) != 0) {
-    fail("cannot change to working directory " + spec.working_dir);
-  }
+  // The shim's working directory is its own, not the container's.
+  const std::string working_dir = spec.working_dir.empty() ? "/" : spec.working_dir;
+  if (::chdir(working_dir.c_str()) != 0) fail("cannot change to working directory " + working_dir);
   // The bounding set takes effect at exec: this process keeps what setuid needs until then.
   if (spec.capabilities) {
     if (std::string err = LimitCapabilities(*spec.capabilities); !err.empty()) fail(err);
@@ -505,14 +572,42 @@ void WriteExit(const ContainerSpec& spec, const Json& record) {
 
 }  // namespace
 
-int RunShim(const std::string& spec_path) {
-  // Detach: the first process exits at once so the agent never has to wait for the shim, and
-  // the shim, in a session of its own, outlives the agent.
-  pid_t p = ::fork();
-  if (p < 0) return 1;
-  if (p > 0) return 0;
-  ::setsid();
+int RunShimLauncher() {
+  // Shims are reaped by the kernel; each sets SIGCHLD back to wait for its container.
+  ::signal(SIGCHLD, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
+  for (;;) {
+    char path[4096];
+    char control[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{path, sizeof path - 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(kLauncherFd, &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;  // the agent is gone
+    path[n] = '\0';
+    int out = -1;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (c != nullptr && c->cmsg_type == SCM_RIGHTS) std::memcpy(&out, CMSG_DATA(c), sizeof(int));
+    if (out < 0) continue;
+    const pid_t shim = ::fork();
+    if (shim == 0) {
+      ::close(kLauncherFd);
+      ::signal(SIGCHLD, SIG_DFL);
+      ::dup2(out, STDOUT_FILENO);
+      ::close(out);
+      ::_exit(RunShim(path));
+    }
+    ::close(out);  // a failed fork: the agent reads the end of its pipe
+  }
+}
+
+int RunShim(const std::string& spec_path) {
+  // A session of its own: the shim outlives the agent and its launcher.
+  ::setsid();
   Say("shim " + std::to_string(::getpid()));
 
   auto text = ReadFile(spec_path);
@@ -520,6 +615,12 @@ int RunShim(const std::string& spec_path) {
   auto spec = ContainerSpecFromJson(parsed);
   if (!spec.ok()) {
     Say("failed " + spec.status().message());
+    return 1;
+  }
+  // Its working directory is its state directory: how an agent started later knows a pid is
+  // still this container's shim (pids are reused).
+  if (::chdir(spec->state_dir.c_str()) != 0) {
+    Say("failed cannot enter " + spec->state_dir.string() + ": " + std::strerror(errno));
     return 1;
   }
   {

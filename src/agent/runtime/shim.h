@@ -5,8 +5,8 @@
 // how it ended. Because the shim, not the agent, waits for the container, containers keep
 // running and their exit codes are kept when the agent (or the whole server) restarts.
 //
-// `mlkube shim SPEC.json` runs it; the agent starts it with StartShim(), which returns once the
-// container's command has been exec'd (or failed to be).
+// The agent starts one with StartShim(), through the shim launcher, and StartShim returns once
+// the container's command has been exec'd (or failed to be).
 
 #include <chrono>
 #include <filesystem>
@@ -78,7 +78,12 @@ struct StartedContainer {
 Result<StartedContainer> StartShim(const std::filesystem::path& self_exe, const ContainerSpec& spec,
                                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// The `mlkube shim` subcommand; returns the process exit code.
+// `mlkube shim-launcher`, which the agent starts with a socket at kLauncherFd: forks a shim
+// (RunShim) for each spec path the agent sends, with the descriptor that comes with it as the
+// shim's standard output. Returns when the agent closes its end.
+constexpr int kLauncherFd = 3;
+int RunShimLauncher();
+// A shim's life, in a process of its own; returns the process exit code.
 int RunShim(const std::string& spec_path);
 
 }  // namespace mlkube::agent
