@@ -35,6 +35,20 @@ namespace fs = std::filesystem;
 
 using mlkube::bench::Seconds;
 
+// The machine's CPU time from /proc/stat, in seconds: what a run costs whatever else slows it
+// (wall time on a shared machine varies by a third between runs; CPU per task far less).
+struct CpuTimes {
+  double busy = 0, steal = 0;
+};
+CpuTimes ReadCpuTimes() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return {(user + nice + system + irq + softirq) / hz, steal / hz};
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -92,6 +106,7 @@ double RunJob(mlkube::client::HttpClient& h, const Json& job, std::chrono::secon
 }
 
 struct SlurmResult {
+  double cpu_ms_per_task = 0;  // the machine's busy time over the array (squeue polls included)
   bool ran = false;
   double array_seconds = 0;
   int tasks = 0;
@@ -136,11 +151,13 @@ SlurmResult RunSlurm(const fs::path& dir, int tasks, int parallelism) {
     out.why = "Slurm did not come up (see " + (dir / "slurmctld.log").string() + ")";
   } else {
     const auto t0 = Clock::now();
+    const CpuTimes c0 = ReadCpuTimes();
     Shell(env + "sbatch -Q --array=0-" + std::to_string(tasks - 1) + " -o /dev/null --wrap true");
     while (Clock::now() - t0 < 900s && !Capture(env + "squeue -h -o %i 2>/dev/null").empty()) {
       std::this_thread::sleep_for(100ms);
     }
     out.array_seconds = Seconds(Clock::now() - t0);
+    out.cpu_ms_per_task = (ReadCpuTimes().busy - c0.busy) * 1000 / tasks;
     out.tasks = tasks;
     std::vector<double> singles;
     for (int i = 0; i < 5; ++i) {
@@ -221,7 +238,9 @@ int main(int argc, char** argv) {
     if (s >= 0) singles.push_back(s);
   }
   const double single = Median(singles);
+  const CpuTimes cpu0 = ReadCpuTimes();
   const double array_s = RunJob(h, JobJson("sweep", completions, parallelism, true), 900s, 50ms);
+  const CpuTimes cpu1 = ReadCpuTimes();
   const double mlkube_rate = array_s > 0 ? completions / array_s : 0;
 
   const int replicas = 10;
@@ -256,6 +275,9 @@ int main(int argc, char** argv) {
               completions, parallelism, array_s, mlkube_rate,
               slurm.ran ? (std::to_string(slurm.tasks) + "-task array in " + std::to_string(slurm.array_seconds).substr(0, 5) + " s, ").c_str() : "",
               slurm_rate, slurm_rate > 0 ? mlkube_rate / slurm_rate : 0);
+  std::printf("| CPU per task (the machine's busy time over the array / tasks) | %.1f ms (steal %.1f s) | %s | |\n",
+              (cpu1.busy - cpu0.busy) * 1000 / completions, cpu1.steal - cpu0.steal,
+              slurm.ran ? (std::to_string(slurm.cpu_ms_per_task).substr(0, 4) + " ms").c_str() : "");
   std::printf("| one Job, create -> Complete (median of %zu) | %.3f s | %.3f s | %.1fx faster |\n", singles.size(), single,
               slurm_single, single > 0 ? slurm_single / single : 0);
   std::printf("| rolling update, 10-replica Deployment with readiness probes | %.1f s | (no counterpart) | |\n", rollout);

@@ -278,6 +278,25 @@ TEST_F(AgentE2E, EnvironmentFromTheApi) {
   EXPECT_TRUE(WaitPhase("env-missing", "Succeeded"));
 }
 
+// Service link variables, as the kubelet writes them: the pod's namespace's Services that
+// existed when the container started, none with enableServiceLinks: false.
+TEST_F(AgentE2E, ServiceLinksNameTheNamespacesServices) {
+  ASSERT_EQ(K("create service clusterip model-api --tcp=8080:8080").code, 0);
+  ASSERT_EQ(K("create namespace other-team").code, 0);
+  ASSERT_EQ(K("create service clusterip -n other-team elsewhere --tcp=80:80").code, 0);
+  const std::string ip = K("get service model-api -o jsonpath='{.spec.clusterIP}'").out;
+  ASSERT_FALSE(ip.empty());
+  ASSERT_TRUE(WaitFor([] { return K("get service elsewhere -n other-team -o name").code == 0; }));
+  const std::string script = "echo $MODEL_API_SERVICE_HOST:$MODEL_API_SERVICE_PORT; echo other=$ELSEWHERE_SERVICE_HOST";
+  ASSERT_EQ(Apply(PodYaml("links", script) + "---\n" + PodYaml("no-links", script, "", "  enableServiceLinks: false\n")).code, 0);
+  ASSERT_TRUE(WaitPhase("links", "Succeeded"));
+  ASSERT_TRUE(WaitPhase("no-links", "Succeeded"));
+  EXPECT_EQ(K("logs links").out, ip + ":8080\nother=\n");
+  EXPECT_EQ(K("logs no-links").out, ":\nother=\n");
+  K("delete namespace other-team --wait=false");
+  K("delete service model-api");
+}
+
 TEST_F(AgentE2E, LogsFollowStreams) {
   ASSERT_EQ(Apply(PodYaml("ticker", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.3; done")).code, 0);
   ASSERT_TRUE(WaitPhase("ticker", "Running"));

@@ -69,6 +69,7 @@ struct Agent::Impl {
   std::unique_ptr<proxy::DnsServer> dns;
   std::unique_ptr<client::EventRecorder> events;
   WorkerPool pool;  // outlives the workers, which are destroyed before it
+  std::unique_ptr<client::Informer> services;  // every namespace's, for the pods' service links
   std::unique_ptr<WorkerContext> ctx;
   std::unique_ptr<client::Informer> informer;
   std::unique_ptr<apiserver::HttpServer> daemon;  // the agent's own port, when it serves one
@@ -322,8 +323,13 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   impl->events = std::make_unique<client::EventRecorder>(client, "kubelet", f.name);
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (options.serve_port >= 0) RETURN_IF_ERROR(impl->ServeDaemonPort());
+  // As the kubelet, from a cache that is synced before any pod starts, not a list per container.
+  impl->services = std::make_unique<client::Informer>(client, "/api/v1/services", client::Informer::Handlers{});
+  impl->services->Start();
+  if (!impl->services->WaitForSync(30s)) return Status(Code::kUnavailable, "agent: could not list services");
   impl->ctx.reset(new WorkerContext{client, *impl->events, *impl->cgroups, *impl->gpus, *impl->network, f,
-                                    options.data_dir / "pods", options.data_dir / "logs", self, impl->pool});
+                                    *impl->services, options.data_dir / "pods", options.data_dir / "logs", self,
+                                    impl->pool});
   RETURN_IF_ERROR(impl->Register());
   RETURN_IF_ERROR(impl->RenewLease());
 
@@ -370,6 +376,7 @@ void Agent::Stop() {
     workers.swap(impl_->workers);
   }
   for (auto& [uid, w] : workers) w->Stop();
+  if (impl_->services) impl_->services->Stop();
   // Pods outlive the agent, and so do the rules and the bridge that reach them (a restarted
   // agent takes them over without a gap); a node left with no pods is left clean.
   const bool empty = impl_->network && impl_->network->Empty();

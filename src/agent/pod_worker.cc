@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/env.h"
@@ -42,8 +43,11 @@ int PidfdOpen(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 
 bool ShimAlive(int pid, const fs::path& state_dir) {
   if (pid <= 0) return false;
   const std::string proc = "/proc/" + std::to_string(pid);
-  std::error_code ec;
-  if (fs::read_symlink(proc + "/cwd", ec) == fs::weakly_canonical(state_dir, ec)) return true;
+  struct stat cwd {}, dir {};
+  if (::stat((proc + "/cwd").c_str(), &cwd) == 0 && ::stat(state_dir.c_str(), &dir) == 0 &&
+      cwd.st_dev == dir.st_dev && cwd.st_ino == dir.st_ino) {
+    return true;
+  }
   auto cmdline = ReadFile(proc + "/cmdline");
   return cmdline.ok() && cmdline->find((state_dir / "spec.json").string()) != std::string::npos;
 }
@@ -116,6 +120,13 @@ int GpuRequest(const Json& spec) {
     for (const Json& c : ic) inits = std::max(inits, count(c));
   }
   return std::max(apps, inits);
+}
+
+// Only volumes are mounted in the host's namespace (memory-backed emptyDirs and the like):
+// a pod without any spares a read of the host's whole mount table.
+bool HasVolumes(const Json& pod) {
+  const Json& volumes = Member(Member(pod, "spec"), "volumes");
+  return volumes.is_array() && !volumes.empty();
 }
 
 bool HostNetwork(const Json& spec) {
@@ -528,10 +539,12 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   // Service links come first, so the container's own variables override them.
   const Json& links = Member(spec, "enableServiceLinks");
   if (!links.is_boolean() || links.get<bool>()) {
-    if (auto services = ctx_.client.Get("/api/v1/namespaces/" + ns_ + "/services"); services.ok()) {
-      auto env_links = ServiceLinkEnv((*services)["items"]);
-      in.base.insert(in.base.begin(), env_links.begin(), env_links.end());
-    }
+    Json services = Json::array();
+    ctx_.services.Visit([&](const Json& svc) {
+      if (StringMember(Member(svc, "metadata"), "namespace") == ns_) services.push_back(svc);
+    });
+    auto env_links = ServiceLinkEnv(services);
+    in.base.insert(in.base.begin(), env_links.begin(), env_links.end());
   }
   std::vector<Gpu> gpus = ctx_.gpus.Of(uid_);
   std::string visible;
@@ -770,7 +783,7 @@ void PodWorker::Cleanup() {
   const bool emptied = ctx_.cgroups.Remove(CgroupOf()).ok();
   ctx_.network.Teardown(uid_, emptied && !may_change_network_);
   ctx_.gpus.Release(uid_);
-  UnmountAllUnder(ctx_.pods_dir / uid_);
+  if (HasVolumes(*Latest())) UnmountAllUnder(ctx_.pods_dir / uid_);
   std::error_code ec;
   fs::remove_all(ctx_.pods_dir / uid_, ec);
   fs::remove_all(ctx_.logs_dir / (ns_ + "_" + name_ + "_" + uid_), ec);
@@ -873,7 +886,7 @@ void PodWorker::Sync() {
       // Its network namespace goes to the next pod if nothing of this one is left (the cgroup
       // could go) and nothing of it could have changed the namespace.
       const bool emptied = ctx_.cgroups.Remove(CgroupOf()).ok();
-      UnmountAllUnder(ctx_.pods_dir / uid_ / "volumes");
+      if (HasVolumes(pod)) UnmountAllUnder(ctx_.pods_dir / uid_ / "volumes");
       ctx_.network.Teardown(uid_, emptied && !may_change_network_);  // as the kubelet stops a finished pod's sandbox
       released_ = true;
     }

@@ -30,6 +30,7 @@
 #include "agent/worker_pool.h"
 #include "api/json.h"
 #include "client/client.h"
+#include "client/informer.h"
 #include "client/events.h"
 
 namespace mlkube::agent {
@@ -42,6 +43,7 @@ struct WorkerContext {
   GpuAllocator& gpus;
   PodNetwork& network;
   const NodeFacts& node;
+  const client::Informer& services;  // service link variables come from it
   std::filesystem::path pods_dir;  // per-container state: <uid>/<container>/<attempt>/
   std::filesystem::path logs_dir;  // <namespace>_<name>_<uid>/<container>/<attempt>.log
   std::filesystem::path self_exe;  // this binary, to start shims
