@@ -516,6 +516,20 @@ bool PodWorker::ShouldRestart(const Json& pod, const Container& c) const {
   return true;  // Always
 }
 
+bool PodWorker::Refuse(const Json& pod, Container& c, const std::string& reason, const std::string& message,
+                       Clock::duration retry_after) {
+  bool changed;
+  {
+    std::lock_guard lock(mu_);
+    changed = c.waiting_message != message;
+    c.waiting_reason = reason;
+    c.waiting_message = message;
+    c.restart_at = Clock::now() + retry_after;
+  }
+  if (changed) ctx_.events.Record(pod, "Warning", "Failed", "Error: " + message);  // once per cause
+  return false;
+}
+
 bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   const Json* container = nullptr;
   for (const char* list : {"initContainers", "containers"}) {
@@ -567,29 +581,12 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
     return ctx_.client.Get("/api/v1/namespaces/" + ns_ + (kind == "ConfigMap" ? "/configmaps/" : "/secrets/") + name);
   };
   auto env = ResolveEnv(in);
-  if (!env.ok()) {
-    std::lock_guard lock(mu_);
-    if (c.waiting_message != env.status().message()) {
-      ctx_.events.Record(pod, "Warning", "Failed", "Error: " + env.status().message());
-    }
-    c.waiting_reason = "CreateContainerConfigError";
-    c.waiting_message = env.status().message();
-    c.restart_at = Clock::now() + 2s;  // the missing object may appear: try again soon
-    return false;
-  }
+  // The missing object may appear: try again soon.
+  if (!env.ok()) return Refuse(pod, c, "CreateContainerConfigError", env.status().message(), 2s);
 
   auto caps = ContainerCapabilities(*container);
-  if (!caps.ok()) {
-    // As the kubelet reports a runtime's refusal to create the container.
-    std::lock_guard lock(mu_);
-    if (c.waiting_message != caps.status().message()) {
-      ctx_.events.Record(pod, "Warning", "Failed", "Error: " + caps.status().message());
-    }
-    c.waiting_reason = "CreateContainerError";
-    c.waiting_message = caps.status().message();
-    c.restart_at = Clock::now() + 10s;
-    return false;
-  }
+  // As the kubelet reports a runtime's refusal to create the container.
+  if (!caps.ok()) return Refuse(pod, c, "CreateContainerError", caps.status().message(), 10s);
 
   ContainerSpec s;
   s.capabilities = *caps;
@@ -611,16 +608,7 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
       auto volume = volumes_.Find(StringMember(vm, "name"));
       Result<Mount> m = volume ? ResolveVolumeMount(*volume, vm, *env)
                                : Result<Mount>(Status(Code::kNotFound, "volume " + StringMember(vm, "name") + " is not ready"));
-      if (!m.ok()) {
-        std::lock_guard lock(mu_);
-        if (c.waiting_message != m.status().message()) {
-          ctx_.events.Record(pod, "Warning", "Failed", "Error: " + m.status().message());
-        }
-        c.waiting_reason = "CreateContainerConfigError";
-        c.waiting_message = m.status().message();
-        c.restart_at = Clock::now() + 2s;
-        return false;
-      }
+      if (!m.ok()) return Refuse(pod, c, "CreateContainerConfigError", m.status().message(), 2s);
       s.mounts.push_back(*m);
     }
   }

@@ -117,6 +117,10 @@ class PodWorker {
   void ObserveExits();
   // Starts `c` (its next attempt); false when it could not be started this time.
   bool Start(const Json& pod, const Json& spec, Container& c);
+  // A start that cannot be made: the container waits with `reason` and `message` (an event
+  // says so once per message) and is tried again after `retry_after`. Returns false.
+  bool Refuse(const Json& pod, Container& c, const std::string& reason, const std::string& message,
+              Clock::duration retry_after);
   void StartProber(const Json& pod, const Json& container, Container& c,
                    const std::vector<std::string>& cgroup_procs);
   void EnforceProbes(const Json& pod);
