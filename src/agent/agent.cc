@@ -258,9 +258,9 @@ struct Agent::Impl {
       const size_t threads = pool.threads();
       if (gone > 0 || threads < pool_threads) ::malloc_trim(0);
       pool_threads = threads;
-      network->Prune();
       Status st = RenewLease();
       if (!st.ok()) std::fprintf(stderr, "mlkube: agent: lease: %s\n", st.message().c_str());
+      network->Prune();  // after the lease: removing namespaces takes a while
       // The full status every minute, and at once when a pressure condition turns, as the
       // kubelet does, so that the node's taints follow within a heartbeat.
       const Pressures now = ReadPressures(facts);
@@ -546,8 +546,10 @@ void Agent::ServePortForward(const Json& pod, const apiserver::HttpRequest& req,
   std::shared_ptr<PodWorker> w = impl_->WorkerOf(uid);
   if (!w) return FailWith(out, Status(Code::kBadRequest, "unable to upgrade connection: pod does not exist"));
   const Json& host_network = Member(Member(pod, "spec"), "hostNetwork");
-  const std::string netns = host_network.is_boolean() && host_network.get<bool>() ? "" : impl_->network->NamespacePath(uid);
-  if (!netns.empty() && !fs::exists(netns)) {
+  const bool on_host = host_network.is_boolean() && host_network.get<bool>();
+  // Looked up for each connection: a finished pod's namespace may go to another pod.
+  auto netns = [&] { return on_host ? std::string() : impl_->network->NamespacePath(uid); };
+  if (!on_host && !fs::exists(netns())) {
     return FailWith(out, Status(Code::kBadRequest, "unable to upgrade connection: pod sandbox is not ready"));
   }
   if (!OffersSubprotocol(req.Header("sec-websocket-protocol"), apiserver::kPortForwardProtocol)) {
@@ -559,7 +561,7 @@ void Agent::ServePortForward(const Json& pod, const apiserver::HttpRequest& req,
   if (!ws) return FailWith(out, Status(Code::kBadRequest, "Upgrade request required"));
   const std::string who = StringMember(meta, "namespace") + "/" + StringMember(meta, "name");
   apiserver::ServePortForward(*ws, [&](int port) -> Result<int> {
-    auto fd = DialLocalhost(netns, port);
+    auto fd = DialLocalhost(netns(), port);
     if (fd.ok()) return fd;
     return Status(fd.status().code(), "error forwarding port " + std::to_string(port) + " to pod " + who +
                                           ", uid " + uid + ": " + fd.status().message());

@@ -122,6 +122,17 @@ int GpuRequest(const Json& spec) {
   return std::max(apps, inits);
 }
 
+// A volume from the host's /, /proc or /sys gives the container the kernel's knobs that its
+// own /proc and /sys keep read-only.
+bool ExposesKernelKnobs(const std::string& source) {
+  std::error_code ec;
+  const std::string p = fs::weakly_canonical(source, ec).string();
+  for (const char* dir : {"/proc", "/sys"}) {
+    if (p == dir || p.rfind(std::string(dir) + "/", 0) == 0) return true;
+  }
+  return p == "/";
+}
+
 // Only volumes are mounted in the host's namespace (memory-backed emptyDirs and the like):
 // a pod without any spares a read of the host's whole mount table.
 bool HasVolumes(const Json& pod) {
@@ -593,7 +604,9 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
   s.protect_proc = !Privileged(*container);
   const Json& escalation = Member(Member(*container, "securityContext"), "allowPrivilegeEscalation");
   s.no_new_privileges = escalation.is_boolean() && !escalation.get<bool>();
-  if (!s.protect_proc || CanChangeNetwork(*caps)) may_change_network_ = true;
+  // What could leave the pod's network namespace changed for the next pod: a privileged
+  // container, or any capability beyond the default set (NET_ADMIN, SYS_ADMIN, SYS_PTRACE...).
+  if (!s.protect_proc || (*caps & ~DefaultCapabilities()) != 0) may_change_network_ = true;
   s.argv = CommandLine(*container, *env);
   for (const auto& [k, v] : *env) s.env.push_back(k + "=" + v);
   s.working_dir = StringMember(*container, "workingDir");
@@ -609,6 +622,7 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
       Result<Mount> m = volume ? ResolveVolumeMount(*volume, vm, *env)
                                : Result<Mount>(Status(Code::kNotFound, "volume " + StringMember(vm, "name") + " is not ready"));
       if (!m.ok()) return Refuse(pod, c, "CreateContainerConfigError", m.status().message(), 2s);
+      if (ExposesKernelKnobs(m->source)) may_change_network_ = true;  // the host's /proc/sys, say
       s.mounts.push_back(*m);
     }
   }

@@ -161,8 +161,9 @@ class PodWorker {
   PodVolumes volumes_;
   bool volumes_ready_ = false;
   bool released_ = false;  // a terminal pod's resources are given back
-  // A container of the pod could change its network namespace (privileged, NET_ADMIN or
-  // SYS_ADMIN), or was started by an earlier agent: the namespace is not reused.
+  // A container of the pod could change its network namespace (privileged, a capability beyond
+  // the default set, a volume of the host's /proc or /sys), or was started by an earlier agent:
+  // the namespace is not reused.
   bool may_change_network_ = false;
   Clock::time_point last_refresh_{};
   std::string start_time_;

@@ -156,10 +156,20 @@ std::string PodNetwork::VethName(const std::string& id) {
   return "mlk" + hex.substr(0, 12);  // interface names are at most 15 characters
 }
 
+bool PodNetwork::InUse(const std::string& id) const {
+  auto same = [&](const Sandbox& s) { return s.id == id; };
+  return std::any_of(by_pod_.begin(), by_pod_.end(), [&](const auto& kv) { return same(kv.second); }) ||
+         std::any_of(idle_.begin(), idle_.end(), same) ||
+         std::any_of(releasing_.begin(), releasing_.end(), [&](const auto& kv) { return kv.second == id; });
+}
+
 std::string PodNetwork::NamespacePath(const std::string& uid) const {
   std::lock_guard lock(mu_);
   auto it = by_pod_.find(uid);
-  return NamespacePathOf(it == by_pod_.end() ? uid : it->second.id);
+  if (it != by_pod_.end()) return NamespacePathOf(it->second.id);
+  // A pod that holds no namespace: the one named after it, unless that went to another pod
+  // (then a path that is never made, so nothing reaches the other pod through this one).
+  return NamespacePathOf(InUse(uid) ? uid + "-released" : uid);
 }
 
 // <state_dir>/<ip> holds "<pod uid> <namespace id>", or "- <namespace id>" while idle.
@@ -221,6 +231,8 @@ Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
 
 Result<std::string> PodNetwork::Ensure(const std::string& uid) {
   Sandbox s;
+  bool reused = false;
+  std::vector<Sandbox> vanished;  // idle namespaces removed behind our back
   {
     // Only the address book is shared; pods' namespaces are made side by side.
     std::lock_guard lock(mu_);
@@ -230,32 +242,38 @@ Result<std::string> PodNetwork::Ensure(const std::string& uid) {
       s = known->second;
     } else {
       // The namespace idle for the shortest time: those idle longest are the ones to go.
-      while (!idle_.empty()) {
-        s = idle_.back();
+      while (!idle_.empty() && !reused) {
+        Sandbox idle = idle_.back();
         idle_.pop_back();
-        if (fs::exists(NamespacePathOf(s.id))) {
-          RETURN_IF_ERROR(Record(s, uid));
-          by_pod_[uid] = s;
-          return s.ip;
+        if (!fs::exists(NamespacePathOf(idle.id))) {
+          releasing_[idle.ip] = idle.id;
+          vanished.push_back(idle);
+          continue;
         }
-        Remove(s);
-      }
-      std::set<std::string> taken;
-      for (const auto& [pod, held] : by_pod_) taken.insert(held.ip);
-      for (const Sandbox& i : idle_) taken.insert(i.ip);
-      s = {};
-      for (uint32_t a = first_; a <= last_; ++a) {
-        if (!taken.count(FormatIpv4(a))) {
-          s.ip = FormatIpv4(a);
-          break;
+        if (Status st = Record(idle, uid); !st.ok()) {
+          idle_.push_back(idle);
+          return st;
         }
+        by_pod_[uid] = s = idle;
+        reused = true;
       }
-      if (s.ip.empty()) return Status(Code::kUnavailable, "no free address left in pod CIDR " + options_.cidr);
-      s.id = uid;
-      RETURN_IF_ERROR(Record(s, uid));
-      by_pod_[uid] = s;
+      if (!reused) {
+        std::set<std::string> taken;
+        for (const auto& [pod, held] : by_pod_) taken.insert(held.ip);
+        for (const Sandbox& i : idle_) taken.insert(i.ip);
+        for (const auto& [ip, id] : releasing_) taken.insert(ip);
+        for (uint32_t a = first_; a <= last_ && s.ip.empty(); ++a) {
+          if (!taken.count(FormatIpv4(a))) s.ip = FormatIpv4(a);
+        }
+        if (s.ip.empty()) return Status(Code::kUnavailable, "no free address left in pod CIDR " + options_.cidr);
+        s.id = uid;
+        RETURN_IF_ERROR(Record(s, uid));
+        by_pod_[uid] = s;
+      }
     }
   }
+  Release(vanished, /*keep=*/false);
+  if (reused) return s.ip;
   const std::string veth = VethName(s.id), path = NamespacePathOf(s.id);
   RemoveNamespace(path);  // half-made before
   // One `ip`, started from a thread in the new namespace, makes the pair (eth0 here, the veth
@@ -279,27 +297,42 @@ Result<std::string> PodNetwork::Ensure(const std::string& uid) {
   return s.ip;
 }
 
+// Outside the lock (a namespace's checks and removal take milliseconds), the sandboxes are
+// kept idle or removed; meanwhile their addresses stay taken (releasing_), so no new pod is
+// given one whose record is about to change.
+void PodNetwork::Release(const std::vector<Sandbox>& sandboxes, bool keep) {
+  for (Sandbox s : sandboxes) {
+    bool kept = false;
+    if (keep && !s.ip.empty() && fs::exists(NamespacePathOf(s.id)) && !SocketsLeft(NamespacePathOf(s.id))) {
+      std::lock_guard lock(mu_);
+      s.idle_since = std::chrono::steady_clock::now();
+      if (idle_.size() < options_.max_idle && Record(s, "").ok()) {
+        idle_.push_back(s);
+        kept = true;
+      }
+    }
+    if (!kept) Remove(s);
+    std::lock_guard lock(mu_);
+    releasing_.erase(s.ip);
+  }
+}
+
 void PodNetwork::Teardown(const std::string& uid, bool reusable) {
   Sandbox s;
   {
     std::lock_guard lock(mu_);
     auto it = by_pod_.find(uid);
-    if (it == by_pod_.end()) {
-      s = {"", uid, {}};  // a namespace half-made before its address was recorded
-    } else {
+    if (it != by_pod_.end()) {
       s = it->second;
       by_pod_.erase(it);
+      releasing_[s.ip] = s.id;
+    } else if (InUse(uid)) {
+      return;  // torn down before: the namespace named after it is another pod's now
+    } else {
+      s = {"", uid, {}};  // a namespace half-made before its address was recorded
     }
   }
-  if (reusable && !s.ip.empty() && fs::exists(NamespacePathOf(s.id)) && !SocketsLeft(NamespacePathOf(s.id))) {
-    std::lock_guard lock(mu_);
-    s.idle_since = std::chrono::steady_clock::now();
-    if (idle_.size() < options_.max_idle && Record(s, "").ok()) {
-      idle_.push_back(s);
-      return;
-    }
-  }
-  Remove(s);
+  Release({s}, reusable);
 }
 
 void PodNetwork::Prune() {
@@ -309,10 +342,11 @@ void PodNetwork::Prune() {
     const auto now = std::chrono::steady_clock::now();
     while (!idle_.empty() && now - idle_.front().idle_since >= options_.idle_for) {
       expired.push_back(idle_.front());
+      releasing_[idle_.front().ip] = idle_.front().id;
       idle_.pop_front();
     }
   }
-  for (const Sandbox& s : expired) Remove(s);
+  Release(expired, /*keep=*/false);
 }
 
 bool PodNetwork::Empty() {
@@ -321,12 +355,14 @@ bool PodNetwork::Empty() {
 }
 
 void PodNetwork::RemoveBridge() {
-  std::deque<Sandbox> idle;
+  std::vector<Sandbox> idle;
   {
     std::lock_guard lock(mu_);
-    idle.swap(idle_);
+    for (const Sandbox& s : idle_) releasing_[s.ip] = s.id;
+    idle.assign(idle_.begin(), idle_.end());
+    idle_.clear();
   }
-  for (const Sandbox& s : idle) Remove(s);
+  Release(idle, /*keep=*/false);
   if (fs::exists("/sys/class/net/" + options_.bridge)) (void)RunCommand({"ip", "link", "del", options_.bridge});
 }
 

@@ -7,8 +7,8 @@
 //
 // Namespaces are kept for reuse: making one and tearing it down take the kernel's RTNL lock
 // for ~10 ms, one pod at a time, which bounded how fast short pods (a Job's tasks) could come
-// and go. A finished pod that could not have changed its namespace (no CAP_NET_ADMIN or
-// CAP_SYS_ADMIN, /proc/sys read-only: see runtime/capabilities.h) and left no socket in it
+// and go. A finished pod that could not have changed its namespace (no capability beyond the
+// default set, /proc/sys read-only: see runtime/capabilities.h) and left no socket in it
 // hands it back, address and all, and the next pod takes it as it was first made. A namespace
 // is named after the pod that made it; idle ones go after a while or beyond a count.
 // Thread-safety: internally locked.
@@ -72,6 +72,8 @@ class PodNetwork {
   static std::string VethName(const std::string& id);
   Status Record(const Sandbox& s, const std::string& uid);  // uid empty: idle
   void Remove(const Sandbox& s);
+  void Release(const std::vector<Sandbox>& sandboxes, bool keep);
+  bool InUse(const std::string& id) const;  // under mu_
 
   const Options options_;
   uint32_t network_ = 0, first_ = 0, last_ = 0;  // host order
@@ -80,6 +82,7 @@ class PodNetwork {
   mutable std::mutex mu_;
   std::map<std::string, Sandbox> by_pod_;  // uid -> its sandbox
   std::deque<Sandbox> idle_;               // longest idle first
+  std::map<std::string, std::string> releasing_;  // ip -> namespace id, being kept or removed
 };
 
 // A TCP connection to localhost:port inside the network namespace at `netns` (the host's when

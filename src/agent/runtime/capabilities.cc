@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -39,13 +40,14 @@ Result<int> Number(std::string name) {
   return Status(Code::kInvalid, "unknown capability \"CAP_" + name + "\"");
 }
 
-bool Has(const Json& list, const char* name) {
-  if (!list.is_array()) return false;
-  for (const Json& n : list) {
-    if (n.is_string() && n.get<std::string>() == name) return true;
-  }
-  return false;
+bool IsAll(const Json& name) {
+  if (!name.is_string()) return false;
+  std::string n = name.get<std::string>();
+  for (char& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return n == "ALL" || n == "CAP_ALL";
 }
+
+bool HasAll(const Json& list) { return list.is_array() && std::any_of(list.begin(), list.end(), IsAll); }
 
 }  // namespace
 
@@ -74,20 +76,18 @@ Result<CapabilitySet> ContainerCapabilities(const Json& container) {
   // As containerd reads them: "ALL" first, so that `add: [ALL], drop: [CHOWN]` is everything
   // but CHOWN; then the names added, then the names dropped.
   CapabilitySet s = DefaultCapabilities();
-  if (Has(add, "ALL")) s = AllCapabilities();
-  if (Has(drop, "ALL")) s = 0;
+  if (HasAll(add)) s = AllCapabilities();
+  if (HasAll(drop)) s = 0;
   for (const auto& [list, adding] : {std::pair<const Json*, bool>{&add, true}, {&drop, false}}) {
     if (!list->is_array()) continue;
     for (const Json& n : *list) {
-      if (!n.is_string() || n.get<std::string>() == "ALL") continue;
+      if (!n.is_string() || IsAll(n)) continue;
       ASSIGN_OR_RETURN(int cap, Number(n.get<std::string>()));
       s = adding ? (s | Bit(cap)) : (s & ~Bit(cap));
     }
   }
   return s;
 }
-
-bool CanChangeNetwork(CapabilitySet caps) { return (caps & (Bit(CAP_NET_ADMIN) | Bit(CAP_SYS_ADMIN))) != 0; }
 
 std::vector<std::string> CapabilityNames(CapabilitySet caps) {
   std::vector<std::string> names;

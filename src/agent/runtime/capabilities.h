@@ -1,10 +1,10 @@
 #pragma once
-// What a container's processes may do as root, as Kubernetes' runtimes (containerd, CRI-O)
-// decide it: a default set of capabilities, changed by the container's
+// What a container's processes may do as root, as containerd (Kubernetes' usual runtime)
+// decides it: a default set of capabilities, changed by the container's
 // securityContext.capabilities (add, then drop; "ALL" in either), all of them when privileged;
 // and a /proc whose kernel knobs are read-only and whose host-wide files are masked.
 //
-// A container without CAP_NET_ADMIN and CAP_SYS_ADMIN cannot change its pod's network
+// A container with no capability beyond the default set cannot change its pod's network
 // namespace (addresses, routes, firewall rules, and with /proc/sys read-only, sysctls), which
 // is what lets the agent hand a finished pod's namespace to the next pod.
 
@@ -20,7 +20,7 @@ namespace mlkube::agent {
 // A set of capabilities, bit N for capability number N (linux/capability.h).
 using CapabilitySet = uint64_t;
 
-// containerd's and CRI-O's default: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW,
+// containerd's (and Docker's) default: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW,
 // SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE.
 CapabilitySet DefaultCapabilities();
 CapabilitySet AllCapabilities();
@@ -29,8 +29,6 @@ CapabilitySet AllCapabilities();
 // runtime's words. Names may carry the CAP_ prefix or not, as the runtimes accept.
 Result<CapabilitySet> ContainerCapabilities(const Json& container);
 bool Privileged(const Json& container);
-// Whether the set can change a network namespace (NET_ADMIN or SYS_ADMIN).
-bool CanChangeNetwork(CapabilitySet caps);
 
 // "CAP_CHOWN", ... for a set, and back.
 std::vector<std::string> CapabilityNames(CapabilitySet caps);

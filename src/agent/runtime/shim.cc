@@ -184,8 +184,17 @@ class ShimLauncher {
     // Not every descriptor of the server is close-on-exec (listening sockets, connections): a
     // launcher or shim that kept one would hold the API's port after the server is gone.
     posix_spawn_file_actions_addclosefrom_np(&fa, kLauncherFd + 1);
+    // A session of its own and no signal blocked: a ^C at the server's terminal does not reach
+    // it, and the shims it forks start from a clean mask.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
     pid_t child = -1;
-    const int rc = ::posix_spawn(&child, argv[0], &fa, nullptr, const_cast<char* const*>(argv), environ);
+    const int rc = ::posix_spawn(&child, argv[0], &fa, &attr, const_cast<char* const*>(argv), environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     ::close(pair[1]);
     if (rc != 0) {
@@ -458,7 +467,15 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
       if (!MakePath(target, false) || ::mount(m.point.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
         return "cannot mount " + m.point + ": " + std::strerror(errno);
       }
-      if (m.point == "/sys") ::mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr);
+      // /sys read-only with every mount under it: a writable /sys/fs/cgroup would let a root
+      // container move its processes out of its cgroup, limits and all.
+      if (m.point == "/sys") {
+        mount_attr ro{};
+        ro.attr_set = MOUNT_ATTR_RDONLY;
+        if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &ro, sizeof ro) != 0) {
+          return "cannot make /sys read-only: " + std::string(std::strerror(errno));
+        }
+      }
       covered.push_back(m.point);
       continue;
     }
@@ -555,10 +572,14 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
   argv.push_back(nullptr);
   for (const std::string& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  // The command starts with every signal at its default and none blocked, whatever the agent,
+  // its launcher or this shim ignored (SIGPIPE, SIGCHLD; SIGHUP under nohup).
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  ::signal(SIGPIPE, SIG_DFL);
   environ = envp.data();  // execvp looks the command up on the container's PATH
   ::execvp(argv[0], argv.data());
   std::string msg = ExecError(spec.argv[0], errno);
