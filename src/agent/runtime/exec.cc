@@ -182,7 +182,10 @@ int RunNsExec(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", err.c_str());
       ::_exit(126);
     }
-    if (limits->no_new_privileges) ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (limits->no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      std::fprintf(stderr, "cannot set no_new_privs: %s\n", std::strerror(errno));
+      ::_exit(126);
+    }
     environ = envp.data();
     ::execvp(command[0], command);
     // As runc words it, which kubectl users know.
