@@ -458,6 +458,16 @@ TEST_F(AgentE2E, ContainersHoldTheDefaultCapabilitiesOnly) {
   K("delete pod caps-netadmin caps-unknown --grace-period=0 --force");
 }
 
+// kubectl exec runs as the container's user, with what that user holds (nothing, not root).
+TEST_F(AgentE2E, ExecRunsAsTheContainersUser) {
+  ASSERT_EQ(Apply(PodYaml("as-user", "sleep 1000", "    securityContext: {runAsUser: 1000, runAsGroup: 3000}\n",
+                          "  terminationGracePeriodSeconds: 0\n", "Always")).code, 0);
+  ASSERT_TRUE(WaitPhase("as-user", "Running"));
+  auto out = K("exec as-user -- sh -c 'id -u; id -g; grep CapEff /proc/self/status'");
+  EXPECT_EQ(out.out, "1000\n3000\nCapEff:\t0000000000000000\n") << out.err;
+  K("delete pod as-user --grace-period=0 --force");
+}
+
 // A finished pod's network namespace, address and all, goes to the next pod when nothing of
 // the pod could have changed it; one that a container with NET_ADMIN ran in, or one with a
 // connection left in TIME_WAIT, is removed instead.

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 #include "common/files.h"
 
@@ -135,6 +136,18 @@ Result<ProcessLimits> LimitsOf(int pid) {
   ProcessLimits limits;
   limits.bounding = static_cast<CapabilitySet>(std::strtoull(status.c_str() + bnd + 8, nullptr, 16));
   limits.no_new_privileges = std::strtol(status.c_str() + nnp + 12, nullptr, 10) == 1;
+  // "Uid:\treal\teffective\tsaved\tfs", likewise Gid; "Groups:\t1 2 3".
+  for (const auto& [field, out] : {std::pair<const char*, uint32_t*>{"\nUid:", &limits.uid}, {"\nGid:", &limits.gid}}) {
+    const size_t at = status.find(field);
+    if (at == std::string::npos) return Status(Code::kInternal, "unexpected " + path);
+    std::istringstream in(status.substr(at + 5, status.find('\n', at + 1) - at - 5));
+    uint32_t real = 0;
+    in >> real >> *out;
+  }
+  if (const size_t at = status.find("\nGroups:"); at != std::string::npos) {
+    std::istringstream in(status.substr(at + 8, status.find('\n', at + 1) - at - 8));
+    for (uint32_t g; in >> g;) limits.groups.push_back(g);
+  }
   return limits;
 }
 

@@ -39,11 +39,13 @@ Result<CapabilitySet> ParseCapabilities(const std::vector<std::string>& names);
 // The calling process keeps its own until exec (it may still need to setuid). Returns "" or
 // what failed.
 std::string LimitCapabilities(CapabilitySet caps);
-// What a running process was limited to, read from /proc/PID/status: kubectl exec's command
-// gets its container's.
+// What a running process was limited to, and who it runs as, read from /proc/PID/status:
+// kubectl exec's command gets its container's.
 struct ProcessLimits {
   CapabilitySet bounding = 0;
   bool no_new_privileges = false;
+  uint32_t uid = 0, gid = 0;     // effective
+  std::vector<uint32_t> groups;  // supplementary
 };
 Result<ProcessLimits> LimitsOf(int pid);
 

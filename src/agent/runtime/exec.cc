@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <spawn.h>
 #include <poll.h>
 #include <sched.h>
@@ -180,6 +181,12 @@ int RunNsExec(int argc, char** argv) {
     // The command may do no more than the container's own processes.
     if (std::string err = LimitCapabilities(limits->bounding); !err.empty()) {
       std::fprintf(stderr, "%s\n", err.c_str());
+      ::_exit(126);
+    }
+    // As the container's user (its runAsUser), as the runtimes run exec'd commands.
+    if (::setgroups(limits->groups.size(), limits->groups.data()) != 0 || ::setgid(limits->gid) != 0 ||
+        ::setuid(limits->uid) != 0) {
+      std::fprintf(stderr, "cannot run as the container's user: %s\n", std::strerror(errno));
       ::_exit(126);
     }
     if (limits->no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
