@@ -36,7 +36,11 @@ sum_kib() {
 stack_pids() {
   local data=$1
   cat "$data/server.pid"
-  pgrep -f "mlkube shim $data/" || true
+  # The shim launcher (the server's child) and the shims, each working in its state dir.
+  pgrep -P "$(cat "$data/server.pid")" -f shim-launcher || true
+  for p in $(pgrep -x mlkube); do
+    case "$(readlink "/proc/$p/cwd" 2>/dev/null)" in "$data"/*) echo "$p" ;; esac
+  done
   if [ -d /sys/fs/cgroup/pids ]; then
     find "/sys/fs/cgroup/pids/$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
   else
