@@ -781,9 +781,15 @@ void PodWorker::Terminate(const Json& pod, std::chrono::seconds grace) {
   }
 }
 
-void PodWorker::Cleanup() {
+// The pod's cgroup goes, and its network namespace: to the next pod if nothing of this one is
+// left (the cgroup could go) and nothing of it could have changed the namespace.
+void PodWorker::ReleaseSandbox() {
   const bool emptied = ctx_.cgroups.Remove(CgroupOf()).ok();
   ctx_.network.Teardown(uid_, emptied && !may_change_network_);
+}
+
+void PodWorker::Cleanup() {
+  ReleaseSandbox();
   ctx_.gpus.Release(uid_);
   if (HasVolumes(*Latest())) UnmountAllUnder(ctx_.pods_dir / uid_);
   std::error_code ec;
@@ -885,11 +891,8 @@ void PodWorker::Sync() {
     // logs stay until deletion.
     if (!released_) {
       ctx_.gpus.Release(uid_);
-      // Its network namespace goes to the next pod if nothing of this one is left (the cgroup
-      // could go) and nothing of it could have changed the namespace.
-      const bool emptied = ctx_.cgroups.Remove(CgroupOf()).ok();
       if (HasVolumes(pod)) UnmountAllUnder(ctx_.pods_dir / uid_ / "volumes");
-      ctx_.network.Teardown(uid_, emptied && !may_change_network_);  // as the kubelet stops a finished pod's sandbox
+      ReleaseSandbox();  // as the kubelet stops a finished pod's sandbox
       released_ = true;
     }
     return;

@@ -126,6 +126,7 @@ class PodWorker {
   void EnforceProbes(const Json& pod);
   void RunPreStop(const Json& pod, const Container& c, Clock::time_point deadline);
   void Terminate(const Json& pod, std::chrono::seconds grace);
+  void ReleaseSandbox();
   void Cleanup();
   void PostStatus(const Json& pod);
   Json BuildStatus(const Json& pod) const;
