@@ -5,7 +5,8 @@
 //   a 10-replica Deployment with readiness probes: rolling update time.
 // Slurm (Debian's slurm-wlm and munge) runs slurmctld and slurmd on localhost from a temporary
 // directory, tuned as a site would (batch_sched_delay=0, DefMemPerCPU), its node declared with
-// as many CPUs as the Job's parallelism. Without Slurm installed, its column says so.
+// as many CPUs as the Job's parallelism; then again with the machine's 2 CPUs, as the issue
+// measured its anchor (the goal's "50x Slurm"). Without Slurm installed, its column says so.
 // Runs `mlkube server` with its agent, as root.
 // Usage: job_bench MLKUBE_BINARY [--quick]
 
@@ -115,7 +116,7 @@ struct SlurmResult {
 };
 
 // A private Slurm on localhost: slurmctld + slurmd from `dir`, torn down on return.
-SlurmResult RunSlurm(const fs::path& dir, int tasks, int parallelism) {
+SlurmResult RunSlurm(const fs::path& dir, int tasks, int parallelism, bool single_jobs) {
   SlurmResult out;
   if (Shell("command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null") != 0) {
     out.why = "Slurm not installed (apt-get install slurm-wlm munge)";
@@ -160,7 +161,7 @@ SlurmResult RunSlurm(const fs::path& dir, int tasks, int parallelism) {
     out.cpu_ms_per_task = (ReadCpuTimes().busy - c0.busy) * 1000 / tasks;
     out.tasks = tasks;
     std::vector<double> singles;
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < (single_jobs ? 5 : 0); ++i) {
       const auto s0 = Clock::now();
       Shell(env + "sbatch -Q --wait -o /dev/null --wrap true");
       singles.push_back(Seconds(Clock::now() - s0));
@@ -169,8 +170,10 @@ SlurmResult RunSlurm(const fs::path& dir, int tasks, int parallelism) {
     out.ran = true;
   }
   Shell(env + "scontrol shutdown >/dev/null 2>&1");
+  // Gone before returning: the next Slurm listens on the same ports.
   for (const char* pidfile : {"slurmd.pid", "slurmctld.pid"}) {
-    Shell("kill $(cat " + (dir / pidfile).string() + " 2>/dev/null) 2>/dev/null");
+    Shell("pid=$(cat " + (dir / pidfile).string() + " 2>/dev/null); [ -n \"$pid\" ] || exit 0; kill $pid 2>/dev/null; "
+          "for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done");
   }
   return out;
 }
@@ -265,7 +268,9 @@ int main(int argc, char** argv) {
   server.Stop();
   mlkube::bench::RemoveAgentLeftovers(root / "data", tag, bridge);
 
-  const SlurmResult slurm = RunSlurm(root / "slurm", slurm_tasks, parallelism);
+  const SlurmResult slurm = RunSlurm(root / "slurm", slurm_tasks, parallelism, true);
+  const SlurmResult slurm2 = RunSlurm(root / "slurm-2cpu", quick ? 10 : 30, 2, false);
+  const double slurm2_rate = slurm2.ran ? slurm2.tasks / slurm2.array_seconds : 2.1;
   const double slurm_rate = slurm.ran ? slurm.tasks / slurm.array_seconds : 2.1;
   const double slurm_single = slurm.ran ? slurm.single_median : 0.44;
   const std::string anchor = slurm.ran ? "measured now" : "the issue's figure (" + slurm.why + ")";
@@ -275,13 +280,17 @@ int main(int argc, char** argv) {
               completions, parallelism, array_s, mlkube_rate,
               slurm.ran ? (std::to_string(slurm.tasks) + "-task array in " + std::to_string(slurm.array_seconds).substr(0, 5) + " s, ").c_str() : "",
               slurm_rate, slurm_rate > 0 ? mlkube_rate / slurm_rate : 0);
+  std::printf("| the same, beside Slurm given the machine's 2 CPUs (the issue's anchor) | %.1f tasks/s | %s%.1f tasks/s%s | %.0fx |\n",
+              mlkube_rate,
+              slurm2.ran ? (std::to_string(slurm2.tasks) + "-task array in " + std::to_string(slurm2.array_seconds).substr(0, 5) + " s, ").c_str() : "",
+              slurm2_rate, slurm2.ran ? "" : " (the issue's figure)", slurm2_rate > 0 ? mlkube_rate / slurm2_rate : 0);
   std::printf("| CPU per task (the machine's busy time over the array / tasks) | %.1f ms (steal %.1f s) | %s | |\n",
               (cpu1.busy - cpu0.busy) * 1000 / completions, cpu1.steal - cpu0.steal,
               slurm.ran ? (std::to_string(slurm.cpu_ms_per_task).substr(0, 4) + " ms").c_str() : "");
   std::printf("| one Job, create -> Complete (median of %zu) | %.3f s | %.3f s | %.1fx faster |\n", singles.size(), single,
               slurm_single, single > 0 ? slurm_single / single : 0);
   std::printf("| rolling update, 10-replica Deployment with readiness probes | %.1f s | (no counterpart) | |\n", rollout);
-  std::printf("\ngoals: >= 50x Slurm's tasks/s (1,000 completions in under 10 s); one Job under 0.2 s\n");
+  std::printf("\ngoals: >= 50x the 2-CPU Slurm's tasks/s (1,000 completions in under 10 s); one Job under 0.2 s\n");
   std::fflush(stdout);
   std::error_code ec;  // Slurm's daemons may still be writing their state as they go
   fs::remove_all(root, ec);

@@ -129,7 +129,7 @@ struct Agent::Impl {
     std::lock_guard lock(mu);
     if (stopping) return;
     // The informer's own copy, shared: one copy of each pod between the cache and its worker.
-    PodWorker::PodRef ref = informer->Find(client::Informer::KeyOf(pod));
+    PodWorker::PodRef ref = informer->Get(client::Informer::KeyOf(pod));
     if (!ref) ref = std::make_shared<const Json>(pod);
     auto it = workers.find(uid);
     if (it == workers.end()) {
@@ -620,7 +620,7 @@ void Agent::ServeDaemon(apiserver::HttpRequest& req, apiserver::Responder& out) 
                                                      (per_container ? "/CONTAINER" : "") + ", not " + req.path));
   }
   // The pod as this node runs it: the API server checked the container against the same spec.
-  std::optional<Json> pod = impl_->informer->Get(parts[1] + "/" + parts[2]);
+  std::shared_ptr<const Json> pod = impl_->informer->Get(parts[1] + "/" + parts[2]);
   if (!pod || !impl_->Mine(*pod)) {
     return FailWith(out, Status(Code::kNotFound, "pod \"" + parts[2] + "\" in namespace \"" + parts[1] +
                                                      "\" does not run on node " + node_name()));

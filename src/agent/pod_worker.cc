@@ -877,7 +877,7 @@ void PodWorker::Sync() {
     if (!deleted) {
       Json options = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}, {"gracePeriodSeconds", 0},
                       {"preconditions", {{"uid", uid_}}}};
-      (void)ctx_.client.Send("DELETE", "/api/v1/namespaces/" + ns_ + "/pods/" + name_, options);
+      (void)ctx_.client.Write("DELETE", "/api/v1/namespaces/" + ns_ + "/pods/" + name_, options);
     }
     finished_ = true;
     return;
@@ -1153,9 +1153,9 @@ void PodWorker::PostStatus(const Json& pod) {
                             "podIPs", "hostIP", "hostIPs", "startTime"}) {
     if (!status.contains(field) && Member(old, field).is_null() == false) patch["status"][field] = nullptr;
   }
-  auto r = ctx_.client.Send("PATCH", "/api/v1/namespaces/" + ns_ + "/pods/" + name_ + "/status", patch,
-                            "application/merge-patch+json");
-  if (r.ok()) posted_ = std::move(serialized);
+  Status st = ctx_.client.Write("PATCH", "/api/v1/namespaces/" + ns_ + "/pods/" + name_ + "/status", patch,
+                                 "application/merge-patch+json");
+  if (st.ok()) posted_ = std::move(serialized);
 }
 
 }  // namespace mlkube::agent

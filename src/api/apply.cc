@@ -1016,4 +1016,8 @@ void RecordUpdate(const Json& old_obj, Json& new_obj, const Type* type, const st
   }
 }
 
+void DropManagedFields(Json& obj) {
+  if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) meta->erase("managedFields");
+}
+
 }  // namespace mlkube::api

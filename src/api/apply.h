@@ -34,4 +34,9 @@ void RecordUpdate(const Json& old_obj, Json& new_obj, const Type* type,
                   const std::string& manager, const std::string& api_version,
                   const std::string& now);
 
+// Removes metadata.managedFields, as kube-controller-manager's informers do: they are often the
+// larger part of an object, and no controller reads them (an update without them keeps the
+// stored ones).
+void DropManagedFields(Json& obj);
+
 }  // namespace mlkube::api

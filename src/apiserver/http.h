@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "api/json.h"
+
 namespace mlkube::apiserver {
 
 struct HttpRequest {
@@ -64,6 +66,11 @@ class Responder {
   // Accepts a WebSocket upgrade offering `subprotocol` (the 101 is sent); nullptr when the
   // request is not a WebSocket handshake or the transport cannot upgrade (in-process calls).
   virtual std::unique_ptr<WebSocket> UpgradeWebSocket(const std::string& subprotocol) { return nullptr; }
+  // In-process watchers take each watch event's object itself, decoded once and shared, rather
+  // than bytes they would each parse again (objects come without metadata.managedFields, as
+  // informers keep them). WriteEvent returns false once the watcher wants no more.
+  virtual bool TakesWatchObjects() const { return false; }
+  virtual bool WriteEvent(std::string_view type, std::shared_ptr<const Json> object) { return false; }
 };
 
 // Splits a request target into its decoded path and query parameters.

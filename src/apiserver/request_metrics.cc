@@ -109,6 +109,10 @@ class CountingResponder : public Responder {
   bool WriteChunk(std::string_view data) override { return out_.WriteChunk(data); }
   void EndStream() override { out_.EndStream(); }
   bool ClientGone() override { return out_.ClientGone(); }
+  bool TakesWatchObjects() const override { return out_.TakesWatchObjects(); }
+  bool WriteEvent(std::string_view type, std::shared_ptr<const Json> object) override {
+    return out_.WriteEvent(type, std::move(object));
+  }
   std::unique_ptr<WebSocket> UpgradeWebSocket(const std::string& subprotocol) override {
     auto ws = out_.UpgradeWebSocket(subprotocol);
     if (ws) Record(101);

@@ -562,38 +562,58 @@ void Rest::Operation::Watch() {
 
   const std::string ct = table ? kTableContentType : "application/json";
   if (!out_.StartStream(200, ct, {})) return;
+  const bool objects = !table && !converted_ && out_.TakesWatchObjects();
   bool columns_sent = false;
-  auto encode = [&](const char* type, const store::ObjectPtr& o) {
-    std::string line = std::string("{\"type\":\"") + type + "\",\"object\":";
+  // Events go out in chunks: `add` queues one, `flush` sends the queue. In-process watchers
+  // take each object as it comes instead.
+  std::string chunk;
+  auto add_json = [&](const char* type, Json object) {
+    if (objects) return out_.WriteEvent(type, std::make_shared<const Json>(std::move(object)));
+    chunk += Json{{"type", type}, {"object", std::move(object)}}.dump() + "\n";
+    return true;
+  };
+  auto add = [&](const char* type, const store::ObjectPtr& o) {
+    if (objects) {
+      return out_.WriteEvent(type, o->decoded.Get([&] {
+        Json j = Json::parse(o->data);
+        api::DropManagedFields(j);
+        return j;
+      }));
+    }
+    chunk += std::string("{\"type\":\"") + type + "\",\"object\":";
     if (table) {
-      line += TableJson({Json::parse(o->data)}, o->rv, !columns_sent, Clock::now());
+      chunk += TableJson({Json::parse(o->data)}, o->rv, !columns_sent, Clock::now());
       columns_sent = true;
     } else {
-      line += converted_ ? Served(o->data) : o->data;
+      chunk += converted_ ? Served(o->data) : o->data;
     }
-    line += "}\n";
-    return line;
+    chunk += "}\n";
+    return true;
+  };
+  auto flush = [&] {
+    if (chunk.empty()) return true;
+    const bool sent = out_.WriteChunk(chunk);
+    chunk.clear();
+    return sent;
   };
   if (!watcher.ok()) {
-    Json ev = {{"type", "ERROR"}, {"object", StatusJson(watcher.status())}};
-    out_.WriteChunk(ev.dump() + "\n");
+    if (add_json("ERROR", StatusJson(watcher.status()))) flush();
     out_.EndStream();
     return;
   }
-  {
-    std::string chunk;
-    for (const auto& o : initial) chunk += encode("ADDED", o);
-    if (!out_.WriteChunk(chunk)) return;
+  for (const auto& o : initial) {
+    if (!add("ADDED", o)) return;
   }
+  if (!flush()) return;
   auto& w = **watcher;
   uint64_t last_rv = from;
   auto next_bookmark = std::chrono::steady_clock::now() + rest_.options_.bookmark_interval;
-  auto add = [&](std::string& chunk, const store::Event& ev) {
+  auto add_event = [&](const store::Event& ev) {
     const char* type = ev.type == store::EventType::kAdded      ? "ADDED"
                        : ev.type == store::EventType::kModified ? "MODIFIED"
                                                                 : "DELETED";
-    chunk += encode(type, ev.object);
     last_rv = ev.object->rv;
+    return add(type, ev.object);
   };
   while (std::chrono::steady_clock::now() < deadline) {
     // Quiet watches still look up four times a second, so that a client that went away (or an
@@ -602,10 +622,11 @@ void Rest::Operation::Watch() {
                           std::chrono::steady_clock::now() + std::chrono::milliseconds(250)});
     store::Event e;
     if (w.Next(&e, wake)) {
-      std::string chunk;
-      add(chunk, e);
-      for (const auto& more : w.Drain()) add(chunk, more);
-      if (!out_.WriteChunk(chunk)) return;
+      if (!add_event(e)) return;
+      for (const auto& more : w.Drain()) {
+        if (!add_event(more)) return;
+      }
+      if (!flush()) return;
       continue;
     }
     if (w.ended()) break;
@@ -614,16 +635,13 @@ void Rest::Operation::Watch() {
       // A bookmark promises every event up to its revision was sent: read the watcher's
       // progress first, then send whatever was queued meanwhile, then the bookmark.
       uint64_t progress = w.progress();
-      std::string chunk;
-      for (const auto& more : w.Drain()) add(chunk, more);
-      Json bm = {{"type", "BOOKMARK"},
-                 {"object",
-                  {{"kind", rt_.kind},
-                   {"apiVersion", gv_},
-                   {"metadata",
-                    {{"resourceVersion", std::to_string(std::max(last_rv, progress))}}}}}};
-      chunk += bm.dump() + "\n";
-      if (!out_.WriteChunk(chunk)) return;
+      for (const auto& more : w.Drain()) {
+        if (!add_event(more)) return;
+      }
+      Json bm = {{"kind", rt_.kind},
+                 {"apiVersion", gv_},
+                 {"metadata", {{"resourceVersion", std::to_string(std::max(last_rv, progress))}}}};
+      if (!add_json("BOOKMARK", std::move(bm)) || !flush()) return;
     }
     if (now >= next_bookmark) next_bookmark = now + rest_.options_.bookmark_interval;
     if (out_.ClientGone()) return;

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "api/apply.h"
+
 namespace mlkube::client {
 
 std::string QueryEscape(std::string_view value) {
@@ -55,7 +57,36 @@ Result<Json> Client::Send(const std::string& method, const std::string& target, 
   ASSIGN_OR_RETURN(HttpResult r, Do(method, target, body.dump(), content_type));
   RETURN_IF_ERROR(StatusFromResponse(r));
   Json j = Json::parse(r.body, nullptr, false);
-  return j.is_discarded() ? Json() : j;
+  if (j.is_discarded()) return Json();
+  return j;
+}
+
+Status Client::Write(const std::string& method, const std::string& target, const Json& body,
+                     const std::string& content_type) const {
+  ASSIGN_OR_RETURN(HttpResult r, Do(method, target, body.dump(), content_type));
+  return StatusFromResponse(r);
+}
+
+bool WatchDecoder::Feed(std::string_view data) {
+  if (data.empty()) return on_event_("", nullptr);
+  pending_.append(data);
+  size_t start = 0;
+  for (size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1) {
+    Json ev = Json::parse(std::string_view(pending_).substr(start, nl - start), nullptr, false);
+    if (!ev.is_object()) continue;
+    const std::string type = ev.value("type", "");
+    auto object = ev.find("object");
+    if (type.empty() || object == ev.end()) continue;
+    api::DropManagedFields(*object);
+    if (!on_event_(type, std::make_shared<const Json>(std::move(*object)))) return false;
+  }
+  pending_.erase(0, start);
+  return true;
+}
+
+Result<int> Client::Watch(const std::string& target, const OnWatchEvent& on_event) const {
+  WatchDecoder decoder(on_event);
+  return Stream(target, [&](std::string_view data) { return decoder.Feed(data); });
 }
 
 Result<HttpResult> RemoteClient::Do(const std::string& method, const std::string& target,

@@ -32,10 +32,33 @@ class Client {
   virtual Result<int> Stream(const std::string& target,
                              const std::function<bool(std::string_view)>& on_data) const = 0;
 
+  // A watch event's type ("ADDED", "MODIFIED", "DELETED", "BOOKMARK", or "ERROR" with a
+  // Status) and object; returns false to stop. An empty type and no object ask only whether to
+  // go on, as Stream's empty pieces do.
+  using OnWatchEvent = std::function<bool(std::string_view type, std::shared_ptr<const Json> object)>;
+  // Watches `target` (a collection with watch=true). Objects come without
+  // metadata.managedFields, as informers keep them. Returns the HTTP status.
+  virtual Result<int> Watch(const std::string& target, const OnWatchEvent& on_event) const;
+
   // JSON conveniences: a non-2xx answer becomes the Status the server sent.
   Result<Json> Get(const std::string& target) const;
   Result<Json> Send(const std::string& method, const std::string& target, const Json& body,
                     const std::string& content_type = "application/json") const;
+  // Send for a caller that needs only the outcome: the answer's body is not decoded.
+  Status Write(const std::string& method, const std::string& target, const Json& body,
+               const std::string& content_type = "application/json") const;
+};
+
+// Decodes a watch stream (one JSON event per line) piece by piece.
+class WatchDecoder {
+ public:
+  explicit WatchDecoder(const Client::OnWatchEvent& on_event) : on_event_(on_event) {}
+  // False once the consumer asked to stop.
+  bool Feed(std::string_view data);
+
+ private:
+  const Client::OnWatchEvent& on_event_;
+  std::string pending_;
 };
 
 // The Status a server's error response carries (its reason, message and code).

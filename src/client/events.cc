@@ -47,8 +47,8 @@ void EventRecorder::Record(const Json& object, const std::string& type, const st
   const std::string path = "/api/v1/namespaces/" + ns + "/events";
   if (count > 1) {
     Json patch = {{"count", count}, {"lastTimestamp", now}};
-    auto r = client_.Send("PATCH", path + "/" + name, patch, "application/merge-patch+json");
-    if (r.ok() || r.status().code() != Code::kNotFound) return;
+    Status st = client_.Write("PATCH", path + "/" + name, patch, "application/merge-patch+json");
+    if (st.ok() || st.code() != Code::kNotFound) return;
   }
   Json involved = {{"kind", object.value("kind", "")},
                    {"apiVersion", object.value("apiVersion", "")},
@@ -71,10 +71,10 @@ void EventRecorder::Record(const Json& object, const std::string& type, const st
                 {"firstTimestamp", now},
                 {"lastTimestamp", now},
                 {"count", count}};
-  auto r = client_.Send("POST", path, event);
-  if (!r.ok()) {
+  Status st = client_.Write("POST", path, event);
+  if (!st.ok()) {
     std::fprintf(stderr, "mlkube: %s: cannot record event %s for %s: %s\n", component_.c_str(),
-                 reason.c_str(), meta.value("name", "").c_str(), r.status().message().c_str());
+                 reason.c_str(), meta.value("name", "").c_str(), st.message().c_str());
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "api/apply.h"
+
 namespace mlkube::client {
 
 using namespace std::chrono_literals;
@@ -68,13 +70,7 @@ std::string Informer::KeyOf(const Json& obj) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
-std::optional<Json> Informer::Get(const std::string& key) const {
-  std::shared_ptr<const Json> obj = Find(key);
-  if (!obj) return std::nullopt;
-  return *obj;
-}
-
-std::shared_ptr<const Json> Informer::Find(const std::string& key) const {
+std::shared_ptr<const Json> Informer::Get(const std::string& key) const {
   std::lock_guard lock(mu_);
   auto it = cache_.find(key);
   return it == cache_.end() ? nullptr : it->second;
@@ -124,12 +120,6 @@ void Informer::Run() {
   }
 }
 
-void Informer::Trim(Json& obj) {
-  // As kube-controller-manager's informers do: managedFields are often the larger part of an
-  // object and no consumer reads them (an update without them keeps the stored ones).
-  if (auto meta = obj.find("metadata"); meta != obj.end() && meta->is_object()) meta->erase("managedFields");
-}
-
 Result<std::string> Informer::Relist() {
   ASSIGN_OR_RETURN(Json list, client_.Get(collection_));
   std::map<std::string, std::shared_ptr<const Json>> fresh;
@@ -139,7 +129,7 @@ Result<std::string> Informer::Relist() {
   const std::string item_kind = list_kind.ends_with("List") ? list_kind.substr(0, list_kind.size() - 4) : "";
   for (Json& item : list["items"]) {
     std::string key = KeyOf(item);
-    Trim(item);
+    api::DropManagedFields(item);
     if (!item_kind.empty() && !item.contains("kind")) {
       item["apiVersion"] = list.value("apiVersion", "");
       item["kind"] = item_kind;
@@ -171,9 +161,8 @@ Result<std::string> Informer::Relist() {
   return list["metadata"].value("resourceVersion", "0");
 }
 
-void Informer::Apply(const std::string& type, Json obj) {
-  const std::string key = KeyOf(obj);
-  auto now = std::make_shared<const Json>(std::move(obj));
+void Informer::Apply(std::string_view type, std::shared_ptr<const Json> now) {
+  const std::string key = KeyOf(*now);
   std::shared_ptr<const Json> old;
   {
     std::lock_guard lock(mu_);
@@ -198,29 +187,17 @@ Result<std::string> Informer::Watch(std::string rv) {
   const char sep = collection_.find('?') == std::string::npos ? '?' : '&';
   // Watches end after a while, as client-go's do, so a stalled stream cannot hang forever.
   const std::string target = collection_ + sep + "watch=true&allowWatchBookmarks=true&timeoutSeconds=300&resourceVersion=" + rv;
-  std::string pending;
   Status failure = Status::Ok();
-  auto code = client_.Stream(target, [&](std::string_view data) {
+  auto code = client_.Watch(target, [&](std::string_view type, std::shared_ptr<const Json> obj) {
     if (stop_) return false;
-    pending.append(data);
-    size_t start = 0;
-    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-      Json ev = Json::parse(std::string_view(pending).substr(start, nl - start), nullptr, false);
-      if (!ev.is_object()) continue;
-      const std::string type = ev.value("type", "");
-      Json& obj = ev["object"];
-      Trim(obj);
-      if (type == "ERROR") {
-        failure = obj.value("code", 0) == 410 ? Status(Code::kGone, obj.value("message", ""))
-                                              : Status(Code::kInternal, obj.value("message", ""));
-        return false;
-      }
-      if (obj.is_object() && obj.contains("metadata")) {
-        rv = obj["metadata"].value("resourceVersion", rv);
-      }
-      if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") Apply(type, std::move(obj));
+    if (!obj) return true;
+    if (type == "ERROR") {
+      failure = obj->value("code", 0) == 410 ? Status(Code::kGone, obj->value("message", ""))
+                                             : Status(Code::kInternal, obj->value("message", ""));
+      return false;
     }
-    pending.erase(0, start);
+    if (std::string seen = StringMember(Member(*obj, "metadata"), "resourceVersion"); !seen.empty()) rv = seen;
+    if (type == "ADDED" || type == "MODIFIED" || type == "DELETED") Apply(type, std::move(obj));
     return !stop_;
   });
   RETURN_IF_ERROR(failure);

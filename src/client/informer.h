@@ -48,12 +48,11 @@ class Informer {
   // Waits until the first list is in the cache.
   bool WaitForSync(std::chrono::milliseconds timeout) const;
 
-  // "namespace/name" (or "name" for cluster objects).
-  std::optional<Json> Get(const std::string& key) const;
-  // The cached object itself, shared rather than copied (null when absent). It never changes:
-  // a newer version of the object replaces it in the cache. A handler that keeps the object it
-  // is given takes it from here, so that the cache and the consumer hold one copy between them.
-  std::shared_ptr<const Json> Find(const std::string& key) const;
+  // The cached object under `key`, "namespace/name" (or "name" for cluster objects): shared,
+  // not copied (null when absent). It never changes: a newer version of the object replaces it
+  // in the cache. A handler that keeps the object it is given takes it from here, so that the
+  // cache and the consumer hold one copy between them.
+  std::shared_ptr<const Json> Get(const std::string& key) const;
   std::vector<Json> List() const;
   // The cached objects for which `keep` is true (cheaper than List when few are wanted).
   std::vector<Json> List(const std::function<bool(const Json&)>& keep) const;
@@ -69,8 +68,7 @@ class Informer {
   Result<std::string> Relist();
   // Watches from `rv`; returns the last revision seen, or Gone when it must re-list.
   Result<std::string> Watch(std::string rv);
-  void Apply(const std::string& type, Json obj);
-  static void Trim(Json& obj);
+  void Apply(std::string_view type, std::shared_ptr<const Json> obj);
   void OnAdd(const Json& obj) const;
   void OnUpdate(const Json& old_obj, const Json& new_obj) const;
   void OnDelete(const Json& obj) const;

@@ -179,7 +179,7 @@ void Scheduler::Enqueue(const std::string& key, int32_t priority) {
 void Scheduler::MoveUnschedulableToActive() {
   ++moves_;
   for (const auto& [key, since] : unschedulable_) {
-    auto pod = pods_ ? pods_->Get(key) : std::nullopt;
+    auto pod = pods_ ? pods_->Get(key) : nullptr;
     if (!pod) continue;
     PodInfo info(*pod);
     Queued q{info.priority, since, key};
@@ -375,7 +375,7 @@ std::string Scheduler::ResolveVolumes(PodInfo& pod) const {
       return "persistentvolumeclaim \"" + claim_name + "\" is being deleted";
     }
     const std::string volume_name = StringMember(Member(*claim, "spec"), "volumeName");
-    const auto volume = volume_name.empty() ? std::nullopt : volumes_->Get(volume_name);
+    const auto volume = volume_name.empty() ? nullptr : volumes_->Get(volume_name);
     if (!volume) {
       unbound = true;
       continue;
@@ -399,7 +399,7 @@ void Scheduler::Unschedulable(const std::string& key, const PodInfo& pod, const 
                     {"lastProbeTime", nullptr},
                     {"lastTransitionTime", FormatRfc3339(std::chrono::system_clock::now())}}}}};
   if (!nominated.empty()) status["nominatedNodeName"] = nominated;
-  (void)client_.Send("PATCH", PodPath(key) + "/status", Json{{"status", status}}, "application/merge-patch+json");
+  (void)client_.Write("PATCH", PodPath(key) + "/status", Json{{"status", status}}, "application/merge-patch+json");
   RecordAttempt("unschedulable", start);
   std::lock_guard lock(mu_);
   if (moves_ != moves_at_attempt_) {
@@ -509,7 +509,7 @@ void Scheduler::Bind(const Binding& b) {
                   {"kind", "Binding"},
                   {"metadata", {{"name", StringMember(meta, "name")}, {"namespace", StringMember(meta, "namespace")}}},
                   {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", b.node}}}};
-  auto bound = client_.Send("POST", PodPath(b.key) + "/binding", binding);
+  Status bound = client_.Write("POST", PodPath(b.key) + "/binding", binding);
   RecordAttempt(bound.ok() ? "scheduled" : "error", b.attempt_start);
   // An event is a write of its own: made outside mu_, which the scheduling loop needs.
   if (bound.ok()) events_.Record(b.pod, "Normal", "Scheduled", "Successfully assigned " + b.key + " to " + b.node);

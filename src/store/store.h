@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,31 @@
 
 namespace mlkube::store {
 
+// A value made on first use and shared by every caller while any of them still holds it; then
+// it is freed, and the next caller makes it again. So the holders decide how long it lives:
+// nothing is kept for objects nobody reads this way.
+template <typename T>
+class SharedWhileHeld {
+ public:
+  SharedWhileHeld() = default;
+  // A copy belongs to another object, which has not been decoded yet.
+  SharedWhileHeld(const SharedWhileHeld&) {}
+  SharedWhileHeld& operator=(const SharedWhileHeld&) { return *this; }
+
+  template <typename Make>
+  std::shared_ptr<T> Get(Make&& make) const {
+    std::lock_guard lock(mu_);
+    if (std::shared_ptr<T> held = value_.lock()) return held;
+    auto made = std::make_shared<T>(make());
+    value_ = made;
+    return made;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::weak_ptr<T> value_;
+};
+
 // An object as stored. Immutable once built, shared by the cache, the event window and watchers,
 // so a list or a watch event never copies the document.
 struct Object {
@@ -27,6 +53,8 @@ struct Object {
   std::string data;  // the serialized JSON document; its metadata.resourceVersion is rv
   api::Labels labels;
   api::Fields fields;  // field-selector values, computed by the store's AttrsFunc
+  // `data` decoded for in-process watchers, made by the first and shared by the others.
+  SharedWhileHeld<const Json> decoded;
 };
 using ObjectPtr = std::shared_ptr<const Object>;
 

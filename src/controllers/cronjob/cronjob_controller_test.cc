@@ -115,7 +115,7 @@ TEST_F(CronJobControllerTest, RunsEachMinuteForbidsOverlapKeepsHistoryAndCatches
                 {{"spec", {{"template", {{"spec", {{"restartPolicy", "Never"}, {"containers", {{{"name", "m"}, {"image", "x"}}}}}}}}}}}}}}};
   auto created = client_->Send("POST", "/apis/batch/v1/namespaces/default/cronjobs", cj);
   ASSERT_TRUE(created.ok()) << created.status().message();
-  ASSERT_TRUE(Eventually([&] { return informers_->For("/apis/batch/v1/cronjobs").Get("default/retrain").has_value(); }));
+  ASSERT_TRUE(Eventually([&] { return informers_->For("/apis/batch/v1/cronjobs").Get("default/retrain") != nullptr; }));
   const Time first = *api::CronSchedule::Parse("*/1 * * * *")->Next(*ParseRfc3339(std::string((*created)["metadata"]["creationTimestamp"])));
 
   now_ = first - 1s;
@@ -142,7 +142,7 @@ TEST_F(CronJobControllerTest, RunsEachMinuteForbidsOverlapKeepsHistoryAndCatches
   Complete(job1);
   SyncOk();
   const std::string job2 = ScheduledJobName("retrain", first + 60s);
-  ASSERT_TRUE(Eventually([&] { return informers_->For("/apis/batch/v1/jobs").Get("default/" + job2).has_value(); }))
+  ASSERT_TRUE(Eventually([&] { return informers_->For("/apis/batch/v1/jobs").Get("default/" + job2) != nullptr; }))
       << Json(Jobs()).dump() << "\n" << CronJob().dump();
   Complete(job2);
   now_ = first + 121s;
@@ -165,7 +165,7 @@ TEST_F(CronJobControllerTest, RunsEachMinuteForbidsOverlapKeepsHistoryAndCatches
   now_ = first + 720s + 5s;
   SyncOk();
   const std::string job4 = ScheduledJobName("retrain", first + 720s);
-  ASSERT_TRUE(Eventually([&] { return informers_->For("/apis/batch/v1/jobs").Get("default/" + job4).has_value(); }));
+  ASSERT_TRUE(Eventually([&] { return informers_->For("/apis/batch/v1/jobs").Get("default/" + job4) != nullptr; }));
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(Jobs().size(), 2u);  // job3 (kept) and job4
 }

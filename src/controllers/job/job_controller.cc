@@ -126,8 +126,8 @@ Status JobController::RemoveTrackingFinalizer(const Json& pod) {
                  {{"finalizers", kept.empty() ? Json(nullptr) : kept},
                   {"uid", UidOf(pod)},
                   {"resourceVersion", StringMember(Member(pod, "metadata"), "resourceVersion")}}}};
-  auto r = client_.Send("PATCH", PodsPath(NamespaceOf(pod), NameOf(pod)), patch, "application/merge-patch+json");
-  if (!r.ok() && r.status().code() != Code::kNotFound) return r.status();
+  Status st = client_.Write("PATCH", PodsPath(NamespaceOf(pod), NameOf(pod)), patch, "application/merge-patch+json");
+  if (!st.ok() && st.code() != Code::kNotFound) return st;
   return Status::Ok();
 }
 
