@@ -81,8 +81,11 @@ JobController::JobController(const client::Client& client, client::SharedInforme
   jobs_.AddHandlers({enqueue, [enqueue](const Json&, const Json& job) { enqueue(job); },
                      [this](const Json& job) {
                        expectations_.Forget(client::Informer::KeyOf(job));
-                       std::lock_guard lock(written_mu_);
-                       written_.erase(client::Informer::KeyOf(job));
+                       {
+                         std::lock_guard lock(written_mu_);
+                         written_.erase(client::Informer::KeyOf(job));
+                       }
+                       ReleasePodsOf(job);
                      }});
   pods_.AddHandlers({[this](const Json& pod) {
                        if (auto key = ControllerKey(pod, "Job")) expectations_.CreationObserved(*key);
@@ -112,6 +115,20 @@ void JobController::OnPod(const Json& pod) {
   } else if (HasTrackingFinalizer(pod)) {
     controller_.Enqueue(kOrphanPrefix + client::Informer::KeyOf(pod));  // its Job is gone
   }
+}
+
+// As Kubernetes' cleanupPodFinalizers: a pod whose last change came while its Job was still
+// cached was sent to a sync that found the Job gone, and would keep its finalizer for ever.
+void JobController::ReleasePodsOf(const Json& job) {
+  const std::string uid = UidOf(job);
+  std::vector<std::string> held;
+  pods_.Visit([&](const Json& pod) {
+    const Json* ref = ControllerRefOf(pod);
+    if (ref != nullptr && StringMember(*ref, "uid") == uid && HasTrackingFinalizer(pod)) {
+      held.push_back(client::Informer::KeyOf(pod));
+    }
+  });
+  for (const std::string& pod_key : held) controller_.Enqueue(kOrphanPrefix + pod_key);
 }
 
 Status JobController::RemoveTrackingFinalizer(const Json& pod) {

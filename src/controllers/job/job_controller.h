@@ -37,6 +37,8 @@ class JobController {
  private:
   void OnPod(const Json& pod);
   Status ReleaseOrphan(const std::string& pod_key);
+  // Sends each pod of a deleted Job that still holds the tracking finalizer to ReleaseOrphan.
+  void ReleasePodsOf(const Json& job);
   Status RemoveTrackingFinalizer(const Json& pod);
   Status CreatePods(const Json& job, const std::string& key, const std::vector<int64_t>& indexes, int count);
 
