@@ -328,6 +328,7 @@ Status JobController::Sync(const std::string& key) {
   const int64_t all_failed = failed + static_cast<int64_t>(unc_failed.size());
   const bool settled = unc_succeeded.empty() && unc_failed.empty();
 
+  const bool suspended = Member(spec, "suspend").is_boolean() && spec["suspend"].get<bool>();
   std::string fail_reason, fail_message;
   auto start = TimeField(status, "startTime");
   const Json& deadline = Member(spec, "activeDeadlineSeconds");
@@ -341,7 +342,8 @@ Status JobController::Sync(const std::string& key) {
   } else if (all_failed > backoff_limit) {
     fail_reason = "BackoffLimitExceeded";
     fail_message = "Job has reached the specified backoff limit";
-  } else if (deadline.is_number_integer() && start && now >= *start + std::chrono::seconds(deadline.get<int64_t>())) {
+  } else if (deadline.is_number_integer() && start && !suspended &&
+             now >= *start + std::chrono::seconds(deadline.get<int64_t>())) {
     fail_reason = "DeadlineExceeded";
     fail_message = "Job was active longer than specified deadline";
   }
@@ -351,7 +353,6 @@ Status JobController::Sync(const std::string& key) {
     else if (has_completions) complete = all_succeeded >= completions;
     else complete = all_succeeded > 0 && active.empty();
   }
-  const bool suspended = Member(spec, "suspend").is_boolean() && spec["suspend"].get<bool>();
 
   int64_t created = 0, deleted = 0;
   auto delete_pods = [&](const std::vector<const Json*>& victims) -> Status {
@@ -394,6 +395,9 @@ Status JobController::Sync(const std::string& key) {
     // Going away: its pods are the garbage collector's now; none are made or stopped here.
   } else if (suspended) {
     RETURN_IF_ERROR(delete_pods(active));
+    // As Kubernetes since 1.27: a suspended Job has not started, and its deadline counts
+    // continuous activity only.
+    status.erase("startTime");
     if (!IsTrue(status, "Suspended")) {
       SetCondition(status, Condition("Suspended", "True", "JobSuspended", "Job suspended", now));
       events_.Record(job, "Normal", "Suspended", "Job suspended");
