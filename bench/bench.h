@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/network/pod_network.h"
 #include "client/http_client.h"
 
 namespace mlkube::bench {
@@ -119,9 +120,15 @@ inline void RemoveAgentLeftovers(const std::filesystem::path& agent_parent, cons
   const std::string cmd =
       "for c in " + dirs + "; do find $c -name cgroup.procs -exec cat {} + 2>/dev/null; done | xargs -r kill -9 2>/dev/null; "
       "sleep 0.5; for c in " + dirs + "; do find $c -depth -type d -exec rmdir {} + 2>/dev/null; done; "
-      "for f in " + (agent_parent / "agent/ipam").string() + "/*; do [ -f \"$f\" ] && ip netns del mlk-$(awk '{print $NF}' $f) 2>/dev/null; done; "
       "ip link del " + bridge + " 2>/dev/null; nft delete table ip " + bridge + " 2>/dev/null";
   (void)std::system(cmd.c_str());
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(agent_parent / "agent/ipam", ec)) {
+    if (auto record = agent::PodNetwork::ReadRecord(e.path())) {
+      const std::string netns = std::filesystem::path(agent::PodNetwork::NamespacePathOf(record->netns_id)).filename();
+      (void)std::system(("ip netns del " + netns + " 2>/dev/null").c_str());
+    }
+  }
 }
 
 }  // namespace mlkube::bench

@@ -406,10 +406,9 @@ int main(int argc, char** argv) {
       ::_exit(127);
     }
     std::this_thread::sleep_for(500ms);
-    // The agent's address record names the pod's namespace: "<pod uid> <namespace id>".
-    std::string netns_id = pod_uid;
-    std::ifstream(root / "data" / "agent" / "ipam" / pod_ip) >> pod_uid >> netns_id;
-    const std::string netns = "/run/netns/mlk-" + netns_id;
+    // The agent's address record names the pod's namespace.
+    auto record = mlkube::agent::PodNetwork::ReadRecord(root / "data" / "agent" / "ipam" / pod_ip);
+    const std::string netns = mlkube::agent::PodNetwork::NamespacePathOf(record ? record->netns_id : pod_uid);
     std::map<std::string, std::vector<double>> qps, dns_p99;
     long lost = 0;
     for (int r = 0; r < rounds; ++r) {

@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "agent/network/pod_network.h"
+
 namespace mlkube::testing {
 
 // Polls `ok` every `every` until it holds or `limit` has passed; its last answer.
@@ -160,9 +162,9 @@ inline void RemoveNodeLeftovers(const std::filesystem::path& agent_data, const s
   RemoveCgroupTree(cgroup_root);
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(agent_data / "ipam", ec)) {
-    // "<pod uid> <namespace id>", or "- <namespace id>" for a namespace kept for reuse.
-    const std::string record = ReadFile(e.path());
-    Sh("ip netns del mlk-" + record.substr(record.rfind(' ') + 1));
+    if (auto record = agent::PodNetwork::ReadRecord(e.path())) {
+      Sh("ip netns del " + std::filesystem::path(agent::PodNetwork::NamespacePathOf(record->netns_id)).filename().string());
+    }
   }
   Sh("ip link del " + bridge);
   Sh("nft delete table ip " + bridge);

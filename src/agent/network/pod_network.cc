@@ -172,7 +172,19 @@ std::string PodNetwork::NamespacePath(const std::string& uid) const {
   return NamespacePathOf(InUse(uid) ? uid + "-released" : uid);
 }
 
-// <state_dir>/<ip> holds "<pod uid> <namespace id>", or "- <namespace id>" while idle.
+// <state_dir>/<ip> holds "<pod uid> <namespace id>", or "- <namespace id>" while idle; records
+// of the first format, "<pod uid>", name the namespace after the pod.
+std::optional<PodNetwork::AddressRecord> PodNetwork::ReadRecord(const fs::path& file) {
+  auto text = ReadFile(file);
+  if (!text.ok()) return std::nullopt;
+  std::istringstream in(*text);
+  AddressRecord r;
+  in >> r.pod_uid >> r.netns_id;
+  if (r.pod_uid.empty()) return std::nullopt;
+  if (r.netns_id.empty()) r.netns_id = r.pod_uid;
+  return r;
+}
+
 Status PodNetwork::Record(const Sandbox& s, const std::string& uid) {
   return WriteFileAtomic(options_.state_dir / s.ip, (uid.empty() ? "-" : uid) + " " + s.id, Sync::kNoSync);
 }
@@ -211,15 +223,11 @@ Result<std::unique_ptr<PodNetwork>> PodNetwork::Setup(Options options) {
   }
   RETURN_IF_ERROR(RunChecked({"ip", "link", "set", options.bridge, "up"}));
   for (const auto& entry : fs::directory_iterator(options.state_dir, ec)) {
-    auto text = ReadFile(entry.path());
-    if (!text.ok()) continue;
-    std::istringstream in(*text);
-    std::string uid, id;
-    in >> uid >> id;
-    if (uid.empty()) continue;
-    Sandbox s{entry.path().filename().string(), id.empty() ? uid : id, std::chrono::steady_clock::now()};
-    if (uid != "-") {
-      n->by_pod_[uid] = s;
+    auto record = ReadRecord(entry.path());
+    if (!record) continue;
+    Sandbox s{entry.path().filename().string(), record->netns_id, std::chrono::steady_clock::now()};
+    if (record->pod_uid != "-") {
+      n->by_pod_[record->pod_uid] = s;
     } else if (fs::exists(NamespacePathOf(s.id))) {
       n->idle_.push_back(s);
     } else {

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,15 @@ class PodNetwork {
   // Removes the idle namespaces and the bridge (when the node is going away with no pods left).
   void RemoveBridge();
 
+  // What the state directory holds for one address: the pod holding it ("-" while the
+  // namespace waits idle for reuse) and the id that names its network namespace.
+  struct AddressRecord {
+    std::string pod_uid, netns_id;
+  };
+  static std::optional<AddressRecord> ReadRecord(const std::filesystem::path& file);
+  // /run/netns/mlk-<id>: where the namespace of that id is mounted.
+  static std::string NamespacePathOf(const std::string& id);
+
   const std::string& cidr() const { return options_.cidr; }
   const std::string& gateway() const { return gateway_; }
 
@@ -68,7 +78,6 @@ class PodNetwork {
     std::chrono::steady_clock::time_point idle_since;
   };
   explicit PodNetwork(Options options) : options_(std::move(options)) {}
-  static std::string NamespacePathOf(const std::string& id);
   static std::string VethName(const std::string& id);
   Status Record(const Sandbox& s, const std::string& uid);  // uid empty: idle
   void Remove(const Sandbox& s);
