@@ -244,7 +244,22 @@ TEST_F(SchedulerE2E, HighPriorityPreemptsLowPriority) {
   auto unknown = K("apply -f -", PodYaml("lost", "1", 0, "  priorityClassName: nope\n"));
   EXPECT_NE(unknown.code, 0);
   EXPECT_NE(unknown.err.find("no PriorityClass with name nope was found"), std::string::npos) << unknown.err;
-  K("delete pod urgent --grace-period=0 --force");
+  // A pod naming no class gets the globalDefault class (its name, value and policy), and 0 with
+  // PreemptLowerPriority while there is none; a policy other than the class's is refused.
+  ASSERT_EQ(K("apply -f -", PodYaml("plain", "100m", 0)).code, 0);
+  EXPECT_EQ(Get("plain", "{.spec.priority} {.spec.preemptionPolicy}"), "0 PreemptLowerPriority");
+  ASSERT_EQ(K("apply -f -", "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: everyday}\nvalue: 50\n"
+                            "globalDefault: true\npreemptionPolicy: Never\n").code, 0);
+  ASSERT_EQ(K("apply -f -", PodYaml("defaulted", "100m", 0)).code, 0);
+  EXPECT_EQ(Get("defaulted", "{.spec.priorityClassName} {.spec.priority} {.spec.preemptionPolicy}"), "everyday 50 Never");
+  auto contrary = K("apply -f -", PodYaml("contrary", "100m", 0, "  preemptionPolicy: PreemptLowerPriority\n"));
+  EXPECT_NE(contrary.code, 0);
+  EXPECT_NE(contrary.err.find("the string value of PreemptionPolicy (PreemptLowerPriority) must not be provided in pod spec; "
+                              "priority admission controller computed Never from the given PriorityClass name"),
+            std::string::npos)
+      << contrary.err;
+  K("delete pod urgent plain defaulted --grace-period=0 --force");
+  K("delete priorityclass everyday");
 }
 
 }  // namespace

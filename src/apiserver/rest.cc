@@ -880,8 +880,9 @@ void Rest::Operation::AdmitStorageClass(Json& claim) {
   if (!chosen.empty() && spec.is_object()) spec["storageClassName"] = chosen;
 }
 
-// The Priority admission plugin: spec.priority (and preemptionPolicy) from the pod's
-// PriorityClass, or from the globalDefault class when it names none.
+// The Priority admission plugin: spec.priority and spec.preemptionPolicy from the pod's
+// PriorityClass, or from the globalDefault class (whose name it then takes) when it names none,
+// or 0 and PreemptLowerPriority when there is no default either.
 Status Rest::Operation::AdmitPriority(Json& pod, const std::string& name) {
   Json& spec = pod["spec"];
   const std::string class_name = Str(spec, "priorityClassName");
@@ -897,9 +898,13 @@ Status Rest::Operation::AdmitPriority(Json& pod, const std::string& name) {
     pc = Json::parse(o->data);
   } else {
     for (const store::ObjectPtr& o : store_.List(pc_rt->Prefix(""), "", 0, nullptr).items) {
+      // Stored objects are our own compact serialization, so a class that is not the default
+      // is known without parsing it (this runs for every pod created).
+      if (o->data.find("\"globalDefault\":true") == std::string::npos) continue;
       Json c = Json::parse(o->data);
       if (c.value("globalDefault", false)) pc = std::move(c);
     }
+    if (pc) spec["priorityClassName"] = MetaStr(*pc, "name");
   }
   const int64_t value = pc ? pc->value("value", int64_t{0}) : 0;
   if (Find(spec, "priority") && spec["priority"].is_number_integer() && spec["priority"].get<int64_t>() != value) {
@@ -910,9 +915,15 @@ Status Rest::Operation::AdmitPriority(Json& pod, const std::string& name) {
                   StatusDetails{name, "", "pods", {}, 0});
   }
   spec["priority"] = value;
-  if (pc && !class_name.empty() && (!Find(spec, "preemptionPolicy") || spec["preemptionPolicy"].is_null())) {
-    spec["preemptionPolicy"] = pc->value("preemptionPolicy", "PreemptLowerPriority");
+  const std::string policy = pc ? pc->value("preemptionPolicy", "PreemptLowerPriority") : "PreemptLowerPriority";
+  const std::string given = Str(spec, "preemptionPolicy");
+  if (!given.empty() && given != policy) {
+    return Status(Code::kForbidden, "pods \"" + name + "\" is forbidden: the string value of PreemptionPolicy (" +
+                                        given + ") must not be provided in pod spec; priority admission controller " +
+                                        "computed " + policy + " from the given PriorityClass name",
+                  StatusDetails{name, "", "pods", {}, 0});
   }
+  spec["preemptionPolicy"] = policy;
   return Status::Ok();
 }
 
