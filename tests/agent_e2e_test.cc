@@ -458,6 +458,26 @@ TEST_F(AgentE2E, ContainersHoldTheDefaultCapabilitiesOnly) {
   K("delete pod caps-netadmin caps-unknown --grace-period=0 --force");
 }
 
+// A pod's root is the host's, but the server's data directory (the store with every Secret, the
+// CA's key, the admin kubeconfig, other pods' specs and tokens) is not in it; its own volumes are.
+TEST_F(AgentE2E, PodsDoNotSeeTheServersState) {
+  const std::string data = (server_->dir() / "data").string();
+  const std::string probe = "ls -A " + data + " | wc -l; cat " + data + "/kubeconfig 2>&1 | grep -c token; "
+                            "ls " + data + "/agent/pods 2>&1 | wc -l; (touch " + data + "/x) 2>/dev/null && echo wrote; "
+                            "echo kept > /scratch/f && cat /scratch/f; echo done; sleep 1000";
+  ASSERT_EQ(Apply(PodYaml("nosy", probe, "    volumeMounts: [{name: scratch, mountPath: /scratch}]\n",
+                          "  terminationGracePeriodSeconds: 0\n  volumes: [{name: scratch, emptyDir: {}}]\n", "Always"))
+                .code,
+            0);
+  ASSERT_TRUE(WaitFor([] { return K("logs nosy").out.find("done") != std::string::npos; })) << K("describe pod nosy").out;
+  EXPECT_EQ(K("logs nosy").out, "0\n0\n1\nkept\ndone\n");
+  // kubectl exec enters the same view.
+  auto exec = K("exec nosy -- ls -A " + data);
+  EXPECT_EQ(exec.code, 0) << exec.err;
+  EXPECT_EQ(exec.out, "");
+  K("delete pod nosy --grace-period=0 --force");
+}
+
 // kubectl exec runs as the container's user, with what that user holds (nothing, not root).
 TEST_F(AgentE2E, ExecRunsAsTheContainersUser) {
   ASSERT_EQ(Apply(PodYaml("as-user", "sleep 1000", "    securityContext: {runAsUser: 1000, runAsGroup: 3000}\n",

@@ -327,9 +327,11 @@ Result<std::unique_ptr<Agent>> Agent::Start(const client::Client& client, Option
   impl->services = std::make_unique<client::Informer>(client, "/api/v1/services", client::Informer::Handlers{});
   impl->services->Start();
   if (!impl->services->WaitForSync(30s)) return Status(Code::kUnavailable, "agent: could not list services");
+  std::vector<std::string> masked{fs::absolute(options.data_dir).lexically_normal().string()};
+  for (const fs::path& p : options.masked_paths) masked.push_back(fs::absolute(p).lexically_normal().string());
   impl->ctx.reset(new WorkerContext{client, *impl->events, *impl->cgroups, *impl->gpus, *impl->network, f,
                                     *impl->services, options.data_dir / "pods", options.data_dir / "logs", self,
-                                    impl->pool});
+                                    impl->pool, std::move(masked)});
   RETURN_IF_ERROR(impl->Register());
   RETURN_IF_ERROR(impl->RenewLease());
 

@@ -26,6 +26,10 @@ class Agent {
   struct Options {
     std::string node_name;                // default: the host name
     std::filesystem::path data_dir;       // pods/, logs/ and the GPU checkpoint
+    // Host paths that pods never see (their root is the host's, through a private layer): the
+    // agent's data directory always; the server adds its own, with the store, the CA's key and
+    // the admin kubeconfig, and a joined agent its kubeconfig.
+    std::vector<std::filesystem::path> masked_paths;
     std::string node_ip;                  // default: the first non-loopback IPv4 address
     int fake_gpus = 0;                    // declared GPUs (no NVML needed)
     std::filesystem::path gpu_inventory;  // or a JSON list of GPUs

@@ -615,6 +615,7 @@ bool PodWorker::Start(const Json& pod, const Json& spec, Container& c) {
     if (Member(*sc, "runAsGroup").is_number_integer()) s.gid = (*sc)["runAsGroup"].get<uint32_t>();
   }
   s.hostname = hostname;
+  s.masked_paths = ctx_.masked_paths;
   const Json& mounts = Member(*container, "volumeMounts");
   if (mounts.is_array()) {
     for (const Json& vm : mounts) {

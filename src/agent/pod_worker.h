@@ -48,6 +48,7 @@ struct WorkerContext {
   std::filesystem::path logs_dir;  // <namespace>_<name>_<uid>/<container>/<attempt>.log
   std::filesystem::path self_exe;  // this binary, to start shims
   WorkerPool& pool;                // runs the workers' steps
+  std::vector<std::string> masked_paths;  // host paths no container sees (Agent::Options)
 };
 
 class PodWorker {

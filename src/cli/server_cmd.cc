@@ -232,6 +232,7 @@ void AddServerCommand(CLI::App& app) {
       agent::Agent::Options ao = *node;
       if (Status st = ParseNodeLabels(*labels, ao.labels); !st.ok()) Die(st);
       ao.data_dir = std::filesystem::path(*data_dir) / "agent";
+      ao.masked_paths.push_back(*data_dir);
       ao.on_metrics_sampled = [&controllers] { controllers.MetricsSampled(); };
       agent_client = std::make_unique<client::LocalClient>((*server)->LocalClient("kubelet"));
       auto a = agent::Agent::Start(*agent_client, ao);
@@ -286,6 +287,7 @@ void AddAgentCommand(CLI::App& app) {
     agent::Agent::Options ao = *o;
     if (Status st = ParseNodeLabels(*labels, ao.labels); !st.ok()) Die(st);
     ao.data_dir = *data_dir;
+    ao.masked_paths.push_back(*kubeconfig);
     if (ao.serve_port < 0 || ao.serve_port > 65535) Die(Status(Code::kInvalid, "--port: must be between 0 and 65535"));
     // The server calls the agent with the credential the agent itself was given.
     ao.serve_token = cfg->token;

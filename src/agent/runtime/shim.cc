@@ -47,6 +47,7 @@ Json ToJson(const ContainerSpec& s) {
             {"privateRoot", s.private_root},
             {"mounts", mounts},
             {"hiddenDevices", s.hidden_devices},
+            {"maskedPaths", s.masked_paths},
             {"logPath", s.log_path.string()},
             {"logMaxBytes", s.log_max_bytes},
             {"logMaxFiles", s.log_max_files},
@@ -79,6 +80,7 @@ Result<ContainerSpec> ContainerSpecFromJson(const Json& j) {
     s.pid_namespace = j.value("pidNamespace", true);
     s.private_root = j.value("privateRoot", true);
     s.hidden_devices = j.value("hiddenDevices", std::vector<std::string>{});
+    s.masked_paths = j.value("maskedPaths", std::vector<std::string>{});
     for (const Json& m : j.value("mounts", Json::array())) {
       s.mounts.push_back({m.at("source"), m.at("target"), m.value("readOnly", false)});
     }
@@ -461,6 +463,10 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
   std::vector<std::string> covered;  // bound recursively: their submounts came along
   for (const MountEntry& m : MountTable()) {
     if (m.point == "/" || Under(m.point, "/proc") || Under(m.point, base)) continue;
+    if (std::any_of(spec.masked_paths.begin(), spec.masked_paths.end(),
+                    [&](const std::string& p) { return Under(m.point, p); })) {
+      continue;  // covered below
+    }
     if (std::any_of(covered.begin(), covered.end(), [&](const std::string& c) { return Under(m.point, c); })) continue;
     const std::string target = root + m.point;
     if (m.point == "/dev" || m.point == "/sys") {
@@ -487,6 +493,16 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
     if (S_ISDIR(st.st_mode) && overlay(m.point, target)) continue;
     if (!MakePath(target, !S_ISDIR(st.st_mode))) continue;
     ::mount(m.point.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr);
+  }
+  for (const std::string& path : spec.masked_paths) {
+    struct stat st{};
+    if (path.empty() || path == "/" || ::stat(path.c_str(), &st) != 0) continue;
+    const std::string target = root + path;
+    const bool masked = S_ISDIR(st.st_mode)
+                            ? ::mount("tmpfs", target.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                      "mode=755,size=4k") == 0
+                            : ::mount("/dev/null", target.c_str(), nullptr, MS_BIND, nullptr) == 0;
+    if (!masked) return "cannot mask " + path + ": " + std::strerror(errno);
   }
   const std::string shm = root + "/dev/shm";
   if (MakePath(shm, false)) ::mount("shm", shm.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");

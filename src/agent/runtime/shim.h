@@ -47,6 +47,9 @@ struct ContainerSpec {
   bool private_root = true;
   std::vector<Mount> mounts;  // bind mounts (volumes, /etc/hosts) at paths inside the container
   std::vector<std::string> hidden_devices;  // device nodes masked with /dev/null (others' GPUs)
+  // Host paths the container must not see through its private root: the agent's and the API
+  // server's state and credentials. An empty read-only tmpfs covers a directory, /dev/null a file.
+  std::vector<std::string> masked_paths;
   std::filesystem::path log_path;
   int64_t log_max_bytes = 10 << 20;  // the kubelet's containerLogMaxSize default
   int log_max_files = 5;             // containerLogMaxFiles
