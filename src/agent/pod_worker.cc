@@ -952,9 +952,11 @@ void PodWorker::Sync() {
     }
   }
 
+  bool started = false;
   auto try_start = [&](Container& c) {
     if (Clock::now() >= c.restart_at) {
       Start(pod, spec, c);
+      started = true;
       return;
     }
     if (!c.exit) return;  // a start that failed (config error) is retried at restart_at
@@ -988,6 +990,9 @@ void PodWorker::Sync() {
       try_start(c);
     }
   }
+  // A short command may have finished while its start was recorded: the status then says so
+  // at once, rather than Running and, a moment later, another write for the exit.
+  if (started) ObserveExits();
   PostStatus(pod);
 }
 
@@ -1116,7 +1121,11 @@ Json PodWorker::BuildStatus(const Json& pod) const {
   if (old_conditions.is_array()) {
     for (const Json& c : old_conditions) {
       if (StringMember(c, "type") == "PodScheduled") {
-        conditions.push_back(c);
+        // In the shape Condition() gives the others: the stored copy may lack the null
+        // lastProbeTime, and the status would then differ from the one posted and go again.
+        Json copy = c;
+        if (!copy.contains("lastProbeTime")) copy["lastProbeTime"] = nullptr;
+        conditions.push_back(std::move(copy));
         scheduled = true;
       }
     }
