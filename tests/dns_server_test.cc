@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "apiserver/api_server.h"
 #include "e2e_util.h"
+#include "in_process_api.h"
 
 namespace mlkube::proxy {
 namespace {
@@ -23,15 +23,8 @@ class DnsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::system("command -v dig >/dev/null") != 0) GTEST_SKIP() << "needs dig (dnsutils)";
-    dir_ = std::filesystem::temp_directory_path() / ("mlkube-dns-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    apiserver::ApiServer::Options o;
-    o.data_dir = dir_;
-    o.port = 0;
-    auto server = apiserver::ApiServer::Start(o);
-    ASSERT_TRUE(server.ok()) << server.status().message();
-    server_ = std::move(*server);
-    client_ = std::make_unique<client::LocalClient>(server_->LocalClient("test"));
+    ASSERT_TRUE(api_.ok());
+    client_ = &api_.client();
 
     DnsServer::Options up;
     up.port = 0;
@@ -52,8 +45,6 @@ class DnsServerTest : public ::testing::Test {
   void TearDown() override {
     if (dns_) dns_->Stop();
     if (upstream_) upstream_->Stop();
-    if (server_) server_->Stop();
-    std::filesystem::remove_all(dir_);
   }
 
   std::string Dig(const std::string& args, bool tcp = false) {
@@ -76,9 +67,8 @@ class DnsServerTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.status().message();
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<apiserver::ApiServer> server_;
-  std::unique_ptr<client::LocalClient> client_;
+  mlkube::testing::InProcessApi api_{"dns"};
+  client::LocalClient* client_ = nullptr;
   std::unique_ptr<DnsServer> upstream_, dns_;
 };
 

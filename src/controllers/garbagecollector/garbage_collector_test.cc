@@ -9,7 +9,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "apiserver/api_server.h"
+#include "e2e_util.h"
+#include "in_process_api.h"
 
 namespace mlkube::controllers {
 namespace {
@@ -21,34 +22,20 @@ constexpr const char* kConfigMaps = "/api/v1/namespaces/default/configmaps";
 class GarbageCollectorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("mlkube-gc-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    apiserver::ApiServer::Options o;
-    o.data_dir = dir_;
-    o.port = 0;
-    auto server = apiserver::ApiServer::Start(o);
-    ASSERT_TRUE(server.ok()) << server.status().message();
-    server_ = std::move(*server);
-    client_ = std::make_unique<client::LocalClient>(server_->LocalClient("test"));
-    informers_ = std::make_unique<client::SharedInformers>(*client_);
+    ASSERT_TRUE(api_.ok());
+    client_ = &api_.client();
+    informers_ = &api_.informers();
     gc_ = std::make_unique<GarbageCollector>(*client_, *informers_);
-    informers_->Start();
-    ASSERT_TRUE(informers_->WaitForSync(10s));
+    ASSERT_TRUE(api_.StartInformers());
     gc_->Start();
   }
   void TearDown() override {
     gc_->Stop();
-    informers_->Stop();
-    server_->Stop();
-    std::filesystem::remove_all(dir_);
+    informers_->Stop();  // before the collector their handlers call goes
   }
 
-  bool Eventually(const std::function<bool()>& pred) {
-    for (int i = 0; i < 500; ++i) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return pred();
+  static bool Eventually(const std::function<bool()>& pred) {
+    return mlkube::testing::WaitFor(pred, std::chrono::milliseconds(5000), 10ms);
   }
   // Creates a ConfigMap owned by `owners` (their uids); returns its uid.
   std::string Create(const std::string& name, const std::vector<std::string>& owners = {},
@@ -93,10 +80,9 @@ class GarbageCollectorTest : public ::testing::Test {
     }));
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<apiserver::ApiServer> server_;
-  std::unique_ptr<client::LocalClient> client_;
-  std::unique_ptr<client::SharedInformers> informers_;
+  mlkube::testing::InProcessApi api_{"gc-test"};
+  client::LocalClient* client_ = nullptr;
+  client::SharedInformers* informers_ = nullptr;
   std::unique_ptr<GarbageCollector> gc_;
   std::map<std::string, std::string> uid_names_;
 };

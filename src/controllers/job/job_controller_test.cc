@@ -10,7 +10,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "apiserver/api_server.h"
+#include "e2e_util.h"
+#include "in_process_api.h"
 #include "common/time.h"
 
 namespace mlkube::controllers {
@@ -21,32 +22,17 @@ using namespace std::chrono_literals;
 class JobControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("mlkube-job-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    apiserver::ApiServer::Options o;
-    o.data_dir = dir_;
-    o.port = 0;
-    auto server = apiserver::ApiServer::Start(o);
-    ASSERT_TRUE(server.ok()) << server.status().message();
-    server_ = std::move(*server);
-    client_ = std::make_unique<client::LocalClient>(server_->LocalClient("test"));
-    informers_ = std::make_unique<client::SharedInformers>(*client_);
+    ASSERT_TRUE(api_.ok());
+    client_ = &api_.client();
+    informers_ = &api_.informers();
     controller_ = std::make_unique<JobController>(*client_, *informers_, [this] { return now_; });
-    informers_->Start();
-    ASSERT_TRUE(informers_->WaitForSync(10s));
+    ASSERT_TRUE(api_.StartInformers());
   }
-  void TearDown() override {
-    informers_->Stop();
-    server_->Stop();
-    std::filesystem::remove_all(dir_);
-  }
+  // The informers stop before the controller their handlers call goes.
+  void TearDown() override { informers_->Stop(); }
 
-  bool Eventually(const std::function<bool()>& pred) {
-    for (int i = 0; i < 300; ++i) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return pred();
+  static bool Eventually(const std::function<bool()>& pred) {
+    return mlkube::testing::WaitFor(pred, std::chrono::milliseconds(3000), 10ms);
   }
   std::string Path() const { return "/apis/batch/v1/namespaces/default/jobs/" + name_; }
   void CreateJob(Json spec) {
@@ -121,10 +107,9 @@ class JobControllerTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<apiserver::ApiServer> server_;
-  std::unique_ptr<client::LocalClient> client_;
-  std::unique_ptr<client::SharedInformers> informers_;
+  mlkube::testing::InProcessApi api_{"job-test"};
+  client::LocalClient* client_ = nullptr;
+  client::SharedInformers* informers_ = nullptr;
   std::unique_ptr<JobController> controller_;
   const std::string name_ = "train";
   Time now_ = std::chrono::system_clock::now();
