@@ -501,6 +501,11 @@ std::string EnterPrivateRoot(const ContainerSpec& spec) {
   for (const std::string& path : spec.masked_paths) {
     struct stat st{};
     if (path.empty() || path == "/" || ::stat(path.c_str(), &st) != 0) continue;
+    // One inside another masked path is hidden already (and has no mount point in the tmpfs).
+    if (std::any_of(spec.masked_paths.begin(), spec.masked_paths.end(),
+                    [&](const std::string& other) { return other != path && Under(path, other); })) {
+      continue;
+    }
     const std::string target = root + path;
     const bool masked = S_ISDIR(st.st_mode)
                             ? ::mount("tmpfs", target.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,

@@ -142,6 +142,22 @@ TEST_F(ShimTest, PrivateRootKeepsWritesInside) {
   EXPECT_FALSE(fs::exists("/data-" + name));
 }
 
+TEST_F(ShimTest, MaskedPathsAreEmptyEvenWhenNested) {
+  const fs::path secret = dir_ / "secret";
+  fs::create_directories(secret / "inner");
+  ASSERT_TRUE(WriteFileAtomic(secret / "key", "s3cret").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_ / "token", "t0ken").ok());
+  auto s = Spec({"sh", "-c", "ls -A " + secret.string() + " | wc -l; cat " + (dir_ / "token").string() + " | wc -c"});
+  s.masked_paths = {secret.string(), (secret / "inner").string(), (dir_ / "token").string()};
+  ASSERT_TRUE(StartShim(MLKUBE_BINARY, s).ok());
+  EXPECT_EQ(Wait(s).exit_code, 0) << Log(s);
+  // Both counts are 0: no entry in the directory, no byte of the token.
+  const std::string log = Log(s);
+  const size_t first = log.find(" stdout F 0\n");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_NE(log.find(" stdout F 0\n", first + 1), std::string::npos) << log;
+}
+
 TEST_F(ShimTest, LongLinesArePartialAndLogsRotate) {
   auto s = Spec({"sh", "-c", "head -c 40000 /dev/zero | tr '\\0' x; echo; for i in $(seq 1 300); do echo line-$i; done"});
   s.log_max_bytes = 4096;

@@ -45,7 +45,9 @@ class CronJobControllerTest : public ::testing::Test {
     ASSERT_TRUE(api_.StartInformers());
   }
   // The informers stop before the controller their handlers call goes.
-  void TearDown() override { informers_->Stop(); }
+  void TearDown() override {
+    if (informers_) informers_->Stop();
+  }
 
   // Waits for the informers to show `pred` true of the cluster (they trail the writes a little).
   static bool Eventually(const std::function<bool()>& pred) {

@@ -30,8 +30,8 @@ class GarbageCollectorTest : public ::testing::Test {
     gc_->Start();
   }
   void TearDown() override {
-    gc_->Stop();
-    informers_->Stop();  // before the collector their handlers call goes
+    if (informers_) informers_->Stop();  // first: their handlers call the collector
+    if (gc_) gc_->Stop();
   }
 
   static bool Eventually(const std::function<bool()>& pred) {
@@ -154,8 +154,9 @@ TEST_F(GarbageCollectorTest, ForegroundKeepsTheOwnerUntilItsBlockingDependentsAr
 TEST_F(GarbageCollectorTest, ADependentWhoseOwnerNeverExistedIsCollected) {
   // An ownerReference to a uid the server never had: dangling from the start.
   uid_names_["0c7a0d1e-0000-4000-8000-000000000000"] = "ghost";
-  Create("orphaned", {"0c7a0d1e-0000-4000-8000-000000000000"});
   Create("ghost");  // same name, another uid: not the owner the reference names
+  WaitForGraph();
+  Create("orphaned", {"0c7a0d1e-0000-4000-8000-000000000000"});
   EXPECT_TRUE(Gone("orphaned"));
   EXPECT_TRUE(Get("ghost"));
 }

@@ -29,7 +29,9 @@ class JobControllerTest : public ::testing::Test {
     ASSERT_TRUE(api_.StartInformers());
   }
   // The informers stop before the controller their handlers call goes.
-  void TearDown() override { informers_->Stop(); }
+  void TearDown() override {
+    if (informers_) informers_->Stop();
+  }
 
   static bool Eventually(const std::function<bool()>& pred) {
     return mlkube::testing::WaitFor(pred, std::chrono::milliseconds(3000), 10ms);
